@@ -1,0 +1,531 @@
+//! Stage 2: the validated catalog. Names are resolved for Rust, types are assigned, references
+//! are checked, and everything is in a deterministic order. Code emission, the mock server and the
+//! report all read this model, never the raw files.
+
+use crate::types::{TypeRuleSet, ValueType};
+
+/// The whole validated catalog.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    /// Shared facts.
+    pub common: Common,
+    /// API groups in `common.yaml` order.
+    pub groups: Vec<Group>,
+    /// Every endpoint, by group order then id.
+    pub endpoints: Vec<Endpoint>,
+}
+
+impl Catalog {
+    /// Endpoints of one group, by id.
+    pub fn endpoints_of<'a>(&'a self, group: &'a str) -> impl Iterator<Item = &'a Endpoint> + 'a {
+        self.endpoints.iter().filter(move |e| e.group == group)
+    }
+
+    /// The endpoint with the given qualified id (`domestic_stock.inquire_price`).
+    pub fn endpoint(&self, qualified_id: &str) -> Option<&Endpoint> {
+        self.endpoints
+            .iter()
+            .find(|e| e.qualified_id == qualified_id)
+    }
+
+    /// The group with the given id.
+    pub fn group(&self, id: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.id == id)
+    }
+}
+
+/// What `common.yaml` says.
+#[derive(Debug, Clone)]
+pub struct Common {
+    /// REST host of the real environment.
+    pub real_rest: String,
+    /// WebSocket host of the real environment.
+    pub real_websocket: String,
+    /// REST host of the demo environment.
+    pub demo_rest: String,
+    /// WebSocket host of the demo environment.
+    pub demo_websocket: String,
+    /// Common request headers.
+    pub headers: Vec<Header>,
+    /// Requests per second per app key, real.
+    pub real_per_second: u32,
+    /// Requests per second per app key, demo.
+    pub demo_per_second: u32,
+    /// Seconds between token issues.
+    pub token_issue_interval_seconds: u32,
+    /// Subscriptions per WebSocket session.
+    pub websocket_subscriptions: u32,
+    /// Known response codes.
+    pub errors: Vec<ErrorCode>,
+    /// Naming rules of response fields.
+    pub response_rules: TypeRuleSet,
+    /// Naming rules of request fields.
+    pub request_rules: TypeRuleSet,
+}
+
+/// A common request header.
+#[derive(Debug, Clone)]
+pub struct Header {
+    /// Name as sent.
+    pub name: String,
+    /// Korean label.
+    pub label: String,
+    /// Whether its value must never be logged.
+    pub secret: bool,
+}
+
+/// A known response code.
+#[derive(Debug, Clone)]
+pub struct ErrorCode {
+    /// `msg_cd`.
+    pub code: String,
+    /// KIS's meaning.
+    pub meaning: String,
+    /// What a client does.
+    pub action: ErrorAction,
+}
+
+/// What a client does about a response code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorAction {
+    /// Re-issue the token, then retry a query once.
+    RefreshToken,
+    /// Back off and retry a query.
+    RetryQuery,
+    /// Wait and reuse the cached token.
+    ReuseToken,
+    /// The client is misconfigured.
+    Configuration,
+    /// The endpoint is not served in demo.
+    NotInDemo,
+    /// Restart the pagination from the first page.
+    RestartPagination,
+    /// Nothing to recover.
+    Fail,
+    /// Not an error.
+    Success,
+}
+
+impl ErrorAction {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "refresh_token" => ErrorAction::RefreshToken,
+            "retry_query" => ErrorAction::RetryQuery,
+            "reuse_token" => ErrorAction::ReuseToken,
+            "configuration" => ErrorAction::Configuration,
+            "not_in_demo" => ErrorAction::NotInDemo,
+            "restart_pagination" => ErrorAction::RestartPagination,
+            "fail" => ErrorAction::Fail,
+            "success" => ErrorAction::Success,
+            _ => return None,
+        })
+    }
+}
+
+/// Which configured account fills CANO / ACNT_PRDT_CD.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKind {
+    /// The group takes no account.
+    None,
+    /// The stock (종합) account.
+    Stock,
+    /// The domestic futures/options account.
+    DomesticFutures,
+    /// The overseas futures/options account.
+    OverseasFutures,
+}
+
+impl AccountKind {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "none" => AccountKind::None,
+            "stock" => AccountKind::Stock,
+            "domestic_futures" => AccountKind::DomesticFutures,
+            "overseas_futures" => AccountKind::OverseasFutures,
+            _ => return None,
+        })
+    }
+
+    /// Rust variant name in `kis_api::AccountKind`.
+    pub fn rust_variant(self) -> &'static str {
+        match self {
+            AccountKind::None => "None",
+            AccountKind::Stock => "Stock",
+            AccountKind::DomesticFutures => "DomesticFutures",
+            AccountKind::OverseasFutures => "OverseasFutures",
+        }
+    }
+}
+
+/// An API group.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Directory and module name.
+    pub id: String,
+    /// Korean name.
+    pub name: String,
+    /// Cargo feature.
+    pub feature: String,
+    /// Account its requests are filled from.
+    pub account: AccountKind,
+    /// One-line description.
+    pub doc: String,
+    /// Rust type name of the client accessor (`DomesticStock`).
+    pub type_name: String,
+}
+
+/// REST, WebSocket or auth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EndpointKind {
+    /// A REST call with a TR ID.
+    Rest,
+    /// A realtime WebSocket TR.
+    WebSocket,
+    /// A token, approval-key or hashkey call, made by the client itself.
+    Auth,
+}
+
+impl EndpointKind {
+    /// Name used in catalog files.
+    pub fn name(self) -> &'static str {
+        match self {
+            EndpointKind::Rest => "rest",
+            EndpointKind::WebSocket => "websocket",
+            EndpointKind::Auth => "auth",
+        }
+    }
+}
+
+/// HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Inputs as query parameters.
+    Get,
+    /// Inputs as a JSON body.
+    Post,
+}
+
+impl Method {
+    /// `GET` / `POST`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+/// One endpoint.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// Id within the group (file name).
+    pub id: String,
+    /// Group id.
+    pub group: String,
+    /// `group.id`.
+    pub qualified_id: String,
+    /// Korean name.
+    pub name: String,
+    /// The portal's API code.
+    pub api_code: Option<String>,
+    /// The portal's category.
+    pub category: Option<String>,
+    /// Extra documentation.
+    pub doc: Option<String>,
+    /// Kind.
+    pub kind: EndpointKind,
+    /// HTTP method (REST and auth).
+    pub method: Option<Method>,
+    /// Path.
+    pub path: String,
+    /// TR IDs.
+    pub tr: TrIds,
+    /// Whether demo serves it.
+    pub demo: bool,
+    /// Why, where the sources disagree.
+    pub demo_note: Option<String>,
+    /// Whether the call changes state; such calls are never resent.
+    pub mutates: bool,
+    /// Rows of KIS's API table this entry answers.
+    pub table_rows: Vec<String>,
+    /// Recorded corrections of the sources.
+    pub fixes: Vec<String>,
+    /// Request fields in wire order.
+    pub request: Vec<RequestField>,
+    /// Continuation keys, when paginated.
+    pub pagination: Option<Pagination>,
+    /// Response layout.
+    pub response: Response,
+    /// Realtime specifics (WebSocket only).
+    pub realtime: Option<Realtime>,
+    /// The catalog file, relative to the spec directory (`domestic_stock/inquire_price.yaml`).
+    pub source: String,
+}
+
+impl Endpoint {
+    /// Request fields the caller must pass to the constructor.
+    pub fn constructor_fields(&self) -> impl Iterator<Item = &RequestField> {
+        self.request.iter().filter(|f| f.is_constructor_arg())
+    }
+
+    /// Every TR ID of the endpoint: real, demo and aliases.
+    pub fn all_tr_ids(&self) -> Vec<&str> {
+        let mut v = Vec::new();
+        for var in &self.tr.variants {
+            v.push(var.real.as_str());
+            if let Some(d) = &var.demo {
+                v.push(d.as_str());
+            }
+            for a in &var.aliases {
+                v.push(a.tr_id.as_str());
+            }
+        }
+        v
+    }
+
+    /// Whether the endpoint is paginated.
+    pub fn is_paginated(&self) -> bool {
+        self.pagination.is_some()
+    }
+}
+
+/// TR IDs of an endpoint: one variant, or several chosen by a typed input.
+#[derive(Debug, Clone)]
+pub struct TrIds {
+    /// The choice, when there are several variants.
+    pub selector: Option<Selector>,
+    /// The variants (one for most endpoints; none for auth).
+    pub variants: Vec<Variant>,
+}
+
+/// The typed choice among variants.
+#[derive(Debug, Clone)]
+pub struct Selector {
+    /// Catalog name (`side`).
+    pub name: String,
+    /// Rust parameter name.
+    pub param: String,
+    /// Rust enum name (`Side`).
+    pub type_name: String,
+    /// Korean label.
+    pub label: String,
+    /// Index of the default variant; makes the choice optional.
+    pub default: Option<usize>,
+}
+
+/// One TR ID variant.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// Catalog name (`buy`; `default` for single-variant endpoints).
+    pub name: String,
+    /// Rust enum variant name (`Buy`).
+    pub rust_name: String,
+    /// Korean label.
+    pub label: Option<String>,
+    /// Real TR ID.
+    pub real: String,
+    /// Demo TR ID.
+    pub demo: Option<String>,
+    /// Other documented IDs.
+    pub aliases: Vec<Alias>,
+}
+
+/// A documented alternative TR ID.
+#[derive(Debug, Clone)]
+pub struct Alias {
+    /// The ID.
+    pub tr_id: String,
+    /// Where it comes from.
+    pub note: String,
+}
+
+/// Where the client takes a request value from when the caller sets none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FillSource {
+    /// The 8-digit account number (CANO) of the group's account.
+    AccountNumber,
+    /// The 2-digit product code (ACNT_PRDT_CD) of the group's account.
+    AccountProductCode,
+}
+
+impl FillSource {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        match s {
+            "account_number" => Some(FillSource::AccountNumber),
+            "account_product_code" => Some(FillSource::AccountProductCode),
+            _ => None,
+        }
+    }
+}
+
+/// A request field.
+#[derive(Debug, Clone)]
+pub struct RequestField {
+    /// Wire name.
+    pub wire: String,
+    /// Rust field/parameter name (escaped).
+    pub rust_name: String,
+    /// Korean label.
+    pub label: String,
+    /// Whether KIS requires a value.
+    pub required: bool,
+    /// Value sent when unset.
+    pub default: Option<String>,
+    /// Known values.
+    pub values: Vec<KnownValue>,
+    /// Documented maximum length.
+    pub max_length: Option<u32>,
+    /// Value type.
+    pub ty: ValueType,
+    /// Configuration fill.
+    pub fill: Option<FillSource>,
+    /// Whether the paginator writes it (continuation key).
+    pub paging: bool,
+    /// The portal's description.
+    pub description: Option<String>,
+}
+
+impl RequestField {
+    /// Whether the caller passes it to the constructor.
+    pub fn is_constructor_arg(&self) -> bool {
+        self.required && self.default.is_none() && self.fill.is_none() && !self.paging
+    }
+}
+
+/// A known request value.
+#[derive(Debug, Clone)]
+pub struct KnownValue {
+    /// As sent.
+    pub value: String,
+    /// Meaning.
+    pub label: Option<String>,
+}
+
+/// Continuation keys.
+#[derive(Debug, Clone)]
+pub struct Pagination {
+    /// Key pairs.
+    pub keys: Vec<PageKey>,
+}
+
+/// One continuation key pair.
+#[derive(Debug, Clone)]
+pub struct PageKey {
+    /// Request field wire name.
+    pub request: String,
+    /// Where the next value is found in the response.
+    pub response: ResponseKey,
+}
+
+/// A value's place in the response body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResponseKey {
+    /// A top-level body field (wire name).
+    Body(String),
+    /// A field of an object block.
+    InBlock {
+        /// Block wire name.
+        block: String,
+        /// Field wire name.
+        field: String,
+    },
+}
+
+impl ResponseKey {
+    /// `ctx_area_fk100` or `output1.index_key`.
+    pub fn dotted(&self) -> String {
+        match self {
+            ResponseKey::Body(f) => f.clone(),
+            ResponseKey::InBlock { block, field } => format!("{block}.{field}"),
+        }
+    }
+}
+
+/// Response layout.
+#[derive(Debug, Clone, Default)]
+pub struct Response {
+    /// Top-level fields (besides the envelope), continuation keys included.
+    pub body: Vec<Field>,
+    /// Output blocks.
+    pub blocks: Vec<Block>,
+}
+
+/// Object or array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// One record.
+    Object,
+    /// A list of records.
+    Array,
+}
+
+/// An output block.
+#[derive(Debug, Clone)]
+pub struct Block {
+    /// Wire name.
+    pub wire: String,
+    /// Other accepted wire names.
+    pub aliases: Vec<String>,
+    /// Rust field name in the response struct.
+    pub rust_name: String,
+    /// Rust type name of one record.
+    pub type_name: String,
+    /// Shape.
+    pub shape: Shape,
+    /// Whether the field split is a judgement.
+    pub judged: bool,
+    /// Provenance note.
+    pub note: Option<String>,
+    /// Fields.
+    pub fields: Vec<Field>,
+}
+
+/// A response field or realtime column.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// Wire name.
+    pub wire: String,
+    /// Rust field name (escaped).
+    pub rust_name: String,
+    /// Korean label.
+    pub label: String,
+    /// Value type.
+    pub ty: ValueType,
+    /// Whether `ty` comes from an explicit `type:` rather than a rule.
+    pub explicit_type: bool,
+    /// Extra documentation.
+    pub doc: Option<String>,
+}
+
+/// WebSocket specifics.
+#[derive(Debug, Clone)]
+pub struct Realtime {
+    /// Whether frames are AES-encrypted.
+    pub encrypted: bool,
+    /// Subscription key.
+    pub tr_key: TrKey,
+    /// Columns of one record, in order.
+    pub columns: Vec<Field>,
+    /// Rust type name of one record (`CcnlKrxRecord`).
+    pub record_type: String,
+}
+
+/// What the subscription key means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrKeyMeaning {
+    /// A product code.
+    Symbol,
+    /// The user's HTS id (execution notices).
+    HtsId,
+}
+
+/// The subscription key.
+#[derive(Debug, Clone)]
+pub struct TrKey {
+    /// Meaning.
+    pub meaning: TrKeyMeaning,
+    /// Korean label.
+    pub label: String,
+    /// Example value.
+    pub example: Option<String>,
+}

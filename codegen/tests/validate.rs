@@ -1,0 +1,423 @@
+//! Every class of bad catalog input is rejected with the file, key path and line, never a panic.
+
+use kis_codegen::{Diagnostics, SourceFile, load_from_sources};
+
+const COMMON: &str = r#"
+hosts:
+  real: {rest: "https://real", websocket: "ws://real"}
+  demo: {rest: "https://demo", websocket: "ws://demo"}
+headers: []
+rate_limits: {real_per_second: 20, demo_per_second: 2, token_issue_interval_seconds: 60, websocket_subscriptions: 40}
+errors:
+  - {code: EGW00201, meaning: rate, action: retry_query}
+groups:
+  - {id: domestic_stock, name: 국내주식, feature: domestic-stock, account: stock, doc: stocks}
+  - {id: overseas_stock, name: 해외주식, feature: overseas-stock, account: stock, doc: overseas}
+fills:
+  - {field: CANO, from: account_number}
+value_types:
+  default: text
+  rules:
+    - {type: price, suffixes: [prpr]}
+    - {type: yes_no, suffixes: [yn]}
+request_types:
+  default: text
+  rules:
+    - {type: quantity, names: [ord_qty]}
+"#;
+
+const QUOTE: &str = r#"
+id: inquire_price
+name: 주식현재가 시세
+kind: rest
+method: GET
+path: /uapi/domestic-stock/v1/quotations/inquire-price
+tr_id: {real: FHKST01010100, demo: FHKST01010100}
+demo: true
+table_rows: ["[국내주식]기본시세 / 주식현재가 시세"]
+request:
+  - {name: FID_COND_MRKT_DIV_CODE, label: 조건시장분류코드, required: true}
+  - {name: FID_INPUT_ISCD, label: 입력종목코드, required: true}
+response:
+  blocks:
+    - name: output
+      shape: object
+      split: source
+      fields:
+        - {name: stck_prpr, label: 주식현재가}
+        - {name: temp_stop_yn, label: 임시정지여부}
+"#;
+
+const TICKS: &str = r#"
+id: ccnl_krx
+name: 국내주식 실시간체결가
+kind: websocket
+path: /tryitout/H0STCNT0
+tr_id: {real: H0STCNT0, demo: H0STCNT0}
+demo: true
+encrypted: false
+tr_key: {meaning: symbol, label: 종목코드}
+columns:
+  - {name: MKSC_SHRN_ISCD, label: 종목코드}
+  - {name: STCK_PRPR, label: 현재가}
+"#;
+
+fn src(path: &str, text: &str) -> SourceFile {
+    SourceFile {
+        path: path.to_string(),
+        text: text.to_string(),
+    }
+}
+
+fn base() -> Vec<SourceFile> {
+    vec![
+        src("common.yaml", COMMON),
+        src("domestic_stock/inquire_price.yaml", QUOTE),
+        src("domestic_stock/ccnl_krx.yaml", TICKS),
+    ]
+}
+
+fn with(path: &str, text: &str) -> Vec<SourceFile> {
+    let mut v = base();
+    match v.iter_mut().find(|s| s.path == path) {
+        Some(s) => s.text = text.to_string(),
+        None => v.push(src(path, text)),
+    }
+    v
+}
+
+fn errors(sources: Vec<SourceFile>) -> Diagnostics {
+    match load_from_sources(&sources) {
+        Ok(_) => panic!("the catalog was accepted"),
+        Err(d) => d,
+    }
+}
+
+/// Asserts that one diagnostic names `file`, contains `key` in its key path and `needle` in its
+/// message, and carries a line number when `line` is set.
+fn assert_rejected(d: &Diagnostics, file: &str, key: &str, needle: &str, line: bool) {
+    let hit = d.iter().find(|x| {
+        x.file.to_string_lossy() == file && x.key.contains(key) && x.message.contains(needle)
+    });
+    let Some(hit) = hit else {
+        panic!("no diagnostic for {file} / {key} / {needle}; got:\n{d}");
+    };
+    if line {
+        assert!(hit.line.is_some(), "expected a line number in: {hit}");
+    }
+}
+
+#[test]
+fn the_minimal_catalog_is_valid() {
+    let c = load_from_sources(&base()).expect("valid");
+    assert_eq!(c.endpoints.len(), 2);
+    let q = c.endpoint("domestic_stock.inquire_price").expect("quote");
+    assert_eq!(q.response.blocks[0].fields[0].ty.name(), "price");
+    assert_eq!(q.response.blocks[0].fields[1].ty.name(), "yes_no");
+}
+
+#[test]
+fn duplicate_endpoint_ids_are_rejected() {
+    let copy = QUOTE.replace("FHKST01010100", "FHKST01010200");
+    let d = errors(with("domestic_stock/inquire_price_copy.yaml", &copy));
+    assert_rejected(
+        &d,
+        "domestic_stock/inquire_price_copy.yaml",
+        "id",
+        "differs from the file name",
+        true,
+    );
+    assert_rejected(
+        &d,
+        "domestic_stock/inquire_price_copy.yaml",
+        "id",
+        "is also used by",
+        false,
+    );
+}
+
+#[test]
+fn a_tr_id_used_by_two_endpoints_is_rejected() {
+    let other = QUOTE
+        .replace("id: inquire_price", "id: inquire_price_2")
+        .replace("table_rows:", "x_rows:");
+    let other = other.replace("x_rows: [\"[국내주식]기본시세 / 주식현재가 시세\"]\n", "");
+    let d = errors(with("domestic_stock/inquire_price_2.yaml", &other));
+    assert_rejected(
+        &d,
+        "domestic_stock/inquire_price_2.yaml",
+        "tr_id",
+        "FHKST01010100 is also used by",
+        false,
+    );
+}
+
+#[test]
+fn unknown_value_types_are_rejected_with_their_line() {
+    let bad = QUOTE.replace("label: 주식현재가}", "label: 주식현재가, type: float}");
+    let d = errors(with("domestic_stock/inquire_price.yaml", &bad));
+    assert_rejected(
+        &d,
+        "domestic_stock/inquire_price.yaml",
+        "response.blocks[0].fields[0].type",
+        "unknown value type 'float'",
+        true,
+    );
+
+    let bad_rule = COMMON.replace(
+        "{type: price, suffixes: [prpr]}",
+        "{type: money, suffixes: [prpr]}",
+    );
+    let d = errors(with("common.yaml", &bad_rule));
+    assert_rejected(
+        &d,
+        "common.yaml",
+        "value_types.rules[0].type",
+        "unknown value type 'money'",
+        true,
+    );
+}
+
+#[test]
+fn demo_availability_must_match_the_tr_ids() {
+    let no_demo_tr = QUOTE.replace(
+        "tr_id: {real: FHKST01010100, demo: FHKST01010100}",
+        "tr_id: {real: FHKST01010100}",
+    );
+    let d = errors(with("domestic_stock/inquire_price.yaml", &no_demo_tr));
+    assert_rejected(
+        &d,
+        "domestic_stock/inquire_price.yaml",
+        "demo",
+        "no variant has a demo TR ID",
+        true,
+    );
+
+    let demo_false = QUOTE.replace("demo: true", "demo: false");
+    let d = errors(with("domestic_stock/inquire_price.yaml", &demo_false));
+    assert_rejected(
+        &d,
+        "domestic_stock/inquire_price.yaml",
+        "demo",
+        "demo is false but a demo TR ID is given",
+        true,
+    );
+}
+
+#[test]
+fn field_names_colliding_after_case_conversion_are_rejected() {
+    let bad = QUOTE.replace(
+        "        - {name: temp_stop_yn, label: 임시정지여부}",
+        "        - {name: temp_stop_yn, label: 임시정지여부}\n        - {name: STCK_PRPR, label: 현재가}",
+    );
+    let d = errors(with("domestic_stock/inquire_price.yaml", &bad));
+    assert_rejected(
+        &d,
+        "domestic_stock/inquire_price.yaml",
+        "response.blocks[0].fields[2].name",
+        "collides with 'stck_prpr'",
+        true,
+    );
+
+    let req = QUOTE.replace(
+        "  - {name: FID_INPUT_ISCD, label: 입력종목코드, required: true}",
+        "  - {name: FID_INPUT_ISCD, label: 입력종목코드, required: true}\n  - {name: fid_input_iscd, label: 또, required: false}",
+    );
+    let d = errors(with("domestic_stock/inquire_price.yaml", &req));
+    assert_rejected(
+        &d,
+        "domestic_stock/inquire_price.yaml",
+        "request[2].name",
+        "collides",
+        true,
+    );
+
+    let blocks = QUOTE.replace("    - name: output\n", "    - name: Output\n      fields: [{name: a_yn, label: x}]\n      shape: object\n      split: source\n    - name: output\n");
+    let d = errors(with("domestic_stock/inquire_price.yaml", &blocks));
+    assert_rejected(
+        &d,
+        "domestic_stock/inquire_price.yaml",
+        "response.blocks[1].name",
+        "collides with block 'Output'",
+        true,
+    );
+}
+
+#[test]
+fn empty_blocks_are_rejected() {
+    let bad = QUOTE
+        .split("      fields:")
+        .next()
+        .unwrap_or_default()
+        .to_string()
+        + "      fields: []\n";
+    let d = errors(with("domestic_stock/inquire_price.yaml", &bad));
+    assert_rejected(
+        &d,
+        "domestic_stock/inquire_price.yaml",
+        "response.blocks[0].fields",
+        "has no fields",
+        true,
+    );
+}
+
+#[test]
+fn malformed_yaml_is_an_error_not_a_panic() {
+    for text in [
+        "id: [unclosed",
+        "\t- tab: indented",
+        "id: inquire_price\nid: inquire_price\n",
+        "",
+        "- a list\n- at the top",
+        "id: inquire_price\nname: x\nkind: rest\nmethod: GET\npath: /x\ndemo: maybe\n",
+        "{{{{",
+        "id: \"\\uZZZZ\"",
+    ] {
+        let d = errors(with("domestic_stock/inquire_price.yaml", text));
+        assert!(
+            d.iter()
+                .any(|x| x.file.to_string_lossy() == "domestic_stock/inquire_price.yaml"),
+            "no diagnostic for {text:?}: {d}"
+        );
+    }
+    let d = errors(with("common.yaml", "hosts: ["));
+    assert_rejected(&d, "common.yaml", "", "", false);
+}
+
+#[test]
+fn unknown_keys_are_rejected() {
+    let bad = QUOTE.replace("demo: true", "demo: true\ndemo_available: true");
+    let d = errors(with("domestic_stock/inquire_price.yaml", &bad));
+    assert_rejected(
+        &d,
+        "domestic_stock/inquire_price.yaml",
+        "",
+        "demo_available",
+        true,
+    );
+}
+
+#[test]
+fn structural_mistakes_are_rejected() {
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        ("bad shape", QUOTE.replace("shape: object", "shape: list"), "response.blocks[0].shape", "unknown shape 'list'"),
+        ("bad split", QUOTE.replace("split: source", "split: guessed"), "response.blocks[0].split", "unknown split"),
+        ("judged without note", QUOTE.replace("split: source", "split: judged"), "response.blocks[0].note", "says why"),
+        ("bad kind", QUOTE.replace("kind: rest", "kind: graphql"), "kind", "unknown kind"),
+        ("bad method", QUOTE.replace("method: GET", "method: PUT"), "method", "unknown method"),
+        ("bad tr id", QUOTE.replace("{real: FHKST01010100, demo: FHKST01010100}", "{real: fhk, demo: FHKST01010100}"), "tr_id.real", "is not a TR ID"),
+        ("no tr id", QUOTE.replace("tr_id: {real: FHKST01010100, demo: FHKST01010100}\n", ""), "tr_id", "missing"),
+        ("bad path", QUOTE.replace("path: /uapi", "path: uapi"), "path", "starts with '/'"),
+        ("paging to nowhere", QUOTE.replace("response:", "pagination:\n  - {request: CTX_AREA_NK100, response: ctx_area_nk100}\nresponse:"), "pagination[0].request", "is not a request field"),
+        ("no request list", QUOTE.replace("request:\n  - {name: FID_COND_MRKT_DIV_CODE, label: 조건시장분류코드, required: true}\n  - {name: FID_INPUT_ISCD, label: 입력종목코드, required: true}\n", ""), "request", "lists its `request`"),
+        ("duplicate value", QUOTE.replace("label: 조건시장분류코드, required: true}", "label: 조건시장분류코드, required: true, values: [{value: J}, {value: J}]}"), "request[0].values[1].value", "listed twice"),
+        ("variants without selector", QUOTE.replace("tr_id: {real: FHKST01010100, demo: FHKST01010100}", "tr_id:\n  variants:\n    - {name: a, real: FHKST01010100}"), "tr_id", "give either"),
+        ("unknown default variant", QUOTE.replace("tr_id: {real: FHKST01010100, demo: FHKST01010100}", "tr_id:\n  select: {name: side, label: x, default: hold}\n  variants:\n    - {name: buy, real: FHKST01010100, demo: FHKST01010100}\n    - {name: sell, real: FHKST01010101}"), "tr_id.select.default", "no variant named 'hold'"),
+        ("websocket keys on rest", QUOTE.replace("demo: true", "demo: true\nencrypted: false"), "encrypted", "belongs to websocket"),
+        ("non-identifier field", QUOTE.replace("{name: stck_prpr, label: 주식현재가}", "{name: 현재가, label: 주식현재가}"), "response.blocks[0].fields[0].name", "Rust identifier"),
+    ];
+    for (what, text, key, needle) in cases {
+        let d = match load_from_sources(&with("domestic_stock/inquire_price.yaml", &text)) {
+            Ok(_) => panic!("{what}: accepted"),
+            Err(d) => d,
+        };
+        assert!(
+            d.iter()
+                .any(|x| x.key.contains(key) && x.message.contains(needle)),
+            "{what}: expected {key} / {needle}, got:\n{d}"
+        );
+    }
+}
+
+#[test]
+fn websocket_mistakes_are_rejected() {
+    let d = errors(with(
+        "domestic_stock/ccnl_krx.yaml",
+        &TICKS.replace("path: /tryitout/H0STCNT0", "path: /tryitout/H0STASP0"),
+    ));
+    assert_rejected(
+        &d,
+        "domestic_stock/ccnl_krx.yaml",
+        "path",
+        "/tryitout/H0STCNT0",
+        true,
+    );
+    let d = errors(with(
+        "domestic_stock/ccnl_krx.yaml",
+        &TICKS.replace("encrypted: false\n", ""),
+    ));
+    assert_rejected(
+        &d,
+        "domestic_stock/ccnl_krx.yaml",
+        "encrypted",
+        "whether frames",
+        false,
+    );
+    let d = errors(with(
+        "domestic_stock/ccnl_krx.yaml",
+        &TICKS.replace("meaning: symbol", "meaning: account"),
+    ));
+    assert_rejected(
+        &d,
+        "domestic_stock/ccnl_krx.yaml",
+        "tr_key.meaning",
+        "unknown tr_key meaning",
+        true,
+    );
+    let d = errors(with(
+        "domestic_stock/ccnl_krx.yaml",
+        &(TICKS.to_string() + "request: []\n"),
+    ));
+    assert_rejected(
+        &d,
+        "domestic_stock/ccnl_krx.yaml",
+        "request",
+        "has no `request`",
+        false,
+    );
+}
+
+#[test]
+fn files_outside_known_groups_and_duplicate_table_rows_are_rejected() {
+    let d = errors(with(
+        "bonds/inquire_price.yaml",
+        &QUOTE.replace("FHKST01010100", "FHKST01010300"),
+    ));
+    assert_rejected(
+        &d,
+        "bonds/inquire_price.yaml",
+        "",
+        "is not a group of common.yaml",
+        false,
+    );
+
+    let twin = QUOTE
+        .replace("id: inquire_price", "id: price_twin")
+        .replace("FHKST01010100", "FHKST01010400");
+    let d = errors(with("overseas_stock/price_twin.yaml", &twin));
+    assert_rejected(
+        &d,
+        "overseas_stock/price_twin.yaml",
+        "table_rows",
+        "already mapped to domestic_stock.inquire_price",
+        false,
+    );
+
+    let no_common: Vec<_> = base()
+        .into_iter()
+        .filter(|s| s.path != "common.yaml")
+        .collect();
+    let d = errors(no_common);
+    assert_rejected(&d, "common.yaml", "", "no common.yaml", false);
+}
+
+#[test]
+fn the_real_catalog_is_valid() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
+    let catalog = kis_codegen::load_catalog(&dir).unwrap_or_else(|d| panic!("{d}"));
+    assert!(
+        catalog.endpoints.len() >= 339,
+        "{} endpoints",
+        catalog.endpoints.len()
+    );
+}

@@ -1,0 +1,136 @@
+//! Developer tasks. Run as `cargo xtask <task>`; see `cargo xtask help`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use kis_codegen::report::Report;
+
+const USAGE: &str = "usage: cargo xtask <task>
+
+tasks:
+  lint-spec [--spec DIR]             validate the catalog; exit 1 with every problem listed
+  spec-report [--json] [--spec DIR]  summarise the catalog (counts, demo, pagination, judged blocks)
+  ci                                 everything CI checks: catalog, fmt, clippy, tests
+  help                               this text";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn run(args: &[String]) -> Result<ExitCode, String> {
+    let Some(task) = args.first() else {
+        println!("{USAGE}");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let mut spec_dir = workspace_root().join("spec");
+    let mut json = false;
+    let mut rest = args[1..].iter();
+    while let Some(a) = rest.next() {
+        match a.as_str() {
+            "--json" => json = true,
+            "--spec" => spec_dir = PathBuf::from(rest.next().ok_or("--spec needs a directory")?),
+            other => return Err(format!("unknown argument '{other}'\n\n{USAGE}")),
+        }
+    }
+    match task.as_str() {
+        "lint-spec" => {
+            let catalog = match kis_codegen::load_catalog(&spec_dir) {
+                Ok(c) => c,
+                Err(d) => {
+                    eprintln!("{d}");
+                    eprintln!("{} problem(s) in {}", d.0.len(), spec_dir.display());
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            println!(
+                "{}: {} endpoints, no problems",
+                spec_dir.display(),
+                catalog.endpoints.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        "spec-report" => {
+            let catalog = kis_codegen::load_catalog(&spec_dir).map_err(|d| d.to_string())?;
+            let report = Report::new(&catalog);
+            if json {
+                let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+                println!("{text}");
+            } else {
+                print!("{}", report.to_text(&catalog));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        "ci" => ci(&spec_dir),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => Err(format!("unknown task '{other}'\n\n{USAGE}")),
+    }
+}
+
+/// Runs one cargo command, echoing it and its duration; false when it failed.
+fn cargo(args: &[&str]) -> bool {
+    let started = std::time::Instant::now();
+    eprintln!("\n==> cargo {}", args.join(" "));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let ok = std::process::Command::new(cargo)
+        .args(args)
+        .current_dir(workspace_root())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    eprintln!(
+        "<== {} in {:.1}s",
+        if ok { "ok" } else { "FAILED" },
+        started.elapsed().as_secs_f64()
+    );
+    ok
+}
+
+/// The checks CI runs, in order, stopping at the first failure.
+fn ci(spec_dir: &Path) -> Result<ExitCode, String> {
+    let started = std::time::Instant::now();
+    eprintln!("==> lint-spec");
+    if let Err(d) = kis_codegen::load_catalog(spec_dir) {
+        eprintln!("{d}");
+        return Ok(ExitCode::FAILURE);
+    }
+    let steps: &[&[&str]] = &[
+        &["fmt", "--all", "--", "--check"],
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &["test", "--workspace", "--all-features"],
+    ];
+    for step in steps {
+        if !cargo(step) {
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    eprintln!(
+        "\nci: all checks passed in {:.0}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
