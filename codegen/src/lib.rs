@@ -8,6 +8,7 @@
 //! `kis-api/build.rs` and `cargo xtask` share the single entry point [`generate`].
 
 pub mod diag;
+pub mod emit;
 pub mod load;
 pub mod model;
 pub mod names;
@@ -18,3 +19,28 @@ pub mod types;
 pub use diag::{Diagnostic, Diagnostics};
 pub use load::{SourceFile, load_catalog, load_from_sources, read_sources};
 pub use model::Catalog;
+
+use std::path::Path;
+
+pub use emit::{GeneratedFile, Options};
+
+/// The single entry point of `kis-api/build.rs` and `cargo xtask codegen`: loads and validates
+/// the catalog in `spec_dir` and generates its Rust source.
+pub fn generate(spec_dir: &Path, options: &Options) -> Result<Vec<GeneratedFile>, Diagnostics> {
+    let catalog = load_catalog(spec_dir)?;
+    Ok(emit::generate_catalog(&catalog, options))
+}
+
+/// Writes generated files into `dir`, leaving files whose content is unchanged untouched (so
+/// their modification time does not trigger rebuilds).
+pub fn write_files(dir: &Path, files: &[GeneratedFile]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for f in files {
+        let path = dir.join(&f.name);
+        if std::fs::read_to_string(&path).is_ok_and(|old| old == f.contents) {
+            continue;
+        }
+        std::fs::write(&path, &f.contents)?;
+    }
+    Ok(())
+}

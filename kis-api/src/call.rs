@@ -1,0 +1,323 @@
+//! A pending call: `.await` it for the response, or page through it.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+
+use futures_core::Stream;
+use futures_util::StreamExt;
+
+use crate::client::Client;
+use crate::decode::{Body, DecodeCx, Envelope, decode_body};
+use crate::endpoint::{Endpoint, Paginated};
+use crate::env::Environment;
+use crate::error::{Error, PaginationStop, Result};
+use crate::params::ParamWriter;
+
+/// A boxed future of this crate.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A boxed stream of this crate.
+pub type BoxStream<'a, T> = Pin<Box<dyn Stream<Item = T> + Send + 'a>>;
+
+/// A response with its envelope and headers.
+#[derive(Debug, Clone)]
+pub struct Reply<T> {
+    /// The decoded body.
+    pub body: T,
+    /// `rt_cd`, `msg_cd`, `msg1` (e.g. `APBK0013` "주문 전송 완료 되었습니다.").
+    pub envelope: Envelope,
+    /// The TR ID sent.
+    pub tr_id: &'static str,
+    /// The `tr_cont` response header: `F`/`M` more pages follow, `D`/`E` last page.
+    pub tr_cont: String,
+    /// The `gt_uid` response header, when sent.
+    pub gt_uid: Option<String>,
+}
+
+impl<T> Reply<T> {
+    /// Whether KIS says more pages follow.
+    pub fn has_more(&self) -> bool {
+        matches!(self.tr_cont.trim(), "F" | "M")
+    }
+}
+
+/// One call of an endpoint; created by the generated methods or [`Client::call`].
+#[must_use = "a call does nothing until awaited or paged"]
+pub struct Call<'c, R: Endpoint, E: Environment> {
+    client: &'c Client<E>,
+    request: R,
+    hashkey: Option<bool>,
+}
+
+impl<'c, R: Endpoint, E: Environment> Call<'c, R, E> {
+    pub(crate) fn new(client: &'c Client<E>, request: R) -> Self {
+        Call {
+            client,
+            request,
+            hashkey: None,
+        }
+    }
+
+    /// Sends a `hashkey` header computed from the body (orders only; default: the client's
+    /// setting).
+    pub fn hashkey(mut self, on: bool) -> Self {
+        self.hashkey = Some(on);
+        self
+    }
+
+    /// The request.
+    pub fn request(&self) -> &R {
+        &self.request
+    }
+
+    /// Sends the request (the first page, for paginated endpoints) and returns the body with its
+    /// envelope and headers.
+    pub async fn reply(self) -> Result<Reply<R::Response>> {
+        let hashkey = self.hashkey.unwrap_or(self.client.inner.hashkey);
+        fetch_page(self.client, &self.request, Vec::new(), false, hashkey).await
+    }
+
+    /// Sends the request and returns the body (the first page, for paginated endpoints).
+    pub async fn send(self) -> Result<R::Response> {
+        self.reply().await.map(|r| r.body)
+    }
+}
+
+async fn fetch_page<R: Endpoint, E: Environment>(
+    client: &Client<E>,
+    request: &R,
+    paging: Vec<(&'static str, String)>,
+    next_page: bool,
+    hashkey: bool,
+) -> Result<Reply<R::Response>> {
+    let inner = &client.inner;
+    let meta = R::META;
+    let tr_id = inner.tr_id_for(meta, request.variant())?;
+    let fills = inner.fills(meta, paging);
+    let prepared = {
+        let mut w = ParamWriter::new(&fills);
+        request.write(&mut w);
+        inner.prepare(meta, tr_id, &w)?
+    };
+    let (raw, _) = inner.send(&prepared, next_page, hashkey).await?;
+    let cx = DecodeCx::new(tr_id, meta);
+    let (envelope, body) = decode_body::<R::Response>(&raw.bytes, &cx).inspect_err(|e| {
+        tracing::warn!(endpoint = meta.id, tr_id, field = %e.field, "response could not be decoded");
+    })?;
+    let _ = raw.status;
+    Ok(Reply {
+        body,
+        envelope,
+        tr_id,
+        tr_cont: raw.tr_cont,
+        gt_uid: raw.gt_uid,
+    })
+}
+
+impl<'c, R: Endpoint, E: Environment> IntoFuture for Call<'c, R, E> {
+    type Output = Result<R::Response>;
+    type IntoFuture = BoxFuture<'c, Result<R::Response>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// One page of a paginated call.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// 0-based page number.
+    pub index: usize,
+    /// The page.
+    pub reply: Reply<T>,
+}
+
+impl<'c, R: Paginated, E: Environment> Call<'c, R, E> {
+    /// A stream of pages: sends `tr_cont: N` with the continuation keys of the previous page until
+    /// KIS says the last page (`D`/`E`). Ends with an error, never silently, when the page limit is
+    /// reached, KIS gives no new continuation key, or the data changed while paging (SYDB0050).
+    pub fn pages(self) -> BoxStream<'c, Result<Page<R::Response>>> {
+        let hashkey = self.hashkey.unwrap_or(self.client.inner.hashkey);
+        Box::pin(page_stream::<R, E, R>(self.client, self.request, hashkey))
+    }
+
+    /// A stream of the rows of the main array block, across pages.
+    pub fn rows(self) -> BoxStream<'c, Result<R::Row>> {
+        let pages = self.pages();
+        Box::pin(pages.flat_map(|p| {
+            let items: Vec<Result<R::Row>> = match p {
+                Ok(page) => R::rows(page.reply.body).into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            };
+            futures_util::stream::iter(items)
+        }))
+    }
+
+    /// Every page, in order. A SYDB0050 (data changed while paging) restarts from the first page,
+    /// at most twice; any other failure fails the whole call: a partial result is never returned.
+    pub async fn all(self) -> Result<Vec<R::Response>> {
+        let hashkey = self.hashkey.unwrap_or(self.client.inner.hashkey);
+        let mut restarts = 0;
+        loop {
+            let mut stream = Box::pin(page_stream::<R, E, &R>(self.client, &self.request, hashkey));
+            let mut out = Vec::new();
+            let mut failed = None;
+            while let Some(p) = stream.next().await {
+                match p {
+                    Ok(page) => out.push(page.reply.body),
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            match failed {
+                None => return Ok(out),
+                Some(Error::Pagination {
+                    reason: PaginationStop::DataChanged,
+                    ..
+                }) if restarts < 2 => {
+                    restarts += 1;
+                    tracing::info!(
+                        endpoint = R::META.id,
+                        restarts,
+                        "data changed while paging; restarting from the first page"
+                    );
+                }
+                Some(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Every row of the main array block, across all pages (see [`Call::all`]).
+    pub async fn all_rows(self) -> Result<Vec<R::Row>> {
+        Ok(self.all().await?.into_iter().flat_map(R::rows).collect())
+    }
+}
+
+/// Borrowed or owned request, so `all()` can restart without cloning the request.
+trait RequestRef<R>: Send {
+    fn get(&self) -> &R;
+}
+impl<R: Send + Sync> RequestRef<R> for R {
+    fn get(&self) -> &R {
+        self
+    }
+}
+impl<R: Send + Sync> RequestRef<R> for &R {
+    fn get(&self) -> &R {
+        self
+    }
+}
+
+fn page_stream<'c, R, E, Q>(
+    client: &'c Client<E>,
+    request: Q,
+    hashkey: bool,
+) -> impl Stream<Item = Result<Page<R::Response>>> + Send + 'c
+where
+    R: Paginated,
+    E: Environment,
+    Q: RequestRef<R> + 'c,
+{
+    struct State<Q> {
+        request: Q,
+        keys: Vec<(&'static str, String)>,
+        index: usize,
+        done: bool,
+    }
+    let state = State {
+        request,
+        keys: Vec::new(),
+        index: 0,
+        done: false,
+    };
+    // each step yields the page, or the page and the error that explains why paging stopped early
+    futures_util::stream::unfold(state, move |mut st| async move {
+        if st.done {
+            return None;
+        }
+        let meta = R::META;
+        let endpoint = meta.id;
+        if meta.pagination.is_empty() {
+            st.done = true;
+            return Some((
+                vec![Err(Error::Pagination {
+                    endpoint,
+                    pages: 0,
+                    reason: PaginationStop::NotPaginated,
+                })],
+                st,
+            ));
+        }
+        let reply = match fetch_page(
+            client,
+            st.request.get(),
+            st.keys.clone(),
+            st.index > 0,
+            hashkey,
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                st.done = true;
+                let e = match e {
+                    Error::Api { ref msg_cd, .. } if msg_cd == "SYDB0050" => Error::Pagination {
+                        endpoint,
+                        pages: st.index,
+                        reason: PaginationStop::DataChanged,
+                    },
+                    other => other,
+                };
+                return Some((vec![Err(e)], st));
+            }
+        };
+        let index = st.index;
+        st.index += 1;
+        if !reply.has_more() {
+            st.done = true;
+            return Some((vec![Ok(Page { index, reply })], st));
+        }
+        let next: Vec<(&'static str, String)> = meta
+            .pagination
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                (
+                    k.request,
+                    reply.body.page_key(i).unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        // more pages announced with the same (or no) keys would fetch the same page forever
+        let progress = next.iter().any(|(_, v)| !v.trim().is_empty()) && next != st.keys;
+        let stop = if !progress {
+            Some(PaginationStop::NoProgress)
+        } else if st.index >= client.inner.page_limit {
+            Some(PaginationStop::PageLimit(client.inner.page_limit))
+        } else {
+            None
+        };
+        st.keys = next;
+        let page = Ok(Page { index, reply });
+        match stop {
+            Some(reason) => {
+                st.done = true;
+                Some((
+                    vec![
+                        page,
+                        Err(Error::Pagination {
+                            endpoint,
+                            pages: st.index,
+                            reason,
+                        }),
+                    ],
+                    st,
+                ))
+            }
+            None => Some((vec![page], st)),
+        }
+    })
+    .flat_map(futures_util::stream::iter)
+}

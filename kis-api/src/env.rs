@@ -1,0 +1,87 @@
+//! Real (실전투자) and demo (모의투자) environments, in the type system and at run time.
+//!
+//! A client is `Client<Real>`, `Client<Demo>` or `Client<AnyEnv>`. Endpoints the demo environment
+//! does not serve have client methods only for [`RealCapable`] environments, so calling one on a
+//! `Client<Demo>` does not compile. `Client<AnyEnv>` (the environment chosen at run time, e.g. from
+//! a command-line flag) has every method and checks before any network I/O instead.
+
+use std::fmt;
+
+/// The environment a client talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Env {
+    /// 실전투자: real orders, real money.
+    Real,
+    /// 모의투자: the demo (paper trading) environment.
+    Demo,
+}
+
+impl Env {
+    /// `real` or `demo`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Env::Real => "real",
+            Env::Demo => "demo",
+        }
+    }
+}
+
+impl fmt::Display for Env {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Env {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "real" | "prod" | "실전" => Ok(Env::Real),
+            "demo" | "paper" | "vps" | "모의" => Ok(Env::Demo),
+            other => Err(format!("unknown environment '{other}' (real, demo)")),
+        }
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Real {}
+    impl Sealed for super::Demo {}
+    impl Sealed for super::AnyEnv {}
+}
+
+/// A client's environment type: [`Real`], [`Demo`] or [`AnyEnv`].
+pub trait Environment:
+    sealed::Sealed + Copy + Default + fmt::Debug + Send + Sync + 'static
+{
+    /// The environment fixed by the type, or `None` when chosen at run time.
+    const FIXED: Option<Env>;
+}
+
+/// Environments in which real-only endpoints may be called: [`Real`] always, [`AnyEnv`] with a
+/// run-time check.
+pub trait RealCapable: Environment {}
+
+/// The real environment, fixed at compile time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Real;
+
+/// The demo environment, fixed at compile time: real-only endpoints have no methods.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Demo;
+
+/// An environment chosen at run time; real-only endpoints fail before any I/O in demo.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AnyEnv;
+
+impl Environment for Real {
+    const FIXED: Option<Env> = Some(Env::Real);
+}
+impl Environment for Demo {
+    const FIXED: Option<Env> = Some(Env::Demo);
+}
+impl Environment for AnyEnv {
+    const FIXED: Option<Env> = None;
+}
+impl RealCapable for Real {}
+impl RealCapable for AnyEnv {}

@@ -1,0 +1,162 @@
+//! The one error type of the client.
+
+use std::fmt;
+
+use crate::decode::DecodeError;
+
+/// Result with the client's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong calling KIS. Variants are stable to match on; messages are for
+/// people (KIS's `msg1` is trimmed for display).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// KIS answered with an error (`rt_cd` not `"0"`), as JSON, whatever the HTTP status.
+    #[error("{endpoint} ({tr_id}): KIS error {msg_cd}: {}", msg1.trim())]
+    Api {
+        /// Endpoint id (`domestic_stock.order_cash`).
+        endpoint: &'static str,
+        /// TR ID sent.
+        tr_id: String,
+        /// `rt_cd`.
+        rt_cd: String,
+        /// `msg_cd`, e.g. `EGW00123`, `MCA00124`, `OPSQ2001`.
+        msg_cd: String,
+        /// `msg1` as sent.
+        msg1: String,
+        /// HTTP status (KIS sends gateway errors as 500).
+        status: u16,
+    },
+    /// An HTTP error without a KIS JSON body.
+    #[error("{endpoint}: HTTP {status}: {body}")]
+    Http {
+        /// Endpoint id.
+        endpoint: &'static str,
+        /// HTTP status.
+        status: u16,
+        /// The start of the body.
+        body: String,
+    },
+    /// The request could not be sent or the response not received (a query; orders get
+    /// [`Error::OutcomeUnknown`] instead once the request may have reached KIS).
+    #[error("{endpoint}: transport error: {source}")]
+    Transport {
+        /// Endpoint id.
+        endpoint: &'static str,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The response could not be decoded: names the TR ID, the field and the raw value.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// Token, approval key or hashkey could not be obtained.
+    #[error("authentication: {0}")]
+    Auth(#[from] AuthError),
+    /// KIS kept answering EGW00201 (per-second limit) after the allowed retries, or the call
+    /// changes state and is not retried.
+    #[error("{endpoint} ({tr_id}): rate limited by KIS (EGW00201) after {attempts} attempt(s)")]
+    RateLimited {
+        /// Endpoint id.
+        endpoint: &'static str,
+        /// TR ID sent.
+        tr_id: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The endpoint (or the chosen variant) is not served by the demo environment. Raised before
+    /// any network I/O.
+    #[error("{endpoint} ({name}{}) is not available in the demo environment (모의투자 미지원)", variant.map(|v| format!(", variant {v}")).unwrap_or_default())]
+    NotInDemo {
+        /// Endpoint id.
+        endpoint: &'static str,
+        /// Korean name.
+        name: &'static str,
+        /// The variant, when only it is unavailable.
+        variant: Option<&'static str>,
+    },
+    /// A state-changing call (an order) failed after the request may have reached KIS. It is never
+    /// resent automatically: inquire (e.g. the daily order inquiry) before trying again.
+    #[error(
+        "{endpoint} ({tr_id}): outcome unknown, the request may have reached KIS; inquire before retrying: {reason}"
+    )]
+    OutcomeUnknown {
+        /// Endpoint id.
+        endpoint: &'static str,
+        /// TR ID sent.
+        tr_id: String,
+        /// What happened.
+        reason: String,
+    },
+    /// The client is misconfigured (missing credentials or account, bad URL, bad kis_devlp.yaml).
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Pagination stopped before the last page; the pages so far are not a complete result.
+    #[error("{endpoint}: pagination stopped after {pages} page(s): {reason}")]
+    Pagination {
+        /// Endpoint id.
+        endpoint: &'static str,
+        /// Pages received before stopping.
+        pages: usize,
+        /// Why.
+        reason: PaginationStop,
+    },
+    /// A realtime (WebSocket) failure.
+    #[error("realtime: {0}")]
+    Realtime(String),
+}
+
+impl Error {
+    /// KIS's message code, for [`Error::Api`].
+    pub fn msg_cd(&self) -> Option<&str> {
+        match self {
+            Error::Api { msg_cd, .. } => Some(msg_cd),
+            _ => None,
+        }
+    }
+}
+
+/// Why a pagination stopped early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PaginationStop {
+    /// The configured page limit was reached while KIS still had more.
+    PageLimit(usize),
+    /// KIS reported that the data changed while paging (SYDB0050), more often than the restart
+    /// budget allows.
+    DataChanged,
+    /// KIS said more pages follow but gave no new continuation key (it would loop).
+    NoProgress,
+    /// The endpoint is not paginated.
+    NotPaginated,
+}
+
+impl fmt::Display for PaginationStop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PaginationStop::PageLimit(n) => {
+                write!(f, "page limit of {n} reached while more pages remain")
+            }
+            PaginationStop::DataChanged => {
+                f.write_str("data changed while paging (SYDB0050) too often")
+            }
+            PaginationStop::NoProgress => {
+                f.write_str("more pages announced without a new continuation key")
+            }
+            PaginationStop::NotPaginated => f.write_str("the endpoint has no continuation keys"),
+        }
+    }
+}
+
+/// A token, approval-key or hashkey failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what}: {message}{}", code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default())]
+pub struct AuthError {
+    /// What was being obtained (`access token`, `approval key`, `hashkey`, `token revoke`).
+    pub what: &'static str,
+    /// KIS's error code (`EGW00133`, `EGW00103`, ...), when it sent one.
+    pub code: Option<String>,
+    /// Description.
+    pub message: String,
+}

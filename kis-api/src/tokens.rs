@@ -1,0 +1,716 @@
+//! Access tokens, WebSocket approval keys, hashkeys and token revocation.
+//!
+//! KIS lets an app key issue a token once per minute and notifies the account owner every time,
+//! so tokens are precious: they are cached on disk per environment and app key (mode 0600, the
+//! file named by a hash of the key, never the key), shared by every client and process (a file
+//! lock serialises issuing), refreshed ahead of expiry, and a refresh is never issued within the
+//! minute that follows the previous one.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::Mutex;
+
+use crate::config::{Credentials, Secret};
+use crate::env::Env;
+use crate::error::AuthError;
+
+/// Where tokens are cached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenCache {
+    /// A directory of token files (default: `$XDG_CACHE_HOME/kis-api/tokens` or
+    /// `~/.cache/kis-api/tokens`).
+    Dir(PathBuf),
+    /// Memory only: every new process issues a token. Meant for tests.
+    Memory,
+}
+
+impl TokenCache {
+    /// The default cache directory.
+    pub fn default_dir() -> TokenCache {
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
+            .or_else(|| std::env::var_os("LOCALAPPDATA").map(PathBuf::from))
+            .unwrap_or_else(std::env::temp_dir);
+        TokenCache::Dir(base.join("kis-api").join("tokens"))
+    }
+}
+
+/// An issued access token.
+#[derive(Clone, Debug)]
+pub(crate) struct Token {
+    pub(crate) access: Secret,
+    pub(crate) expires_at: DateTime<Utc>,
+    pub(crate) issued_at: DateTime<Utc>,
+}
+
+/// What a token file holds.
+#[derive(Serialize, Deserialize)]
+struct CacheFile {
+    version: u32,
+    env: String,
+    app_key_sha256: String,
+    access_token: String,
+    expires_at: DateTime<Utc>,
+    issued_at: DateTime<Utc>,
+    #[serde(default)]
+    invalid: bool,
+}
+
+const CACHE_VERSION: u32 = 1;
+
+/// Issues, caches and refreshes access tokens for one environment and app key.
+pub(crate) struct TokenManager {
+    env: Env,
+    credentials: Credentials,
+    token_url: String,
+    http: reqwest::Client,
+    cache: TokenCache,
+    issue_interval: Duration,
+    refresh_before: Duration,
+    state: Mutex<Option<Token>>,
+}
+
+impl std::fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenManager")
+            .field("env", &self.env)
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hex SHA-256 of the app key: names cache files without revealing the key.
+pub(crate) fn key_hash(app_key: &str) -> String {
+    let digest = Sha256::digest(app_key.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl TokenManager {
+    pub(crate) fn new(
+        env: Env,
+        credentials: Credentials,
+        rest_url: &str,
+        http: reqwest::Client,
+        cache: TokenCache,
+        issue_interval: Duration,
+        refresh_before: Duration,
+    ) -> Self {
+        TokenManager {
+            env,
+            credentials,
+            token_url: format!("{}/oauth2/tokenP", rest_url.trim_end_matches('/')),
+            http,
+            cache,
+            issue_interval,
+            refresh_before,
+            state: Mutex::new(None),
+        }
+    }
+
+    fn usable(&self, t: &Token, now: DateTime<Utc>) -> bool {
+        let margin = chrono::Duration::from_std(self.refresh_before)
+            .unwrap_or_else(|_| chrono::Duration::minutes(30));
+        t.expires_at - margin > now
+    }
+
+    fn files(&self) -> Option<(PathBuf, PathBuf)> {
+        match &self.cache {
+            TokenCache::Dir(dir) => {
+                let hash = key_hash(self.credentials.app_key.expose());
+                let stem = format!("{}-{}", self.env.name(), &hash[..16]);
+                Some((
+                    dir.join(format!("{stem}.json")),
+                    dir.join(format!("{stem}.lock")),
+                ))
+            }
+            TokenCache::Memory => None,
+        }
+    }
+
+    /// A valid token: from memory, from the cache file, or freshly issued. Concurrent callers wait
+    /// for one issue.
+    pub(crate) async fn get(&self) -> Result<Token, AuthError> {
+        let mut state = self.state.lock().await;
+        let now = Utc::now();
+        if let Some(t) = state.as_ref()
+            && self.usable(t, now)
+        {
+            return Ok(t.clone());
+        }
+        let previous = state.take();
+        let token = match self.files() {
+            Some((file, lock)) => self.get_with_file(&file, &lock, previous.as_ref()).await?,
+            None => {
+                self.issue_respecting_interval(previous.as_ref().map(|t| t.issued_at))
+                    .await?
+            }
+        };
+        *state = Some(token.clone());
+        Ok(token)
+    }
+
+    /// Marks `token` as rejected by KIS (EGW00123/EGW00121) so the next [`Self::get`] replaces it.
+    pub(crate) async fn invalidate(&self, token: &Secret) {
+        let mut state = self.state.lock().await;
+        if state.as_ref().is_some_and(|t| &t.access == token)
+            && let Some(t) = state.as_mut()
+        {
+            t.expires_at = Utc::now() - chrono::Duration::seconds(1);
+        }
+        drop(state);
+        if let Some((file, lock)) = self.files() {
+            let token = token.clone();
+            let env = self.env;
+            let hash = key_hash(self.credentials.app_key.expose());
+            let _ = tokio::task::spawn_blocking(move || {
+                let Ok(_guard) = lock_file(&lock) else { return };
+                if let Some(mut c) = read_cache(&file, env, &hash)
+                    && c.access_token == token.expose()
+                {
+                    c.invalid = true;
+                    let _ = write_cache(&file, &c);
+                }
+            })
+            .await;
+        }
+    }
+
+    async fn get_with_file(
+        &self,
+        file: &Path,
+        lock: &Path,
+        previous: Option<&Token>,
+    ) -> Result<Token, AuthError> {
+        let lock_path = lock.to_path_buf();
+        let guard = tokio::task::spawn_blocking(move || lock_file(&lock_path))
+            .await
+            .map_err(|e| auth_err(None, format!("token cache lock task failed: {e}")))?
+            .map_err(|e| {
+                auth_err(
+                    None,
+                    format!("cannot lock the token cache {}: {e}", lock.display()),
+                )
+            })?;
+        let hash = key_hash(self.credentials.app_key.expose());
+        let cached = read_cache(file, self.env, &hash);
+        let now = Utc::now();
+        if let Some(c) = &cached
+            && !c.invalid
+        {
+            let t = Token {
+                access: Secret::new(c.access_token.clone()),
+                expires_at: c.expires_at,
+                issued_at: c.issued_at,
+            };
+            if self.usable(&t, now) && previous.is_none_or(|p| p.access != t.access) {
+                tracing::debug!(env = %self.env, "access token from the cache file");
+                drop(guard);
+                return Ok(t);
+            }
+        }
+        let last_issue = [
+            cached.as_ref().map(|c| c.issued_at),
+            previous.map(|p| p.issued_at),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        let token = self.issue_respecting_interval(last_issue).await;
+        let token = match token {
+            Ok(t) => t,
+            Err(e) => {
+                drop(guard);
+                return Err(e);
+            }
+        };
+        let c = CacheFile {
+            version: CACHE_VERSION,
+            env: self.env.name().to_string(),
+            app_key_sha256: hash,
+            access_token: token.access.expose().to_string(),
+            expires_at: token.expires_at,
+            issued_at: token.issued_at,
+            invalid: false,
+        };
+        if let Err(e) = write_cache(file, &c) {
+            tracing::warn!(error = %e, "could not write the token cache; the token is kept in memory");
+        }
+        drop(guard);
+        Ok(token)
+    }
+
+    /// Issues a token, first waiting out the once-per-interval rule when the last issue is recent.
+    async fn issue_respecting_interval(
+        &self,
+        last_issue: Option<DateTime<Utc>>,
+    ) -> Result<Token, AuthError> {
+        if let Some(last) = last_issue {
+            let since = (Utc::now() - last).to_std().unwrap_or(Duration::ZERO);
+            if since < self.issue_interval {
+                let wait = self.issue_interval - since;
+                tracing::info!(
+                    wait_ms = wait.as_millis() as u64,
+                    "waiting before re-issuing a token (KIS allows one per minute)"
+                );
+                tokio::time::sleep(wait).await;
+            }
+        }
+        match self.issue().await {
+            Err(e) if e.code.as_deref() == Some("EGW00133") => {
+                // another process issued within the minute without sharing our cache
+                tracing::info!(
+                    "EGW00133: token issued elsewhere within the minute; waiting and retrying once"
+                );
+                tokio::time::sleep(self.issue_interval).await;
+                self.issue().await
+            }
+            other => other,
+        }
+    }
+
+    async fn issue(&self) -> Result<Token, AuthError> {
+        #[derive(Serialize)]
+        struct Req<'a> {
+            grant_type: &'a str,
+            appkey: &'a str,
+            appsecret: &'a str,
+        }
+        #[derive(Deserialize)]
+        struct Resp {
+            access_token: Option<String>,
+            access_token_token_expired: Option<String>,
+            expires_in: Option<serde_json::Value>,
+        }
+        tracing::info!(env = %self.env, "issuing an access token");
+        let body = Req {
+            grant_type: "client_credentials",
+            appkey: self.credentials.app_key.expose(),
+            appsecret: self.credentials.app_secret.expose(),
+        };
+        let resp = self
+            .http
+            .post(&self.token_url)
+            .header("content-type", "application/json; charset=utf-8")
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| auth_err(None, format!("token request failed: {e}")))?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| auth_err(None, format!("token response not read: {e}")))?;
+        let issued_at = Utc::now();
+        if !status.is_success() {
+            return Err(token_endpoint_error(
+                "access token",
+                status.as_u16(),
+                &bytes,
+            ));
+        }
+        let r: Resp = serde_json::from_slice(&bytes)
+            .map_err(|e| auth_err(None, format!("token response is not JSON: {e}")))?;
+        let Some(access) = r.access_token.filter(|a| !a.is_empty()) else {
+            return Err(token_endpoint_error(
+                "access token",
+                status.as_u16(),
+                &bytes,
+            ));
+        };
+        let by_expiry = r.access_token_token_expired.as_deref().and_then(|s| {
+            NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S")
+                .ok()
+                // KIS states the expiry in Korea time (UTC+9, no daylight saving)
+                .map(|n| Utc.from_utc_datetime(&(n - chrono::Duration::hours(9))))
+        });
+        let by_seconds = r.expires_in.as_ref().and_then(|v| match v {
+            serde_json::Value::Number(n) => n.as_i64(),
+            serde_json::Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        });
+        // KIS's expires_in has been seen off by about an hour: the stated expiry time wins
+        let expires_at = by_expiry
+            .or_else(|| by_seconds.map(|s| issued_at + chrono::Duration::seconds(s)))
+            .unwrap_or_else(|| issued_at + chrono::Duration::hours(23));
+        Ok(Token {
+            access: Secret::new(access),
+            expires_at,
+            issued_at,
+        })
+    }
+}
+
+fn auth_err(code: Option<String>, message: String) -> AuthError {
+    AuthError {
+        what: "access token",
+        code,
+        message,
+    }
+}
+
+/// Reads an error answer of an auth endpoint: `{"error_code","error_description"}` or the usual
+/// `{"rt_cd","msg_cd","msg1"}`.
+pub(crate) fn token_endpoint_error(what: &'static str, status: u16, bytes: &[u8]) -> AuthError {
+    #[derive(Deserialize)]
+    struct E {
+        error_code: Option<String>,
+        error_description: Option<String>,
+        msg_cd: Option<String>,
+        msg1: Option<String>,
+    }
+    match serde_json::from_slice::<E>(bytes) {
+        Ok(e) if e.error_code.is_some() || e.msg_cd.is_some() => AuthError {
+            what,
+            code: e.error_code.or(e.msg_cd),
+            message: e
+                .error_description
+                .or(e.msg1)
+                .map(|m| m.trim().to_string())
+                .unwrap_or_else(|| format!("HTTP {status}")),
+        },
+        _ => AuthError {
+            what,
+            code: None,
+            message: format!(
+                "HTTP {status}: {}",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+            ),
+        },
+    }
+}
+
+/// An exclusive lock on `path`, released when the file is dropped.
+fn lock_file(path: &Path) -> std::io::Result<File> {
+    if let Some(dir) = path.parent() {
+        create_private_dir(dir)?;
+    }
+    let f = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(path)?;
+    f.lock()?;
+    Ok(f)
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
+    }
+    Ok(())
+}
+
+/// The cached token of this environment and key, if the file is readable, well-formed and ours.
+/// A corrupted or foreign file reads as no token and is replaced on the next write.
+fn read_cache(file: &Path, env: Env, hash: &str) -> Option<CacheFile> {
+    let bytes = fs::read(file).ok()?;
+    let c: CacheFile = match serde_json::from_slice(&bytes) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(file = %file.display(), error = %e, "ignoring a corrupted token cache file");
+            return None;
+        }
+    };
+    if c.version != CACHE_VERSION || c.env != env.name() || c.app_key_sha256 != hash {
+        tracing::warn!(file = %file.display(), "ignoring a token cache file of another environment or key");
+        return None;
+    }
+    Some(c)
+}
+
+/// Writes the cache atomically (temporary file + rename), readable by the owner only.
+fn write_cache(file: &Path, c: &CacheFile) -> std::io::Result<()> {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    create_private_dir(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        file.file_name().and_then(|n| n.to_str()).unwrap_or("token"),
+        std::process::id()
+    ));
+    let mut opts = OpenOptions::new();
+    opts.create(true).truncate(true).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&tmp)?;
+    let json = serde_json::to_vec_pretty(c).map_err(std::io::Error::other)?;
+    f.write_all(&json)?;
+    f.sync_all()?;
+    drop(f);
+    fs::rename(&tmp, file)
+}
+
+/// Deletes the cached token of `credentials` (after a revoke).
+pub(crate) fn forget_cached(cache: &TokenCache, env: Env, credentials: &Credentials) {
+    if let TokenCache::Dir(dir) = cache {
+        let hash = key_hash(credentials.app_key.expose());
+        let _ = fs::remove_file(dir.join(format!("{}-{}.json", env.name(), &hash[..16])));
+    }
+}
+
+/// Obtains and reuses the WebSocket approval key.
+#[derive(Debug)]
+pub(crate) struct ApprovalKeys {
+    key: Mutex<Option<Secret>>,
+}
+
+impl ApprovalKeys {
+    pub(crate) fn new() -> Self {
+        ApprovalKeys {
+            key: Mutex::new(None),
+        }
+    }
+
+    /// The approval key, issued on first use.
+    pub(crate) async fn get(
+        &self,
+        http: &reqwest::Client,
+        rest_url: &str,
+        credentials: &Credentials,
+    ) -> Result<Secret, AuthError> {
+        let mut k = self.key.lock().await;
+        if let Some(key) = k.as_ref() {
+            return Ok(key.clone());
+        }
+        let key = issue_approval_key(http, rest_url, credentials).await?;
+        *k = Some(key.clone());
+        Ok(key)
+    }
+}
+
+async fn issue_approval_key(
+    http: &reqwest::Client,
+    rest_url: &str,
+    credentials: &Credentials,
+) -> Result<Secret, AuthError> {
+    #[derive(Serialize)]
+    struct Req<'a> {
+        grant_type: &'a str,
+        appkey: &'a str,
+        // KIS names the app secret `secretkey` here
+        secretkey: &'a str,
+    }
+    #[derive(Deserialize)]
+    struct Resp {
+        approval_key: Option<String>,
+    }
+    let err = |m: String| AuthError {
+        what: "approval key",
+        code: None,
+        message: m,
+    };
+    let url = format!("{}/oauth2/Approval", rest_url.trim_end_matches('/'));
+    let resp = http
+        .post(url)
+        .header("content-type", "application/json; charset=utf-8")
+        .json(&Req {
+            grant_type: "client_credentials",
+            appkey: credentials.app_key.expose(),
+            secretkey: credentials.app_secret.expose(),
+        })
+        .send()
+        .await
+        .map_err(|e| err(format!("request failed: {e}")))?;
+    let status = resp.status();
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| err(format!("response not read: {e}")))?;
+    if !status.is_success() {
+        return Err(token_endpoint_error(
+            "approval key",
+            status.as_u16(),
+            &bytes,
+        ));
+    }
+    let r: Resp =
+        serde_json::from_slice(&bytes).map_err(|e| err(format!("response is not JSON: {e}")))?;
+    r.approval_key
+        .filter(|k| !k.is_empty())
+        .map(Secret::new)
+        .ok_or_else(|| token_endpoint_error("approval key", status.as_u16(), &bytes))
+}
+
+/// Computes the hashkey of an order body (`POST /uapi/hashkey`).
+pub(crate) async fn hashkey(
+    http: &reqwest::Client,
+    rest_url: &str,
+    credentials: &Credentials,
+    body: &[u8],
+) -> Result<String, AuthError> {
+    #[derive(Deserialize)]
+    struct Resp {
+        #[serde(rename = "HASH")]
+        hash: Option<String>,
+    }
+    let err = |m: String| AuthError {
+        what: "hashkey",
+        code: None,
+        message: m,
+    };
+    let url = format!("{}/uapi/hashkey", rest_url.trim_end_matches('/'));
+    let resp = http
+        .post(url)
+        .header("content-type", "application/json; charset=utf-8")
+        .header("appkey", credentials.app_key.expose())
+        .header("appsecret", credentials.app_secret.expose())
+        .body(body.to_vec())
+        .send()
+        .await
+        .map_err(|e| err(format!("request failed: {e}")))?;
+    let status = resp.status();
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| err(format!("response not read: {e}")))?;
+    if !status.is_success() {
+        return Err(token_endpoint_error("hashkey", status.as_u16(), &bytes));
+    }
+    let r: Resp =
+        serde_json::from_slice(&bytes).map_err(|e| err(format!("response is not JSON: {e}")))?;
+    r.hash
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| err("the response has no HASH".into()))
+}
+
+/// Revokes a token (`POST /oauth2/revokeP`).
+pub(crate) async fn revoke(
+    http: &reqwest::Client,
+    rest_url: &str,
+    credentials: &Credentials,
+    token: &Secret,
+) -> Result<(), AuthError> {
+    #[derive(Serialize)]
+    struct Req<'a> {
+        appkey: &'a str,
+        appsecret: &'a str,
+        token: &'a str,
+    }
+    #[derive(Deserialize)]
+    struct Resp {
+        // KIS sends the code as an integer (200), sometimes as a string
+        code: Option<serde_json::Value>,
+        message: Option<String>,
+    }
+    let err = |m: String| AuthError {
+        what: "token revoke",
+        code: None,
+        message: m,
+    };
+    let url = format!("{}/oauth2/revokeP", rest_url.trim_end_matches('/'));
+    let resp = http
+        .post(url)
+        .header("content-type", "application/json; charset=utf-8")
+        .json(&Req {
+            appkey: credentials.app_key.expose(),
+            appsecret: credentials.app_secret.expose(),
+            token: token.expose(),
+        })
+        .send()
+        .await
+        .map_err(|e| err(format!("request failed: {e}")))?;
+    let status = resp.status();
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| err(format!("response not read: {e}")))?;
+    if !status.is_success() {
+        return Err(token_endpoint_error(
+            "token revoke",
+            status.as_u16(),
+            &bytes,
+        ));
+    }
+    let r: Resp =
+        serde_json::from_slice(&bytes).map_err(|e| err(format!("response is not JSON: {e}")))?;
+    let ok = match &r.code {
+        Some(serde_json::Value::Number(n)) => n.as_i64() == Some(200),
+        Some(serde_json::Value::String(s)) => s.trim() == "200",
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(err(r.message.unwrap_or_else(|| "unexpected answer".into())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(env: Env, hash: &str) -> CacheFile {
+        CacheFile {
+            version: CACHE_VERSION,
+            env: env.name().into(),
+            app_key_sha256: hash.into(),
+            access_token: "tok".into(),
+            expires_at: Utc::now() + chrono::Duration::hours(20),
+            issued_at: Utc::now(),
+            invalid: false,
+        }
+    }
+
+    #[test]
+    fn cache_files_are_private_and_checked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("tokens").join("real-abc.json");
+        let hash = key_hash("PSkey");
+        write_cache(&file, &sample(Env::Real, &hash)).expect("write");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&file).expect("meta").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        assert!(read_cache(&file, Env::Real, &hash).is_some());
+        assert!(
+            read_cache(&file, Env::Demo, &hash).is_none(),
+            "another environment's file is foreign"
+        );
+        assert!(
+            read_cache(&file, Env::Real, &key_hash("other")).is_none(),
+            "another key's file is foreign"
+        );
+        fs::write(&file, b"{not json").expect("corrupt");
+        assert!(
+            read_cache(&file, Env::Real, &hash).is_none(),
+            "a corrupted file reads as empty"
+        );
+        assert!(!key_hash("PSkey").contains("PSkey"));
+    }
+
+    #[test]
+    fn token_endpoint_errors_in_both_shapes() {
+        let e = token_endpoint_error(
+            "access token",
+            403,
+            br#"{"error_code":"EGW00133","error_description":"once a minute"}"#,
+        );
+        assert_eq!(e.code.as_deref(), Some("EGW00133"));
+        let e = token_endpoint_error(
+            "access token",
+            500,
+            br#"{"rt_cd":"1","msg_cd":"EGW00103","msg1":"bad key  "}"#,
+        );
+        assert_eq!(
+            (e.code.as_deref(), e.message.as_str()),
+            (Some("EGW00103"), "bad key")
+        );
+        let e = token_endpoint_error("access token", 502, b"<html>");
+        assert!(e.code.is_none() && e.message.contains("502"));
+    }
+}
