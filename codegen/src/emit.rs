@@ -1183,3 +1183,20 @@ pub fn generate_catalog(catalog: &Catalog, opts: &Options) -> Vec<GeneratedFile>
     });
     out
 }
+
+/// The formatted source of one endpoint's module, as generated for `kis-api` (for review and
+/// snapshot tests).
+pub fn endpoint_source(catalog: &Catalog, qualified_id: &str) -> Option<String> {
+    let e = catalog.endpoint(qualified_id)?;
+    let group = catalog.group(&e.group)?;
+    let opts = Options::for_kis_api(None);
+    let rt = quote!(rt);
+    let tokens = match e.kind {
+        EndpointKind::WebSocket => websocket_endpoint(&rt, e, group, &opts),
+        _ => rest_endpoint(&rt, e, group, &opts),
+    };
+    Some(format(
+        tokens,
+        &format!("// {qualified_id}: generated from spec/{}", e.source),
+    ))
+}

@@ -14,6 +14,7 @@ pub mod model;
 pub mod names;
 pub mod report;
 pub mod spec;
+pub mod surface;
 pub mod types;
 
 pub use diag::{Diagnostic, Diagnostics};

@@ -1,0 +1,149 @@
+//! The generated API surface in one line per endpoint: what a reviewer reads to see what a
+//! catalog change adds, removes or changes.
+
+use std::fmt::Write;
+
+use crate::model::{Catalog, Endpoint, EndpointKind, FillSource, Shape};
+use crate::types::ValueType;
+
+fn rust_type(t: ValueType) -> &'static str {
+    match t {
+        ValueType::Text | ValueType::Code => "String",
+        ValueType::Decimal | ValueType::Price | ValueType::Amount | ValueType::Rate => "Decimal",
+        ValueType::Quantity => "u64",
+        ValueType::Integer => "i64",
+        ValueType::Date | ValueType::DateTime => "NaiveDate",
+        ValueType::Time => "NaiveTime",
+        ValueType::YesNo => "bool",
+    }
+}
+
+fn tr_ids(e: &Endpoint) -> String {
+    let v: Vec<String> =
+        e.tr.variants
+            .iter()
+            .map(|v| match &v.demo {
+                Some(d) if d == &v.real => v.real.clone(),
+                Some(d) => format!("{}|{}", v.real, d),
+                None => format!("{}|-", v.real),
+            })
+            .collect();
+    v.join(",")
+}
+
+/// One line per endpoint: id, kind, TR IDs (real|demo), the call and what it returns.
+pub fn api_surface(catalog: &Catalog) -> String {
+    let mut out = String::new();
+    for e in &catalog.endpoints {
+        let line = match e.kind {
+            EndpointKind::Rest => {
+                let mut args: Vec<String> = Vec::new();
+                if let Some(s) = &e.tr.selector
+                    && s.default.is_none()
+                {
+                    let names: Vec<&str> =
+                        e.tr.variants.iter().map(|v| v.rust_name.as_str()).collect();
+                    args.push(format!(
+                        "{}: {}{{{}}}",
+                        s.param,
+                        s.type_name,
+                        names.join("|")
+                    ));
+                }
+                for f in e.constructor_fields() {
+                    args.push(format!("{}: {}", f.rust_name, rust_type(f.ty)));
+                }
+                let setters = e
+                    .request
+                    .iter()
+                    .filter(|f| !f.is_constructor_arg() && !f.paging)
+                    .count();
+                let filled = e
+                    .request
+                    .iter()
+                    .filter(|f| f.fill.is_some())
+                    .map(|f| match f.fill {
+                        Some(FillSource::AccountNumber) => "account",
+                        _ => "",
+                    });
+                let filled = filled.filter(|s| !s.is_empty()).count();
+                let blocks: Vec<String> = e
+                    .response
+                    .blocks
+                    .iter()
+                    .map(|b| match b.shape {
+                        Shape::Object => format!(
+                            "{}: Option<{}>[{}]",
+                            b.rust_name,
+                            b.type_name,
+                            b.fields.len()
+                        ),
+                        Shape::Array => {
+                            format!("{}: Vec<{}>[{}]", b.rust_name, b.type_name, b.fields.len())
+                        }
+                    })
+                    .collect();
+                let mut notes = Vec::new();
+                if !e.demo {
+                    notes.push("real-only");
+                }
+                if e.mutates {
+                    notes.push("mutates");
+                }
+                if e.is_paginated() {
+                    notes.push("pages");
+                }
+                if filled > 0 {
+                    notes.push("account");
+                }
+                format!(
+                    "{} {} ({}){} -> {{{}}}{}",
+                    e.method.map(|m| m.name()).unwrap_or(""),
+                    tr_ids(e),
+                    args.join(", "),
+                    if setters > 0 {
+                        format!(" +{setters} setters")
+                    } else {
+                        String::new()
+                    },
+                    blocks.join(", "),
+                    if notes.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" [{}]", notes.join(", "))
+                    }
+                )
+            }
+            EndpointKind::WebSocket => {
+                let r = e.realtime.as_ref();
+                format!(
+                    "WS {} -> Record<'_>[{}]{}{}",
+                    tr_ids(e),
+                    r.map(|r| r.columns.len()).unwrap_or(0),
+                    if r.is_some_and(|r| r.encrypted) {
+                        " [encrypted]"
+                    } else {
+                        ""
+                    },
+                    if e.demo { "" } else { " [real-only]" }
+                )
+            }
+            EndpointKind::Auth => {
+                let body: Vec<&str> = e
+                    .response
+                    .body
+                    .iter()
+                    .map(|f| f.rust_name.as_str())
+                    .collect();
+                format!(
+                    "{} {} -> {{{}}} [client runtime]",
+                    e.method.map(|m| m.name()).unwrap_or(""),
+                    e.path,
+                    body.join(", ")
+                )
+            }
+        };
+        let _ = writeln!(out, "{} {line}", e.qualified_id);
+    }
+    out
+}
