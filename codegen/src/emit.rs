@@ -210,6 +210,34 @@ fn field_doc(f: &Field) -> String {
     s
 }
 
+/// A `Debug` impl that prints *** for personal-data fields; `None` when no field needs it.
+fn redacting_debug(
+    rt: &TokenStream,
+    name: &Ident,
+    generics: TokenStream,
+    fields: &[(Ident, &str, bool)],
+) -> Option<TokenStream> {
+    if !fields.iter().any(|(_, _, r)| *r) {
+        return None;
+    }
+    let n = lit(&name.to_string());
+    let calls = fields.iter().map(|(id, label, redacted)| {
+        let l = lit(label);
+        if *redacted {
+            quote!(.field(#l, &#rt::Redacted))
+        } else {
+            quote!(.field(#l, &self.#id))
+        }
+    });
+    Some(quote! {
+        impl #generics ::core::fmt::Debug for #name #generics {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct(#n) #(#calls)* .finish()
+            }
+        }
+    })
+}
+
 /// A record struct with its `Record`/`RealtimeRecord` impl.
 fn record(
     rt: &TokenStream,
@@ -257,14 +285,36 @@ fn record(
             }
         }
     };
+    let debug_fields: Vec<(Ident, &str, bool)> = fields
+        .iter()
+        .map(|f| {
+            (
+                ident(&f.rust_name),
+                f.rust_name.trim_start_matches("r#"),
+                f.redacted,
+            )
+        })
+        .collect();
+    let generics = if realtime {
+        quote!(<'a>)
+    } else {
+        TokenStream::new()
+    };
+    let custom_debug = redacting_debug(rt, name, generics, &debug_fields);
+    let derive_debug = if custom_debug.is_some() {
+        TokenStream::new()
+    } else {
+        quote!(Debug,)
+    };
     if realtime {
         quote! {
             #d
-            #[derive(Debug, Clone, Default, PartialEq)]
+            #[derive(#derive_debug Clone, Default, PartialEq)]
             #[non_exhaustive]
             pub struct #name<'a> {
                 #(#decls)*
             }
+            #custom_debug
             impl<'a> #rt::RealtimeRecord<'a> for #name<'a> {
                 const COLUMNS: &'static [#rt::FieldMeta] = &[#(#metas),*];
                 fn set(&mut self, index: usize, raw: &'a str) -> ::core::result::Result<(), #rt::ValueError> {
@@ -276,11 +326,12 @@ fn record(
     } else {
         quote! {
             #d
-            #[derive(Debug, Clone, Default, PartialEq)]
+            #[derive(#derive_debug Clone, Default, PartialEq)]
             #[non_exhaustive]
             pub struct #name {
                 #(#decls)*
             }
+            #custom_debug
             impl #rt::Record for #name {
                 const FIELDS: &'static [#rt::FieldMeta] = &[#(#metas),*];
                 fn set(&mut self, index: usize, raw: &str) -> ::core::result::Result<(), #rt::ValueError> {
@@ -701,6 +752,7 @@ fn request_type_tokens(rt: &TokenStream, e: &Endpoint) -> TokenStream {
         }
     });
     let mut fields = Vec::new();
+    let mut debug_fields: Vec<(Ident, &str, bool)> = Vec::new();
     let mut params = Vec::new();
     let mut inits = Vec::new();
     let mut setters = Vec::new();
@@ -711,6 +763,7 @@ fn request_type_tokens(rt: &TokenStream, e: &Endpoint) -> TokenStream {
         let t = format_ident!("{}", s.type_name);
         let d = doc(&format!("{}: which TR ID is used.", md(&s.label)));
         fields.push(quote!(#d #n: #t,));
+        debug_fields.push((n.clone(), s.param.trim_start_matches("r#"), false));
         if s.default.is_some() {
             inits.push(quote!(#n: #t::default(),));
             let sd = doc(&format!(
@@ -740,6 +793,7 @@ fn request_type_tokens(rt: &TokenStream, e: &Endpoint) -> TokenStream {
         }
         let (t, into_string) = request_type(rt, f.ty);
         let vd = values_doc(f);
+        debug_fields.push((n.clone(), f.rust_name.trim_start_matches("r#"), f.redacted));
         if f.is_constructor_arg() {
             let d = doc(&vd);
             fields.push(quote!(#d #n: #t,));
@@ -865,14 +919,22 @@ fn request_type_tokens(rt: &TokenStream, e: &Endpoint) -> TokenStream {
             },
         }
     });
+    let req_ident = format_ident!("Request");
+    let custom_debug = redacting_debug(rt, &req_ident, TokenStream::new(), &debug_fields);
+    let derive_debug = if custom_debug.is_some() {
+        TokenStream::new()
+    } else {
+        quote!(Debug,)
+    };
     quote! {
         #selector_enum
         /// The request. Required inputs go to [`Request::new`]; the others have setters and are
         /// sent with their default (or empty) when unset.
-        #[derive(Debug, Clone, PartialEq)]
+        #[derive(#derive_debug Clone, PartialEq)]
         pub struct Request {
             #(#fields)*
         }
+        #custom_debug
         #[allow(clippy::wrong_self_convention)]
         impl Request {
             #new_doc

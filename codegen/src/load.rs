@@ -358,6 +358,16 @@ fn build_common(
         errors,
         response_rules,
         request_rules,
+        redacted_names: f
+            .redacted
+            .as_ref()
+            .map(|r| r.names.iter().map(|n| n.to_ascii_lowercase()).collect())
+            .unwrap_or_default(),
+        redacted_suffixes: f
+            .redacted
+            .as_ref()
+            .map(|r| r.suffixes.iter().map(|n| n.to_ascii_lowercase()).collect())
+            .unwrap_or_default(),
     };
     (common, groups, fills)
 }
@@ -733,6 +743,7 @@ fn build_fields(
     list: &[spec::FieldSpec],
     key: &str,
     rules: &TypeRuleSet,
+    common: &Common,
     ctx: &mut Ctx,
 ) -> Vec<Field> {
     let mut out = Vec::new();
@@ -768,6 +779,7 @@ fn build_fields(
             resolve_type(&wire, f.ty.as_ref(), rules, &format!("{k}.type"), ctx);
         out.push(Field {
             rust_name: names::field_ident(&snake),
+            redacted: common.is_redacted(&wire),
             wire,
             label: f.label.clone(),
             ty,
@@ -848,11 +860,9 @@ fn build_request(
                 label: v.label.clone(),
             });
         }
-        if f.required && f.default.as_deref() == Some("") && !f.values.is_empty() {
-            // an empty default on a required field with known values is allowed: KIS accepts blanks for "all"
-        }
         out.push(RequestField {
             rust_name: names::field_ident(&snake),
+            redacted: common.is_redacted(&wire),
             wire,
             label: f.label.clone(),
             required: f.required,
@@ -869,7 +879,13 @@ fn build_request(
 }
 
 fn build_response(r: &spec::ResponseSpec, common: &Common, ctx: &mut Ctx) -> Response {
-    let body = build_fields(&r.body, "response.body", &common.response_rules, ctx);
+    let body = build_fields(
+        &r.body,
+        "response.body",
+        &common.response_rules,
+        common,
+        ctx,
+    );
     let mut blocks = Vec::new();
     let mut seen_types: BTreeMap<String, String> = BTreeMap::new();
     let mut seen_wire: BTreeSet<String> =
@@ -953,6 +969,7 @@ fn build_response(r: &spec::ResponseSpec, common: &Common, ctx: &mut Ctx) -> Res
             &b.fields,
             &format!("{k}.fields"),
             &common.response_rules,
+            common,
             ctx,
         );
         blocks.push(Block {
@@ -1063,6 +1080,7 @@ fn build_pagination(
                         .unwrap_or_default(),
                     ty: ValueType::Code,
                     explicit_type: false,
+                    redacted: false,
                     doc: None,
                 });
             }
@@ -1121,7 +1139,7 @@ fn build_realtime(
             "a websocket endpoint has at least one column",
         );
     }
-    let columns = build_fields(cols, "columns", &common.response_rules, ctx);
+    let columns = build_fields(cols, "columns", &common.response_rules, common, ctx);
     Some(Realtime {
         encrypted: enc,
         tr_key: TrKey {

@@ -61,6 +61,17 @@ pub struct Common {
     pub response_rules: TypeRuleSet,
     /// Naming rules of request fields.
     pub request_rules: TypeRuleSet,
+    /// Whole names of personal-data fields.
+    pub redacted_names: Vec<String>,
+    /// Name endings of personal-data fields.
+    pub redacted_suffixes: Vec<String>,
+}
+
+impl Common {
+    /// Whether a field called `name` holds personal data.
+    pub fn is_redacted(&self, name: &str) -> bool {
+        crate::types::name_matches(name, &self.redacted_names, &self.redacted_suffixes)
+    }
 }
 
 /// A common request header.
@@ -383,6 +394,8 @@ pub struct RequestField {
     pub paging: bool,
     /// The portal's description.
     pub description: Option<String>,
+    /// Personal data: shown as *** by `Debug`.
+    pub redacted: bool,
 }
 
 impl RequestField {
@@ -493,6 +506,8 @@ pub struct Field {
     pub ty: ValueType,
     /// Whether `ty` comes from an explicit `type:` rather than a rule.
     pub explicit_type: bool,
+    /// Personal data: shown as *** by `Debug`.
+    pub redacted: bool,
     /// Extra documentation.
     pub doc: Option<String>,
 }

@@ -24,6 +24,9 @@ pub struct CommonFile {
     /// Request fields the client fills from its configuration.
     #[serde(default)]
     pub fills: Vec<FillSpec>,
+    /// Names of fields holding personal data, redacted in `Debug` output.
+    #[serde(default)]
+    pub redacted: Option<NameRules>,
     /// Naming rules that give response fields their value type.
     pub value_types: TypeRules,
     /// Naming rules that give request fields their value type.
@@ -119,6 +122,18 @@ pub struct FillSpec {
     pub field: String,
     /// `account_number` or `account_product_code`.
     pub from: Spanned<String>,
+}
+
+/// A set of field names: whole names and name endings, matched like the type rules.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NameRules {
+    /// Whole names (lower case, trailing digits removed).
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Name endings (the part after the last underscore).
+    #[serde(default)]
+    pub suffixes: Vec<String>,
 }
 
 /// Ordered naming rules; the first match wins.

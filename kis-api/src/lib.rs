@@ -38,7 +38,7 @@ pub use client::{
     Client, ClientBuilder, DEMO_REST_URL, DEMO_WEBSOCKET_URL, REAL_REST_URL, REAL_WEBSOCKET_URL,
     RetryPolicy,
 };
-pub use config::{Account, Credentials, CustomerType, DevlpConfig, Secret};
+pub use config::{Account, Credentials, CustomerType, DevlpConfig, Redacted, Secret};
 pub use decode::{DecodeError, Envelope};
 pub use endpoint::{Endpoint, Paginated, RealtimeTr};
 pub use env::{AnyEnv, Demo, Env, Environment, Real, RealCapable};
@@ -52,6 +52,7 @@ pub use tokens::TokenCache;
 pub mod runtime {
     pub use crate::call::Call;
     pub use crate::client::Client;
+    pub use crate::config::Redacted;
     pub use crate::decode::{
         Body, DecodeCx, RealtimeRecord, Record, ValueError, amount, borrowed, date, datetime,
         decimal, field, field_text, integer, many, one, price, quantity, rate, text, time, yes_no,
