@@ -41,6 +41,16 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Stands in for a personal-data value in `Debug` output: prints `***`.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
 /// App key and app secret of one environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Credentials {
