@@ -198,7 +198,7 @@ fn request_type(rt: &TokenStream, t: ValueType) -> (TokenStream, bool) {
 
 fn field_meta(rt: &TokenStream, f: &Field) -> TokenStream {
     let (w, l, t) = (lit(&f.wire), lit(&f.label), value_type_tokens(rt, f.ty));
-    quote!(#rt::FieldMeta { wire: #w, label: #l, ty: #t })
+    quote!(#rt::FieldMeta::new(#w, #l, #t))
 }
 
 fn field_doc(f: &Field) -> String {
@@ -461,7 +461,7 @@ fn meta_static(
         let def = opt_lit(f.default.as_deref());
         let vals = f.values.iter().map(|v| {
             let (a, b) = (lit(&v.value), lit(v.label.as_deref().unwrap_or("")));
-            quote!(#rt::ValueMeta { value: #a, label: #b })
+            quote!(#rt::ValueMeta::new(#a, #b))
         });
         let t = value_type_tokens(rt, f.ty);
         let fill = match f.fill {
@@ -761,8 +761,7 @@ fn request_type_tokens(rt: &TokenStream, e: &Endpoint) -> TokenStream {
     if let Some(s) = selector {
         let n = ident(&s.param);
         let t = format_ident!("{}", s.type_name);
-        let d = doc(&format!("{}: which TR ID is used.", md(&s.label)));
-        fields.push(quote!(#d #n: #t,));
+        fields.push(quote!(#n: #t,));
         debug_fields.push((n.clone(), s.param.trim_start_matches("r#"), false));
         if s.default.is_some() {
             inits.push(quote!(#n: #t::default(),));
@@ -795,8 +794,7 @@ fn request_type_tokens(rt: &TokenStream, e: &Endpoint) -> TokenStream {
         let vd = values_doc(f);
         debug_fields.push((n.clone(), f.rust_name.trim_start_matches("r#"), f.redacted));
         if f.is_constructor_arg() {
-            let d = doc(&vd);
-            fields.push(quote!(#d #n: #t,));
+            fields.push(quote!(#n: #t,));
             if into_string {
                 params.push(quote!(#n: impl ::core::convert::Into<::std::string::String>));
                 inits.push(quote!(#n: #n.into(),));
@@ -810,8 +808,7 @@ fn request_type_tokens(rt: &TokenStream, e: &Endpoint) -> TokenStream {
             ));
             writes.push(quote!(w.put(#w, &self.#n);));
         } else {
-            let d = doc(&vd);
-            fields.push(quote!(#d #n: ::core::option::Option<#t>,));
+            fields.push(quote!(#n: ::core::option::Option<#t>,));
             inits.push(quote!(#n: ::core::option::Option::None,));
             let mut sd = vd.clone();
             match (f.fill, &f.default) {
@@ -1017,15 +1014,11 @@ fn websocket_endpoint(
     }
 }
 
-fn group_file(catalog: &Catalog, group: &Group, opts: &Options) -> TokenStream {
+fn group_head(catalog: &Catalog, group: &Group, opts: &Options) -> TokenStream {
     let runtime = path(&opts.runtime);
     // generated items reach the runtime through the alias `rt`, declared once per file
     let rt = quote!(rt);
     let endpoints: Vec<&Endpoint> = catalog.endpoints_of(&group.id).collect();
-    let modules = endpoints.iter().map(|e| match e.kind {
-        EndpointKind::WebSocket => websocket_endpoint(&rt, e, group, opts),
-        _ => rest_endpoint(&rt, e, group, opts),
-    });
     let accessor = format_ident!("{}", group.type_name);
     let method = |e: &Endpoint| {
         let m = ident(&crate::names::field_ident(&e.id));
@@ -1084,7 +1077,6 @@ fn group_file(catalog: &Catalog, group: &Group, opts: &Options) -> TokenStream {
         return quote! {
             use #runtime as rt;
             #(#consts)*
-            #(#modules)*
         };
     }
     quote! {
@@ -1112,7 +1104,6 @@ fn group_file(catalog: &Catalog, group: &Group, opts: &Options) -> TokenStream {
             #(#real_methods)*
         }
         #(#consts)*
-        #(#modules)*
     }
 }
 
@@ -1208,7 +1199,65 @@ fn format(tokens: TokenStream, header: &str) -> String {
         // keep the unformatted tokens: the compiler will point at the problem
         Err(e) => format!("// prettyplease could not parse the generated code: {e}\n{tokens}\n"),
     };
-    format!("{header}\n{body}")
+    if header.is_empty() {
+        body
+    } else {
+        format!("{header}\n{body}")
+    }
+}
+
+/// One formatted piece of a group file: its head (`None`) or one endpoint's module.
+fn piece(catalog: &Catalog, group: &Group, endpoint: Option<&Endpoint>, opts: &Options) -> String {
+    let rt = quote!(rt);
+    let tokens = match endpoint {
+        None => group_head(catalog, group, opts),
+        Some(e) if e.kind == EndpointKind::WebSocket => websocket_endpoint(&rt, e, group, opts),
+        Some(e) => rest_endpoint(&rt, e, group, opts),
+    };
+    format(tokens, "")
+}
+
+/// Generates and formats every piece, spreading the work over the available cores (each thread
+/// builds its own token streams: they cannot cross threads).
+fn format_pieces(catalog: &Catalog, groups: &[&Group], opts: &Options) -> Vec<(usize, String)> {
+    let mut work: Vec<(usize, usize, Option<&Endpoint>)> = Vec::new();
+    for (gi, g) in groups.iter().enumerate() {
+        work.push((work.len(), gi, None));
+        for e in catalog.endpoints_of(&g.id) {
+            work.push((work.len(), gi, Some(e)));
+        }
+    }
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let run = |items: Vec<(usize, usize, Option<&Endpoint>)>| -> Vec<(usize, usize, String)> {
+        items
+            .into_iter()
+            .map(|(i, gi, e)| (i, gi, piece(catalog, groups[gi], e, opts)))
+            .collect()
+    };
+    let mut done: Vec<(usize, usize, String)> = if threads == 1 {
+        run(work)
+    } else {
+        // deal the items out round-robin: neighbouring endpoints have similar sizes
+        let mut buckets: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
+        for (n, item) in work.into_iter().enumerate() {
+            buckets[n % threads].push(item);
+        }
+        std::thread::scope(|s| {
+            let handles: Vec<_> = buckets
+                .into_iter()
+                .map(|b| s.spawn(move || run(b)))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    };
+    done.sort_by_key(|(i, _, _)| *i);
+    done.into_iter().map(|(_, gi, text)| (gi, text)).collect()
 }
 
 /// Generates the Rust source of `catalog`.
@@ -1222,8 +1271,12 @@ pub fn generate_catalog(catalog: &Catalog, opts: &Options) -> Vec<GeneratedFile>
                 .is_none_or(|sel| sel.iter().any(|s| s == &g.id))
         })
         .collect();
+    let mut bodies: Vec<String> = vec![String::new(); groups.len()];
+    for (gi, text) in format_pieces(catalog, &groups, opts) {
+        bodies[gi].push_str(&text);
+    }
     let mut out = Vec::new();
-    for g in &groups {
+    for (g, body) in groups.iter().zip(bodies) {
         let n = catalog.endpoints_of(&g.id).count();
         let header = format!(
             "// @generated by kis-codegen from {spec}/common.yaml and the {n} files of {spec}/{g}/.\n// Do not edit: change the catalog and rebuild.",
@@ -1232,7 +1285,7 @@ pub fn generate_catalog(catalog: &Catalog, opts: &Options) -> Vec<GeneratedFile>
         );
         out.push(GeneratedFile {
             name: format!("{}.rs", g.id),
-            contents: format(group_file(catalog, g, opts), &header),
+            contents: format!("{header}\n{body}"),
         });
     }
     let header = format!(

@@ -126,6 +126,13 @@ pub struct FieldMeta {
     pub ty: ValueType,
 }
 
+impl FieldMeta {
+    /// A field; used by generated code.
+    pub const fn new(wire: &'static str, label: &'static str, ty: ValueType) -> Self {
+        FieldMeta { wire, label, ty }
+    }
+}
+
 /// A known request value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ValueMeta {
@@ -133,6 +140,13 @@ pub struct ValueMeta {
     pub value: &'static str,
     /// Its meaning.
     pub label: &'static str,
+}
+
+impl ValueMeta {
+    /// A known value; used by generated code.
+    pub const fn new(value: &'static str, label: &'static str) -> Self {
+        ValueMeta { value, label }
+    }
 }
 
 /// A request field.

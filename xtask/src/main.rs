@@ -10,6 +10,9 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   lint-spec [--spec DIR]             validate the catalog; exit 1 with every problem listed
   spec-report [--json] [--spec DIR]  summarise the catalog (counts, demo, pagination, judged blocks)
+  codegen [--out DIR] [--check] [--group G]...
+                                     write the generated source (default target/generated) and the
+                                     API surface; --check fails when DIR holds a stale copy
   ci                                 everything CI checks: catalog, fmt, clippy, tests
   help                               this text";
 
@@ -38,10 +41,16 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     };
     let mut spec_dir = workspace_root().join("spec");
     let mut json = false;
+    let mut check = false;
+    let mut out_dir = workspace_root().join("target").join("generated");
+    let mut groups: Vec<String> = Vec::new();
     let mut rest = args[1..].iter();
     while let Some(a) = rest.next() {
         match a.as_str() {
             "--json" => json = true,
+            "--check" => check = true,
+            "--out" => out_dir = PathBuf::from(rest.next().ok_or("--out needs a directory")?),
+            "--group" => groups.push(rest.next().ok_or("--group needs a group id")?.clone()),
             "--spec" => spec_dir = PathBuf::from(rest.next().ok_or("--spec needs a directory")?),
             other => return Err(format!("unknown argument '{other}'\n\n{USAGE}")),
         }
@@ -74,6 +83,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        "codegen" => codegen(&spec_dir, &out_dir, check, groups),
         "ci" => ci(&spec_dir),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
@@ -131,6 +141,69 @@ fn ci(spec_dir: &Path) -> Result<ExitCode, String> {
     eprintln!(
         "\nci: all checks passed in {:.0}s",
         started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes (or checks) the full generated source and the API surface.
+fn codegen(
+    spec_dir: &Path,
+    out_dir: &Path,
+    check: bool,
+    groups: Vec<String>,
+) -> Result<ExitCode, String> {
+    let started = std::time::Instant::now();
+    let catalog = kis_codegen::load_catalog(spec_dir).map_err(|d| d.to_string())?;
+    let loaded = started.elapsed();
+    let options = kis_codegen::Options::for_kis_api(if groups.is_empty() {
+        None
+    } else {
+        Some(groups)
+    });
+    let mut files = kis_codegen::emit::generate_catalog(&catalog, &options);
+    let generated = started.elapsed() - loaded;
+    files.push(kis_codegen::GeneratedFile {
+        name: "api-surface.txt".into(),
+        contents: kis_codegen::surface::api_surface(&catalog),
+    });
+    if check {
+        let mut stale = Vec::new();
+        for f in &files {
+            let path = out_dir.join(&f.name);
+            if std::fs::read_to_string(&path)
+                .map(|old| old != f.contents)
+                .unwrap_or(true)
+            {
+                stale.push(path.display().to_string());
+            }
+        }
+        if stale.is_empty() {
+            println!("{}: up to date ({} files)", out_dir.display(), files.len());
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!(
+            "stale generated files (run cargo xtask codegen --out {}):",
+            out_dir.display()
+        );
+        for s in stale {
+            eprintln!("  {s}");
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    kis_codegen::write_files(out_dir, &files)
+        .map_err(|e| format!("cannot write {}: {e}", out_dir.display()))?;
+    for f in &files {
+        println!(
+            "{:>8} lines  {}",
+            f.contents.lines().count(),
+            out_dir.join(&f.name).display()
+        );
+    }
+    println!(
+        "{} endpoints: catalog loaded and validated in {:.0} ms, code generated in {:.0} ms",
+        catalog.endpoints.len(),
+        loaded.as_secs_f64() * 1e3,
+        generated.as_secs_f64() * 1e3
     );
     Ok(ExitCode::SUCCESS)
 }
