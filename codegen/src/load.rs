@@ -321,6 +321,75 @@ fn build_common(
             type_name: names::pascal(&g.id.value),
         });
     }
+    let mut enums: Vec<CodeEnum> = Vec::new();
+    for (i, en) in f.enums.iter().enumerate() {
+        let k = format!("enums[{i}]");
+        let name = en.name.value.clone();
+        if !names::is_identifier(&name) || names::pascal(&name) != name {
+            ctx.err(
+                format!("{k}.name"),
+                Some(&en.name),
+                "an enum name is a PascalCase identifier",
+            );
+        }
+        if enums.iter().any(|e| e.name == name) {
+            ctx.err(
+                format!("{k}.name"),
+                Some(&en.name),
+                format!("enum '{name}' is declared twice"),
+            );
+        }
+        if en.values.is_empty() {
+            ctx.err(
+                format!("{k}.values"),
+                Some(&en.name),
+                "an enum has at least one value",
+            );
+        }
+        let mut members: Vec<CodeMember> = Vec::new();
+        for (j, v) in en.values.iter().enumerate() {
+            let kk = format!("{k}.values[{j}]");
+            if !names::is_identifier(&v.name.value) || names::snake(&v.name.value) != v.name.value {
+                ctx.err(
+                    format!("{kk}.name"),
+                    Some(&v.name),
+                    "a member name is a snake_case identifier",
+                );
+            }
+            let rust_name = names::pascal(&v.name.value);
+            if rust_name == "Other" {
+                ctx.err(
+                    format!("{kk}.name"),
+                    Some(&v.name),
+                    "`other` is reserved for codes outside the set",
+                );
+            }
+            if members.iter().any(|m| m.rust_name == rust_name) {
+                ctx.err(
+                    format!("{kk}.name"),
+                    Some(&v.name),
+                    format!("member '{}' is listed twice", v.name.value),
+                );
+            }
+            if members.iter().any(|m| m.value == v.value.value) {
+                ctx.err(
+                    format!("{kk}.value"),
+                    Some(&v.value),
+                    format!("value '{}' is listed twice", v.value.value),
+                );
+            }
+            members.push(CodeMember {
+                value: v.value.value.clone(),
+                rust_name,
+                label: v.label.clone(),
+            });
+        }
+        enums.push(CodeEnum {
+            name,
+            label: en.label.clone(),
+            members,
+        });
+    }
     let mut fills = HashMap::new();
     for (i, fl) in f.fills.iter().enumerate() {
         match FillSource::parse(&fl.from.value) {
@@ -358,6 +427,7 @@ fn build_common(
         errors,
         response_rules,
         request_rules,
+        enums,
         redacted_names: f
             .redacted
             .as_ref()
@@ -845,6 +915,52 @@ fn build_request(
             }
             None => None,
         };
+        let enum_name = match &f.enum_name {
+            None => None,
+            Some(n) => match common.code_enum(&n.value) {
+                None => {
+                    let known: Vec<&str> = common.enums.iter().map(|e| e.name.as_str()).collect();
+                    ctx.err(
+                        format!("{k}.enum"),
+                        Some(n),
+                        format!(
+                            "unknown enum '{}' (common.yaml enums: {})",
+                            n.value,
+                            known.join(", ")
+                        ),
+                    );
+                    None
+                }
+                Some(en) => {
+                    for (j, v) in f.values.iter().enumerate() {
+                        if !en.members.iter().any(|m| m.value == v.value.value) {
+                            ctx.err(
+                                format!("{k}.values[{j}].value"),
+                                Some(&v.value),
+                                format!("'{}' is not a member of enum {}", v.value.value, en.name),
+                            );
+                        }
+                    }
+                    if let Some(d) = f.default.as_deref().filter(|d| !d.is_empty())
+                        && !en.members.iter().any(|m| m.value == d)
+                    {
+                        ctx.err(
+                            format!("{k}.default"),
+                            Some(n),
+                            format!("default '{d}' is not a member of enum {}", en.name),
+                        );
+                    }
+                    if f.ty.is_some() {
+                        ctx.err(
+                            format!("{k}.type"),
+                            Some(n),
+                            "a field with `enum` takes no `type`",
+                        );
+                    }
+                    Some(en.name.clone())
+                }
+            },
+        };
         let mut values = Vec::new();
         let mut seen_values = BTreeSet::new();
         for (j, v) in f.values.iter().enumerate() {
@@ -863,6 +979,7 @@ fn build_request(
         out.push(RequestField {
             rust_name: names::field_ident(&snake),
             redacted: common.is_redacted(&wire),
+            enum_name,
             wire,
             label: f.label.clone(),
             required: f.required,

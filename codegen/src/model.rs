@@ -61,13 +61,42 @@ pub struct Common {
     pub response_rules: TypeRuleSet,
     /// Naming rules of request fields.
     pub request_rules: TypeRuleSet,
+    /// Closed value sets, by name.
+    pub enums: Vec<CodeEnum>,
     /// Whole names of personal-data fields.
     pub redacted_names: Vec<String>,
     /// Name endings of personal-data fields.
     pub redacted_suffixes: Vec<String>,
 }
 
+/// A closed value set, generated as a Rust enum in `codes`.
+#[derive(Debug, Clone)]
+pub struct CodeEnum {
+    /// Rust type name.
+    pub name: String,
+    /// Korean label.
+    pub label: String,
+    /// Members: value, Rust variant name, label.
+    pub members: Vec<CodeMember>,
+}
+
+/// A member of a [`CodeEnum`].
+#[derive(Debug, Clone)]
+pub struct CodeMember {
+    /// The value as sent.
+    pub value: String,
+    /// Rust variant name.
+    pub rust_name: String,
+    /// Meaning.
+    pub label: String,
+}
+
 impl Common {
+    /// The closed value set called `name`.
+    pub fn code_enum(&self, name: &str) -> Option<&CodeEnum> {
+        self.enums.iter().find(|e| e.name == name)
+    }
+
     /// Whether a field called `name` holds personal data.
     pub fn is_redacted(&self, name: &str) -> bool {
         crate::types::name_matches(name, &self.redacted_names, &self.redacted_suffixes)
@@ -396,6 +425,8 @@ pub struct RequestField {
     pub description: Option<String>,
     /// Personal data: shown as *** by `Debug`.
     pub redacted: bool,
+    /// The closed value set (`common.yaml` enums) the field takes in Rust.
+    pub enum_name: Option<String>,
 }
 
 impl RequestField {

@@ -24,6 +24,9 @@ pub struct CommonFile {
     /// Request fields the client fills from its configuration.
     #[serde(default)]
     pub fills: Vec<FillSpec>,
+    /// Closed value sets with Rust names, referenced by request fields' `enum`.
+    #[serde(default)]
+    pub enums: Vec<EnumSpec>,
     /// Names of fields holding personal data, redacted in `Debug` output.
     #[serde(default)]
     pub redacted: Option<NameRules>,
@@ -122,6 +125,30 @@ pub struct FillSpec {
     pub field: String,
     /// `account_number` or `account_product_code`.
     pub from: Spanned<String>,
+}
+
+/// A closed value set.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnumSpec {
+    /// Rust type name (PascalCase).
+    pub name: Spanned<String>,
+    /// Korean label.
+    pub label: String,
+    /// Members.
+    pub values: Vec<EnumValueSpec>,
+}
+
+/// A member of a closed value set.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnumValueSpec {
+    /// The value as sent.
+    pub value: Spanned<String>,
+    /// Rust variant name (snake_case; becomes PascalCase).
+    pub name: Spanned<String>,
+    /// Meaning.
+    pub label: String,
 }
 
 /// A set of field names: whole names and name endings, matched like the type rules.
@@ -337,6 +364,9 @@ pub struct RequestFieldSpec {
     /// Explicit value type, overriding the request naming rules.
     #[serde(default, rename = "type")]
     pub ty: Option<Spanned<String>>,
+    /// A closed value set of `common.yaml` (`enums`) this field takes in Rust.
+    #[serde(default, rename = "enum")]
+    pub enum_name: Option<Spanned<String>>,
     /// Fill from client configuration (overrides `common.yaml`'s fills).
     #[serde(default)]
     pub fill: Option<Spanned<String>>,

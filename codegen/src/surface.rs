@@ -51,7 +51,8 @@ pub fn api_surface(catalog: &Catalog) -> String {
                     ));
                 }
                 for f in e.constructor_fields() {
-                    args.push(format!("{}: {}", f.rust_name, rust_type(f.ty)));
+                    let t = f.enum_name.as_deref().unwrap_or(rust_type(f.ty));
+                    args.push(format!("{}: {}", f.rust_name, t));
                 }
                 let setters = e
                     .request
