@@ -36,8 +36,8 @@ fn holding_key(o: &OrderRec) -> (String, String, String, String) {
 
 /// Fills the order at the current price when it is marketable.
 fn try_fill(st: &mut State, o: &mut OrderRec, current: i64) -> bool {
-    let market = o.ord_dvsn == "01" || o.price == 0;
-    let marketable = market
+    let marketable = o.market
+        || o.price == 0
         || match o.side {
             OrderSide::Buy => o.price >= current,
             OrderSide::Sell => o.price <= current,
@@ -198,6 +198,7 @@ pub(crate) fn place(
             let dv = input(inputs, oi.ord_dvsn);
             if !dv.is_empty() {
                 new.ord_dvsn = dv.to_string();
+                new.market = oi.market_values.iter().any(|m| m == dv);
             }
             new.status = OrderStatus::Open;
             let current = shared.current_price(&style, &new.product);
@@ -251,6 +252,10 @@ pub(crate) fn place(
                     qty: q,
                     price,
                     ord_dvsn: input(inputs, oi.ord_dvsn).to_string(),
+                    market: oi
+                        .market_values
+                        .iter()
+                        .any(|m| m == input(inputs, oi.ord_dvsn)),
                     filled_qty: 0,
                     fill_price: None,
                     status: OrderStatus::Open,
@@ -293,6 +298,7 @@ pub(crate) fn place(
                     qty: 0,
                     price,
                     ord_dvsn: String::new(),
+                    market: false,
                     filled_qty: 0,
                     fill_price: None,
                     status: OrderStatus::Open,

@@ -59,6 +59,8 @@ pub(crate) enum Role {
     Diff,
     /// Sign code of the change (`2` up, `3` flat, `5` down).
     Sign,
+    /// Change rate against the previous close, in percent.
+    DiffRate,
     /// Upper price limit.
     Upper,
     /// Lower price limit.
@@ -183,6 +185,8 @@ pub(crate) struct OrderInputs {
     pub(crate) orig_odno: Option<usize>,
     pub(crate) rvse_cncl: Option<usize>,
     pub(crate) qty_all: Option<usize>,
+    /// Order-division values whose catalog label says market order (시장가).
+    pub(crate) market_values: Vec<String>,
 }
 
 /// A REST endpoint, ready to serve.
@@ -326,6 +330,12 @@ fn price_role(lower: &str) -> Option<Role> {
     let toks: Vec<&str> = s.split('_').collect();
     let last = toks.last().copied().unwrap_or(s);
     let first = toks.first().copied().unwrap_or(s);
+    if lower == "askp" {
+        return Some(Role::Ask(1));
+    }
+    if lower == "bidp" {
+        return Some(Role::Bid(1));
+    }
     if let Some(rest) = lower.strip_prefix("askp")
         && let Ok(n) = rest.parse::<u8>()
     {
@@ -350,6 +360,7 @@ fn price_role(lower: &str) -> Option<Role> {
         "oprc" | "open" | "popen" => Role::Open,
         "hgpr" | "high" | "phigh" => Role::High,
         "lwpr" | "low" | "plow" => Role::Low,
+        "clpr" if toks.contains(&"prdy") => Role::PrevClose,
         "clpr" | "prpr" | "last" | "clos" | "close" => Role::Close,
         "vrss" | "diff" => Role::Diff,
         "mxpr" => Role::Upper,
@@ -424,6 +435,7 @@ fn field_plan(
     if let Some(i) = inputs
         .iter()
         .position(|r| r.wire.eq_ignore_ascii_case(&f.wire))
+        .filter(|_| f.ty.is_textual())
     {
         role = Role::Mirror(i);
     } else if is_product_field(&lower, f.ty) {
@@ -434,6 +446,10 @@ fn field_plan(
         role = r;
     } else if f.ty == ValueType::Code && (stem(&lower).ends_with("_sign") || lower == "sign") {
         role = Role::Sign;
+    } else if f.ty == ValueType::Rate
+        && matches!(stem(&lower), "prdy_ctrt" | "rate" | "prdy_vrss_rate")
+    {
+        role = Role::DiffRate;
     }
     let h = mix(salt, fnv(f.wire.as_bytes()));
     let _ = in_array;
@@ -641,7 +657,17 @@ fn rest_plan(ep: &Endpoint) -> RestPlan {
         orig_odno: pos(&|u| u == "ORGN_ODNO"),
         rvse_cncl: pos(&|u| u == "RVSE_CNCL_DVSN_CD"),
         qty_all: pos(&|u| u == "QTY_ALL_ORD_YN"),
+        market_values: Vec::new(),
     };
+    let mut order = order;
+    if let Some(i) = order.ord_dvsn {
+        order.market_values = ep.request[i]
+            .values
+            .iter()
+            .filter(|v| v.label.as_deref().is_some_and(|l| l.contains("시장가")))
+            .map(|v| v.value.clone())
+            .collect();
+    }
     let stateful = !ep.mutates
         && account.is_some()
         && blocks

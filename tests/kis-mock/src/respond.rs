@@ -412,6 +412,15 @@ pub(crate) fn gen_value(
             });
             return;
         }
+        Role::DiffRate => {
+            let prev = o.prev_close.max(1);
+            let bp = (i128::from(o.close - o.prev_close) * 10_000 / i128::from(prev)) as i64;
+            if bp > 0 && f.plus_sign {
+                out.push('+');
+            }
+            out.push_str(&fmt_scaled(bp, 2));
+            return;
+        }
         Role::Upper => return price(out, style.round(o.prev_close as f64 * 1.3)),
         Role::Lower => return price(out, style.round(o.prev_close as f64 * 0.7)),
         Role::Ask(n) => {

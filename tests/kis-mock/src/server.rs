@@ -59,6 +59,8 @@ pub(crate) struct OrderRec {
     /// Scaled by the group's price scale.
     pub(crate) price: i64,
     pub(crate) ord_dvsn: String,
+    /// A market order (fills at once).
+    pub(crate) market: bool,
     pub(crate) filled_qty: u64,
     pub(crate) fill_price: Option<i64>,
     pub(crate) status: OrderStatus,
