@@ -483,7 +483,9 @@ pub(crate) fn gen_value(
         ValueType::Quantity => out.push_str(&rng.range(0, 5_000_000).to_string()),
         ValueType::Integer => out.push_str(&rng.range(0, 999).to_string()),
         ValueType::Date => {
-            let d = date - ChronoDuration::days(rng.range(0, 60));
+            let d = date
+                .checked_sub_signed(ChronoDuration::days(rng.range(0, 60)))
+                .unwrap_or(date);
             out.push_str(&fmt_date(d));
         }
         ValueType::Time => out.push_str(&fmt_time(rng.range(9 * 3600, 15 * 3600 + 1800) as u32)),

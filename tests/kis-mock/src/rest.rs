@@ -814,8 +814,12 @@ fn issue_token(shared: &Arc<Shared>, appkey: &str, secret: &str) -> Resp {
     st.token_counter += 1;
     let n = st.token_counter;
     let lifetime = shared.config.token_lifetime;
-    let expires_kst =
-        kst_now() + chrono::Duration::seconds(i64::try_from(lifetime.as_secs()).unwrap_or(86_400));
+    let now_kst = kst_now();
+    let expires_kst = i64::try_from(lifetime.as_secs())
+        .ok()
+        .and_then(chrono::Duration::try_seconds)
+        .and_then(|d| now_kst.checked_add_signed(d))
+        .unwrap_or(now_kst);
     let claims = format!(
         "{{\"sub\":\"token\",\"aud\":\"{}\",\"prdt_cd\":\"\",\"iss\":\"kis-mock\",\"exp\":{},\"jti\":{n}}}",
         fnv(appkey.as_bytes()),
@@ -834,7 +838,9 @@ fn issue_token(shared: &Arc<Shared>, appkey: &str, secret: &str) -> Resp {
         TokenInfo {
             app_key: appkey.to_string(),
             app_secret: secret.to_string(),
-            expires: now + lifetime,
+            expires: now
+                .checked_add(lifetime)
+                .unwrap_or(now + Duration::from_secs(86_400 * 365)),
             expired: false,
         },
     );

@@ -270,7 +270,10 @@ fn is_business(d: NaiveDate) -> bool {
 /// The latest business day on or before `d`.
 pub(crate) fn business_on_or_before(mut d: NaiveDate) -> NaiveDate {
     while !is_business(d) {
-        d -= ChronoDuration::days(1);
+        match d.pred_opt() {
+            Some(p) => d = p,
+            None => return d,
+        }
     }
     d
 }
@@ -278,11 +281,18 @@ pub(crate) fn business_on_or_before(mut d: NaiveDate) -> NaiveDate {
 /// The `n`-th business day before `anchor` (0 = the anchor itself, which must be a business day).
 pub(crate) fn business_days_back(anchor: NaiveDate, n: u64) -> NaiveDate {
     // whole weeks first, then single days
-    let weeks = n / 5;
-    let mut d = anchor - ChronoDuration::days((weeks * 7) as i64);
+    let weeks = i64::try_from(n / 5).unwrap_or(i64::MAX / 8);
+    let Some(mut d) = ChronoDuration::try_days(weeks.saturating_mul(7))
+        .and_then(|w| anchor.checked_sub_signed(w))
+    else {
+        return NaiveDate::MIN;
+    };
     let mut left = n % 5;
     while left > 0 {
-        d -= ChronoDuration::days(1);
+        let Some(prev) = d.pred_opt() else {
+            return d;
+        };
+        d = prev;
         if is_business(d) {
             left -= 1;
         }
