@@ -1,0 +1,161 @@
+//! Server configuration.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Which KIS environment the server emulates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Environment {
+    /// 실전투자: real TR IDs (`TTTC...`) are served, demo ones (`VTTC...`) refused.
+    #[default]
+    Real,
+    /// 모의투자: only endpoints the catalog marks `demo: true`, with their demo TR IDs.
+    Demo,
+}
+
+impl Environment {
+    /// `real` / `demo`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Environment::Real => "real",
+            Environment::Demo => "demo",
+        }
+    }
+}
+
+/// How a [`crate::MockServer`] behaves. Build one with `MockConfig::default()` and struct update
+/// syntax, or with the `with_*` helpers.
+#[derive(Debug, Clone)]
+pub struct MockConfig {
+    /// Emulated environment.
+    pub environment: Environment,
+    /// REST port on 127.0.0.1; 0 picks a free one.
+    pub rest_port: u16,
+    /// WebSocket port on 127.0.0.1; 0 picks a free one.
+    pub ws_port: u16,
+    /// The only accepted app key, if set; `None` accepts any non-empty key (a token remembers
+    /// the key/secret pair it was issued to, and later calls must present that pair).
+    pub app_key: Option<String>,
+    /// The only accepted app secret, if set (see `app_key`).
+    pub app_secret: Option<String>,
+    /// Seed of the generated data: the same request and seed give the same body.
+    pub seed: u64,
+    /// Minimum time between two token issues for one app key (KIS: one minute).
+    pub token_issue_interval: Duration,
+    /// Lifetime of an issued access token (KIS: 24 hours).
+    pub token_lifetime: Duration,
+    /// Requests per second per app key before `EGW00201`; `None` is unlimited.
+    pub rate_limit_per_second: Option<u32>,
+    /// Pages served by paginated endpoints.
+    pub pages: u32,
+    /// Rows of every array block (per page when paginated).
+    pub rows_per_page: u32,
+    /// The HTS id execution notices are addressed to (their `tr_key`).
+    pub hts_id: String,
+    /// Load the catalog from this directory instead of the embedded one.
+    pub catalog_dir: Option<PathBuf>,
+    /// Interval of the `PINGPONG` heartbeat on WebSocket sessions.
+    pub ping_interval: Duration,
+    /// Whether realtime ticks are generated for subscriptions from the start.
+    pub ticks: bool,
+    /// Interval between two tick frames of a session.
+    pub tick_interval: Duration,
+    /// Subscriptions per WebSocket session; `None` takes `rate_limits.websocket_subscriptions`
+    /// from the catalog.
+    pub ws_subscription_cap: Option<u32>,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        MockConfig {
+            environment: Environment::Real,
+            rest_port: 0,
+            ws_port: 0,
+            app_key: None,
+            app_secret: None,
+            seed: 0x4b49_535f_4d4f_434b,
+            token_issue_interval: Duration::from_secs(60),
+            token_lifetime: Duration::from_secs(86_400),
+            rate_limit_per_second: None,
+            pages: 3,
+            rows_per_page: 10,
+            hts_id: "mockhts01".to_string(),
+            catalog_dir: None,
+            ping_interval: Duration::from_secs(10),
+            ticks: true,
+            tick_interval: Duration::from_millis(500),
+            ws_subscription_cap: None,
+        }
+    }
+}
+
+impl MockConfig {
+    /// The default configuration emulating the demo (모의투자) environment.
+    pub fn demo() -> Self {
+        MockConfig {
+            environment: Environment::Demo,
+            ..MockConfig::default()
+        }
+    }
+
+    /// Sets the environment.
+    pub fn with_environment(mut self, environment: Environment) -> Self {
+        self.environment = environment;
+        self
+    }
+
+    /// Sets the seed.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Accepts only this app key / secret pair.
+    pub fn with_credentials(
+        mut self,
+        app_key: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> Self {
+        self.app_key = Some(app_key.into());
+        self.app_secret = Some(secret.into());
+        self
+    }
+
+    /// Sets the token issue interval.
+    pub fn with_token_issue_interval(mut self, interval: Duration) -> Self {
+        self.token_issue_interval = interval;
+        self
+    }
+
+    /// Sets the per-second rate limit.
+    pub fn with_rate_limit(mut self, per_second: Option<u32>) -> Self {
+        self.rate_limit_per_second = per_second;
+        self
+    }
+
+    /// Sets pages and rows per page.
+    pub fn with_pages(mut self, pages: u32, rows_per_page: u32) -> Self {
+        self.pages = pages;
+        self.rows_per_page = rows_per_page;
+        self
+    }
+
+    /// Loads the catalog from a directory.
+    pub fn with_catalog_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.catalog_dir = Some(dir.into());
+        self
+    }
+
+    /// Sets the `PINGPONG` interval.
+    pub fn with_ping_interval(mut self, interval: Duration) -> Self {
+        self.ping_interval = interval;
+        self
+    }
+
+    /// Sets whether ticks run and their interval.
+    pub fn with_ticks(mut self, enabled: bool, interval: Duration) -> Self {
+        self.ticks = enabled;
+        self.tick_interval = interval;
+        self
+    }
+}

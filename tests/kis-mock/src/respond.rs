@@ -1,0 +1,627 @@
+//! Success bodies: every block and field of the endpoint's layout, values by role and type.
+
+use std::borrow::Cow;
+
+use chrono::{Duration as ChronoDuration, NaiveDate};
+use kis_codegen::model::Shape;
+use kis_codegen::types::ValueType;
+
+use crate::control::{OrderSide, OrderStatus};
+use crate::plan::{BlockKind, BlockPlan, FieldPlan, RestPlan, Role, StateRole};
+use crate::server::{OrderRec, Shared};
+use crate::values::{
+    Ohlc, PriceStyle, Rng, alnum, business_days_back, business_on_or_before, day_prices, fmt_date,
+    fmt_scaled, fmt_time, mix, parse_date, push_json_str,
+};
+
+const KR_NAMES: &[&str] = &[
+    "삼성전자",
+    "SK하이닉스",
+    "LG에너지솔루션",
+    "현대차",
+    "NAVER",
+    "카카오",
+    "셀트리온",
+    "기아",
+    "POSCO홀딩스",
+    "KB금융",
+];
+const EN_NAMES: &[&str] = &[
+    "APPLE INC",
+    "MICROSOFT CORP",
+    "NVIDIA CORP",
+    "AMAZON.COM INC",
+    "ALPHABET INC-CL A",
+    "TESLA INC",
+    "META PLATFORMS INC",
+];
+const WORDS: &[&str] = &["정상", "보통", "일반", "KRX", "해당없음", "전체"];
+
+/// The fixed anchor day of generated series when the request names none.
+pub(crate) fn default_anchor() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2025, 6, 30).unwrap_or_default()
+}
+
+/// The request as the generator sees it.
+#[derive(Debug)]
+pub(crate) struct ReqCtx<'a> {
+    /// Input values aligned with `plan.inputs` ("" when absent).
+    pub(crate) inputs: &'a [String],
+    /// Hash of the non-continuation inputs.
+    pub(crate) qhash: u64,
+}
+
+/// A holding as shown by balance blocks.
+#[derive(Debug, Clone)]
+pub(crate) struct HoldingView {
+    pub(crate) product: String,
+    pub(crate) qty: i64,
+    pub(crate) avg_price: i64,
+    pub(crate) cur_price: i64,
+}
+
+/// Account state to show instead of generated rows.
+#[derive(Debug, Default)]
+pub(crate) struct StateView {
+    pub(crate) orders: Vec<OrderRec>,
+    pub(crate) holdings: Vec<HoldingView>,
+}
+
+/// Values shared by the fields of one row.
+struct Row<'s> {
+    symbol: Cow<'s, str>,
+    ohlc: Ohlc,
+    date: NaiveDate,
+    index: u64,
+    style: PriceStyle,
+}
+
+/// Continuation key text for the request of `page` (1-based): `KM<hash><letter><page>`.
+pub(crate) fn page_key(qhash: u64, key_index: usize, page: u32) -> String {
+    let letter = (b'A' + (key_index % 26) as u8) as char;
+    format!("KM{:08X}{letter}{page:04}", (qhash >> 32) as u32)
+}
+
+/// Parses a continuation key back into the page it asks for.
+pub(crate) fn parse_page_key(qhash: u64, key_index: usize, value: &str) -> Option<u32> {
+    let v = value.trim();
+    let expect = page_key(qhash, key_index, 0);
+    let prefix = expect.get(..expect.len() - 4)?;
+    let rest = v.strip_prefix(prefix)?;
+    if rest.len() != 4 {
+        return None;
+    }
+    rest.parse().ok()
+}
+
+fn pad(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    if n >= width {
+        s.to_string()
+    } else {
+        let mut o = String::with_capacity(width);
+        o.push_str(s);
+        o.extend(std::iter::repeat_n(' ', width - n));
+        o
+    }
+}
+
+/// Whether a request value looks like one product (not blank, not an all-zero "every product").
+fn plausible_symbol(s: &str) -> bool {
+    let t = s.trim();
+    !t.is_empty() && !t.bytes().all(|b| b == b'0')
+}
+
+/// Generates response bodies for one request.
+pub(crate) struct Generator<'a> {
+    pub(crate) shared: &'a Shared,
+    pub(crate) plan: &'a RestPlan,
+    pub(crate) req: &'a ReqCtx<'a>,
+    anchor: NaiveDate,
+    symbol: Option<&'a str>,
+    seed: u64,
+}
+
+impl<'a> Generator<'a> {
+    pub(crate) fn new(shared: &'a Shared, plan: &'a RestPlan, req: &'a ReqCtx<'a>) -> Self {
+        let anchor = plan
+            .end_date_input
+            .and_then(|i| req.inputs.get(i))
+            .and_then(|s| parse_date(s))
+            .map(business_on_or_before)
+            .unwrap_or_else(|| business_on_or_before(default_anchor()));
+        let symbol = plan
+            .order
+            .product
+            .and_then(|i| req.inputs.get(i))
+            .map(|s| s.trim())
+            .filter(|s| plausible_symbol(s));
+        Generator {
+            shared,
+            plan,
+            req,
+            anchor,
+            symbol,
+            seed: shared.config.seed,
+        }
+    }
+
+    fn row_rng(&self, block: usize, index: u64) -> Rng {
+        Rng::new(mix(
+            mix(self.seed ^ self.plan.salt, self.req.qhash),
+            ((block as u64) << 40) ^ index,
+        ))
+    }
+
+    fn row(&self, rng: &mut Rng, index: u64, per_row_symbol: bool) -> Row<'a> {
+        let style = self.plan.style;
+        let symbol: Cow<'a, str> = match self.symbol {
+            Some(s) if !per_row_symbol => Cow::Borrowed(s),
+            _ => Cow::Owned(random_symbol(rng, &style)),
+        };
+        let base = self.shared.current_price(&style, &symbol);
+        let day = if self.symbol.is_some() { index } else { 0 };
+        let ohlc = day_prices(&style, self.seed, &symbol, base, day);
+        Row {
+            date: business_days_back(self.anchor, index),
+            symbol,
+            ohlc,
+            index,
+            style,
+        }
+    }
+
+    /// The whole success body of page `page` of `pages` (1 and 1 when not paginated).
+    pub(crate) fn body(
+        &self,
+        page: u32,
+        pages: u32,
+        state: Option<&StateView>,
+        order: Option<&OrderRec>,
+        msg: (&str, &str),
+    ) -> String {
+        let plan = self.plan;
+        let rows = self.shared.config.rows_per_page as u64;
+        let mut out = String::with_capacity(256 + plan.blocks.len() * 64 * rows as usize);
+        let mut tmp = String::with_capacity(64);
+        out.push('{');
+        let mut first = true;
+        let keys: Vec<String> = plan
+            .paging
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                let v = if page < pages {
+                    page_key(self.req.qhash, k, page + 1)
+                } else {
+                    String::new()
+                };
+                pad(&v, p.width)
+            })
+            .collect();
+        // top-level fields (continuation keys among them)
+        if !plan.body.is_empty() {
+            let mut rng = self.row_rng(usize::MAX >> 8, 0);
+            let row = self.row(&mut rng, 0, false);
+            for f in &plan.body {
+                sep(&mut out, &mut first);
+                out.push_str(&f.key);
+                tmp.clear();
+                self.value(&mut tmp, f, &row, &mut rng, &keys, order);
+                push_json_str(&mut out, &tmp);
+            }
+        }
+        for (bi, b) in plan.blocks.iter().enumerate() {
+            sep(&mut out, &mut first);
+            out.push_str(&b.key);
+            match (b.kind, state, b.shape) {
+                (BlockKind::Orders { open_only }, Some(st), _) => {
+                    out.push('[');
+                    let mut f1 = true;
+                    for (i, o) in st
+                        .orders
+                        .iter()
+                        .rev()
+                        .filter(|o| !open_only || o.status == OrderStatus::Open)
+                        .enumerate()
+                    {
+                        sep(&mut out, &mut f1);
+                        let mut rng = self.row_rng(bi, i as u64);
+                        let mut row = self.row(&mut rng, 0, false);
+                        row.symbol = Cow::Owned(o.product.clone());
+                        self.write_row(&mut out, &mut tmp, b, &row, &mut rng, &keys, Some(o), None);
+                    }
+                    out.push(']');
+                }
+                (BlockKind::Holdings, Some(st), _) => {
+                    out.push('[');
+                    let mut f1 = true;
+                    for (i, h) in st.holdings.iter().enumerate() {
+                        sep(&mut out, &mut f1);
+                        let mut rng = self.row_rng(bi, i as u64);
+                        let mut row = self.row(&mut rng, 0, false);
+                        row.symbol = Cow::Owned(h.product.clone());
+                        self.write_row(
+                            &mut out,
+                            &mut tmp,
+                            b,
+                            &row,
+                            &mut rng,
+                            &keys,
+                            None,
+                            Some(HoldCtx::One(h)),
+                        );
+                    }
+                    out.push(']');
+                }
+                (BlockKind::Totals, Some(st), shape) => {
+                    let mut rng = self.row_rng(bi, 0);
+                    let row = self.row(&mut rng, 0, false);
+                    if shape == Shape::Array {
+                        out.push('[');
+                    }
+                    self.write_row(
+                        &mut out,
+                        &mut tmp,
+                        b,
+                        &row,
+                        &mut rng,
+                        &keys,
+                        None,
+                        Some(HoldCtx::All(&st.holdings)),
+                    );
+                    if shape == Shape::Array {
+                        out.push(']');
+                    }
+                }
+                (_, _, Shape::Object) => {
+                    let mut rng = self.row_rng(bi, 0);
+                    let row = self.row(&mut rng, 0, false);
+                    self.write_row(&mut out, &mut tmp, b, &row, &mut rng, &keys, order, None);
+                }
+                (_, _, Shape::Array) => {
+                    out.push('[');
+                    let per_row_symbol = self.symbol.is_none();
+                    let n = if order.is_some() { 1 } else { rows };
+                    let mut f1 = true;
+                    for i in 0..n {
+                        sep(&mut out, &mut f1);
+                        let global = u64::from(page.saturating_sub(1)) * rows + i;
+                        let mut rng = self.row_rng(bi, global);
+                        let row = self.row(&mut rng, global, per_row_symbol);
+                        self.write_row(&mut out, &mut tmp, b, &row, &mut rng, &keys, order, None);
+                    }
+                    out.push(']');
+                }
+            }
+        }
+        sep(&mut out, &mut first);
+        out.push_str("\"rt_cd\":\"0\",\"msg_cd\":");
+        push_json_str(&mut out, msg.0);
+        out.push_str(",\"msg1\":");
+        push_json_str(&mut out, msg.1);
+        out.push('}');
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write_row(
+        &self,
+        out: &mut String,
+        tmp: &mut String,
+        b: &BlockPlan,
+        row: &Row<'_>,
+        rng: &mut Rng,
+        keys: &[String],
+        order: Option<&OrderRec>,
+        hold: Option<HoldCtx<'_>>,
+    ) {
+        out.push('{');
+        let mut first = true;
+        for f in &b.fields {
+            sep(out, &mut first);
+            out.push_str(&f.key);
+            tmp.clear();
+            let done = match (f.state, order, &hold) {
+                (Some(s), Some(o), _) => order_value(tmp, s, o),
+                (Some(s), None, Some(h)) => holding_value(tmp, s, h, &row.style),
+                _ => false,
+            };
+            if !done {
+                self.value(tmp, f, row, rng, keys, order);
+            }
+            push_json_str(out, tmp);
+        }
+        out.push('}');
+    }
+
+    /// One field's value by role and type.
+    fn value(
+        &self,
+        out: &mut String,
+        f: &FieldPlan,
+        row: &Row<'_>,
+        rng: &mut Rng,
+        keys: &[String],
+        order: Option<&OrderRec>,
+    ) {
+        if let Some(o) = order
+            && let Some(s) = f.state
+            && order_value(out, s, o)
+        {
+            return;
+        }
+        match f.role {
+            Role::PageKey(k) => {
+                if let Some(v) = keys.get(k) {
+                    out.push_str(v);
+                }
+            }
+            Role::Mirror(i) => {
+                if let Some(v) = self.req.inputs.get(i) {
+                    out.push_str(v);
+                }
+            }
+            Role::Product => out.push_str(&row.symbol),
+            _ => {
+                if f.blank {
+                    return;
+                }
+                gen_value(
+                    out,
+                    f,
+                    row.ohlc,
+                    &row.style,
+                    row.date,
+                    row.index,
+                    rng,
+                    &self.plan.group,
+                    None,
+                );
+            }
+        }
+    }
+}
+
+/// Generates a value that is not a mirror, product or key: used by REST rows and realtime.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gen_value(
+    out: &mut String,
+    f: &FieldPlan,
+    o: Ohlc,
+    style: &PriceStyle,
+    date: NaiveDate,
+    index: u64,
+    rng: &mut Rng,
+    group: &str,
+    now_secs: Option<u32>,
+) {
+    let price = |out: &mut String, v: i64| out.push_str(&fmt_scaled(v, style.scale));
+    match f.role {
+        Role::Open => return price(out, o.open),
+        Role::High => return price(out, o.high),
+        Role::Low => return price(out, o.low),
+        Role::Close => return price(out, o.close),
+        Role::PrevClose => return price(out, o.prev_close),
+        Role::Diff => return price(out, o.close - o.prev_close),
+        Role::Sign => {
+            out.push_str(match o.close.cmp(&o.prev_close) {
+                std::cmp::Ordering::Greater => "2",
+                std::cmp::Ordering::Equal => "3",
+                std::cmp::Ordering::Less => "5",
+            });
+            return;
+        }
+        Role::DiffRate => {
+            let prev = o.prev_close.max(1);
+            let bp = (i128::from(o.close - o.prev_close) * 10_000 / i128::from(prev)) as i64;
+            if bp > 0 && f.plus_sign {
+                out.push('+');
+            }
+            out.push_str(&fmt_scaled(bp, 2));
+            return;
+        }
+        Role::Upper => return price(out, style.round(o.prev_close as f64 * 1.3)),
+        Role::Lower => return price(out, style.round(o.prev_close as f64 * 0.7)),
+        Role::Ask(n) => {
+            let t = style.tick(o.close);
+            return price(out, o.close + t * i64::from(n));
+        }
+        Role::Bid(n) => {
+            let t = style.tick(o.close);
+            return price(out, (o.close - t * (i64::from(n) - 1)).max(t));
+        }
+        Role::SeqDate => {
+            out.push_str(&fmt_date(date));
+            return;
+        }
+        Role::SeqTime => {
+            let secs = match now_secs {
+                Some(s) => s,
+                None => {
+                    let back = (index % 390) as u32 * 60;
+                    15 * 3600 + 30 * 60 - back
+                }
+            };
+            out.push_str(&fmt_time(secs));
+            return;
+        }
+        _ => {}
+    }
+    let overseas = group.starts_with("overseas");
+    match f.ty {
+        ValueType::Text => {
+            let s = crate::plan::stem(&f.lower);
+            if s.ends_with("name") || s.ends_with("_nm") || s.ends_with("isnm") || s.ends_with("nm")
+            {
+                out.push_str(rng.pick(if overseas { EN_NAMES } else { KR_NAMES }));
+            } else {
+                out.push_str(rng.pick(WORDS));
+            }
+        }
+        ValueType::Code => code_value(out, &f.lower, rng, overseas),
+        ValueType::Price => {
+            let v = style.round(o.close as f64 * (1.0 + 0.05 * rng.unit()));
+            price(out, v);
+        }
+        ValueType::Amount => {
+            let hi = if style.amount_scale > 0 {
+                10_000_000_000
+            } else {
+                50_000_000_000
+            };
+            out.push_str(&fmt_scaled(rng.range(10_000, hi), style.amount_scale));
+        }
+        ValueType::Rate => {
+            let v = rng.range(-999, 999);
+            if v > 0 && f.plus_sign {
+                out.push('+');
+            }
+            out.push_str(&fmt_scaled(v, 2));
+        }
+        ValueType::Decimal => out.push_str(&fmt_scaled(rng.range(0, 99_999), 2)),
+        ValueType::Quantity => out.push_str(&rng.range(0, 5_000_000).to_string()),
+        ValueType::Integer => out.push_str(&rng.range(0, 999).to_string()),
+        ValueType::Date => {
+            let d = date
+                .checked_sub_signed(ChronoDuration::days(rng.range(0, 60)))
+                .unwrap_or(date);
+            out.push_str(&fmt_date(d));
+        }
+        ValueType::Time => out.push_str(&fmt_time(rng.range(9 * 3600, 15 * 3600 + 1800) as u32)),
+        ValueType::DateTime => {
+            out.push_str(&fmt_date(date));
+            out.push_str(&fmt_time(rng.range(9 * 3600, 15 * 3600 + 1800) as u32));
+        }
+        ValueType::YesNo => out.push(if rng.chance(500) { 'Y' } else { 'N' }),
+    }
+}
+
+fn code_value(out: &mut String, lower: &str, rng: &mut Rng, overseas: bool) {
+    let s = crate::plan::stem(lower);
+    if s.ends_with("odno") {
+        out.push_str(&format!("{:010}", rng.range(1, 99_999)));
+    } else if s.ends_with("orgno") || s.ends_with("brno") {
+        out.push_str(&format!("{:05}", rng.range(1, 99_999)));
+    } else if s.ends_with("crcy_cd") || s == "crcy_cd" || s == "curr" {
+        out.push_str(if overseas { "USD" } else { "KRW" });
+    } else if s == "excd" || s.ends_with("excg_cd") {
+        out.push_str(if overseas { "NASD" } else { "KRX" });
+    } else if s.ends_with("_id") || s == "id" {
+        out.push_str(&alnum(rng, 8));
+    } else if s.ends_with("_no") || s == "no" || s.ends_with("cano") || s.ends_with("acno") {
+        out.push_str(&format!("{:08}", rng.range(1, 99_999_999)));
+    } else if s.ends_with("yymm") || s.ends_with("month") {
+        out.push_str("202506");
+    } else {
+        out.push_str(&format!("{:02}", rng.range(0, 9)));
+    }
+}
+
+fn random_symbol(rng: &mut Rng, style: &PriceStyle) -> String {
+    if style.letter_symbols {
+        const L: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let n = rng.range(2, 4) as usize;
+        (0..n)
+            .map(|_| L[(rng.next_u64() % 26) as usize] as char)
+            .collect()
+    } else {
+        format!("{:06}", rng.range(1, 999_999))
+    }
+}
+
+fn sep(out: &mut String, first: &mut bool) {
+    if *first {
+        *first = false;
+    } else {
+        out.push(',');
+    }
+}
+
+/// Holdings context of a balance row or its totals.
+enum HoldCtx<'h> {
+    One(&'h HoldingView),
+    All(&'h [HoldingView]),
+}
+
+/// An order's value for a state field; false when the role says nothing for orders.
+pub(crate) fn order_value(out: &mut String, s: StateRole, o: &OrderRec) -> bool {
+    let sc = o.style.scale;
+    match s {
+        StateRole::Odno => out.push_str(&o.odno),
+        StateRole::OrgNo => out.push_str(&o.org_no),
+        StateRole::OrigOdno => out.push_str(o.orig_odno.as_deref().unwrap_or("")),
+        StateRole::OrdDate => out.push_str(&o.ord_date),
+        StateRole::OrdTime => out.push_str(&o.ord_time),
+        StateRole::Side => out.push_str(match o.side {
+            OrderSide::Sell => "01",
+            OrderSide::Buy => "02",
+        }),
+        StateRole::SideName => out.push_str(match o.side {
+            OrderSide::Sell => "매도",
+            OrderSide::Buy => "매수",
+        }),
+        StateRole::OrdQty => out.push_str(&o.qty.to_string()),
+        StateRole::FilledQty => out.push_str(&o.filled_qty.to_string()),
+        StateRole::RemainQty => out.push_str(&o.remaining().to_string()),
+        StateRole::OrdPrice => out.push_str(&fmt_scaled(o.price, sc)),
+        StateRole::FillPrice => out.push_str(&fmt_scaled(o.fill_price.unwrap_or(0), sc)),
+        StateRole::FilledAmt => {
+            let amt = i128::from(o.fill_price.unwrap_or(0)) * i128::from(o.filled_qty);
+            out.push_str(&fmt_scaled(i64::try_from(amt).unwrap_or(i64::MAX), sc));
+        }
+        StateRole::CancelYn => out.push(if o.status == OrderStatus::Cancelled {
+            'Y'
+        } else {
+            'N'
+        }),
+        StateRole::OrdDvsn => out.push_str(&o.ord_dvsn),
+        _ => return false,
+    }
+    true
+}
+
+fn holding_value(out: &mut String, s: StateRole, h: &HoldCtx<'_>, style: &PriceStyle) -> bool {
+    let sc = style.scale;
+    let amt = |v: i128| fmt_scaled(i64::try_from(v).unwrap_or(i64::MAX), sc);
+    match h {
+        HoldCtx::One(h) => {
+            let cost = i128::from(h.avg_price) * i128::from(h.qty);
+            let eval = i128::from(h.cur_price) * i128::from(h.qty);
+            match s {
+                StateRole::HoldQty => out.push_str(&h.qty.to_string()),
+                StateRole::AvgPrice => out.push_str(&fmt_scaled(h.avg_price, sc)),
+                StateRole::CurPrice => out.push_str(&fmt_scaled(h.cur_price, sc)),
+                StateRole::PurchaseAmt => out.push_str(&amt(cost)),
+                StateRole::EvalAmt => out.push_str(&amt(eval)),
+                StateRole::PnlAmt => out.push_str(&amt(eval - cost)),
+                StateRole::PnlRate => {
+                    let r = if cost == 0 {
+                        0
+                    } else {
+                        (eval - cost) * 10_000 / cost
+                    };
+                    out.push_str(&fmt_scaled(i64::try_from(r).unwrap_or(0), 2));
+                }
+                _ => return false,
+            }
+        }
+        HoldCtx::All(hs) => {
+            let cost: i128 = hs
+                .iter()
+                .map(|h| i128::from(h.avg_price) * i128::from(h.qty))
+                .sum();
+            let eval: i128 = hs
+                .iter()
+                .map(|h| i128::from(h.cur_price) * i128::from(h.qty))
+                .sum();
+            match s {
+                StateRole::TotPurchase => out.push_str(&amt(cost)),
+                StateRole::TotEval => out.push_str(&amt(eval)),
+                StateRole::TotPnl => out.push_str(&amt(eval - cost)),
+                _ => return false,
+            }
+        }
+    }
+    true
+}

@@ -1,0 +1,880 @@
+//! The REST side: connection handling, KIS's checks, auth endpoints, pagination and faults.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use kis_codegen::model::Method;
+use sha2::{Digest, Sha256};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use crate::caseio::CaseIo;
+use crate::control::{Fault, FaultTarget, RequestRecord};
+use crate::plan::{AuthRole, RestPlan};
+use crate::respond::{Generator, ReqCtx, parse_page_key};
+use crate::server::{Shared, TokenInfo};
+use crate::values::{fnv, hex, mix, push_json_str};
+
+/// Largest request body read.
+const MAX_BODY: usize = 1 << 20;
+
+/// The connection is closed without a response.
+#[derive(Debug)]
+pub(crate) struct Dropped;
+
+impl fmt::Display for Dropped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("connection dropped on purpose")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+type Resp = Response<Full<Bytes>>;
+
+/// Accepts REST connections until `stop` turns true.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, _)) => {
+                    tokio::spawn(connection(stream, shared.clone(), stop.clone()));
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+            _ = stop.changed() => break,
+        }
+    }
+}
+
+async fn connection(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let _ = stream.set_nodelay(true);
+    let abort = Arc::new(AtomicBool::new(false));
+    let io = TokioIo::new(CaseIo::new(stream, abort.clone()));
+    let svc = service_fn(move |req| {
+        let shared = shared.clone();
+        let abort = abort.clone();
+        async move {
+            let r = handle(&shared, req).await;
+            if r.is_err() {
+                abort.store(true, Ordering::SeqCst);
+            }
+            r
+        }
+    });
+    let conn = http1::Builder::new().serve_connection(io, svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(Duration::from_secs(5), conn).await;
+        }
+    }
+}
+
+fn header<'h>(h: &'h HeaderMap, name: &str) -> &'h str {
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or("")
+}
+
+/// A JSON response with KIS's headers.
+fn respond(
+    status: u16,
+    body: impl Into<Bytes>,
+    tr_id: &str,
+    tr_cont: &str,
+    shared: &Shared,
+) -> Resp {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = r.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    h.insert(
+        HeaderName::from_static("tr_id"),
+        HeaderValue::from_str(tr_id).unwrap_or(HeaderValue::from_static("")),
+    );
+    h.insert(
+        HeaderName::from_static("tr_cont"),
+        HeaderValue::from_str(tr_cont).unwrap_or(HeaderValue::from_static("")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&shared.next_uid()) {
+        h.insert(HeaderName::from_static("gt_uid"), v);
+    }
+    r
+}
+
+/// A JSON response of the auth endpoints (no TR headers).
+fn respond_auth(status: u16, body: impl Into<Bytes>) -> Resp {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    r
+}
+
+/// `{"rt_cd":..,"msg_cd":..,"msg1":..}`.
+pub(crate) fn envelope(rt_cd: &str, msg_cd: &str, msg1: &str) -> String {
+    let mut s = String::with_capacity(64 + msg1.len());
+    s.push_str("{\"rt_cd\":");
+    push_json_str(&mut s, rt_cd);
+    s.push_str(",\"msg_cd\":");
+    push_json_str(&mut s, msg_cd);
+    s.push_str(",\"msg1\":");
+    push_json_str(&mut s, msg1);
+    s.push('}');
+    s
+}
+
+/// The token endpoints' error shape.
+fn token_error(code: &str, description: &str) -> String {
+    let mut s = String::from("{\"error_description\":");
+    push_json_str(&mut s, description);
+    s.push_str(",\"error_code\":");
+    push_json_str(&mut s, code);
+    s.push('}');
+    s
+}
+
+/// A gateway error: HTTP 500 with the KIS envelope.
+fn gw(shared: &Shared, tr_id: &str, msg_cd: &str, msg1: &str) -> Resp {
+    respond(500, envelope("1", msg_cd, msg1), tr_id, "", shared)
+}
+
+/// An input error: `rt_cd` "2", `OPSQ2001`, "ERROR INVALID <KEY>".
+fn invalid(shared: &Shared, tr_id: &str, key: &str) -> Resp {
+    respond(
+        500,
+        envelope("2", "OPSQ2001", &format!("ERROR INVALID {key}")),
+        tr_id,
+        "",
+        shared,
+    )
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let hv = |c: u8| (c as char).to_digit(16);
+                match (hv(b[i + 1]), hv(b[i + 2])) {
+                    (Some(h), Some(l)) => {
+                        out.push((h * 16 + l) as u8);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The request's inputs as (upper-case key, value) pairs.
+fn raw_inputs(
+    method: &hyper::Method,
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<Vec<(String, String)>, ()> {
+    let mut out = Vec::new();
+    if method == hyper::Method::GET {
+        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            out.push((percent_decode(k).to_ascii_uppercase(), percent_decode(v)));
+        }
+        return Ok(out);
+    }
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(out);
+    }
+    let v: serde_json::Value = serde_json::from_slice(body).map_err(|_| ())?;
+    let serde_json::Value::Object(map) = v else {
+        return Err(());
+    };
+    for (k, v) in map {
+        let s = match v {
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        out.push((k.to_ascii_uppercase(), s));
+    }
+    Ok(out)
+}
+
+fn json_map(body: &[u8]) -> Option<serde_json::Map<String, serde_json::Value>> {
+    match serde_json::from_slice::<serde_json::Value>(body).ok()? {
+        serde_json::Value::Object(m) => Some(m),
+        _ => None,
+    }
+}
+
+fn jstr<'m>(m: &'m serde_json::Map<String, serde_json::Value>, key: &str) -> &'m str {
+    m.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .and_then(|(_, v)| v.as_str())
+        .map(str::trim)
+        .unwrap_or("")
+}
+
+fn key_ok(shared: &Shared, key: &str) -> bool {
+    !key.is_empty() && shared.config.app_key.as_deref().is_none_or(|k| k == key)
+}
+
+fn secret_ok(shared: &Shared, secret: &str) -> bool {
+    !secret.is_empty()
+        && shared
+            .config
+            .app_secret
+            .as_deref()
+            .is_none_or(|k| k == secret)
+}
+
+/// Korea time now, as naive date-time.
+pub(crate) fn kst_now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc() + chrono::Duration::hours(9)
+}
+
+/// Applies the matching faults of the pre-processing stage; returns (delay, terminal fault,
+/// drop-after).
+fn take_faults(
+    shared: &Shared,
+    tr: &str,
+    path: &str,
+    is_auth: bool,
+    page: Option<u32>,
+) -> Vec<Fault> {
+    if !shared.faults_active.load(Ordering::Relaxed) {
+        return Vec::new();
+    }
+    let mut st = shared.lock();
+    let mut out = Vec::new();
+    for e in st.faults.iter_mut() {
+        let hit = match &e.spec.target {
+            FaultTarget::All => !is_auth,
+            FaultTarget::TrId(t) => t == tr,
+            FaultTarget::Path(p) => p == path,
+        };
+        if !hit || e.spec.times == Some(0) {
+            continue;
+        }
+        let stage_ok = match (&e.spec.fault, page) {
+            (Fault::PagingDataChanged { page: k }, Some(p)) => *k == p,
+            (Fault::PagingDataChanged { .. }, None) => false,
+            (_, Some(_)) => false,
+            (_, None) => true,
+        };
+        if !stage_ok {
+            continue;
+        }
+        e.hits += 1;
+        if let Some(t) = e.spec.times.as_mut() {
+            *t -= 1;
+        }
+        out.push(e.spec.fault.clone());
+    }
+    out
+}
+
+/// What the pre-processing faults decided.
+enum Pre {
+    Continue { drop_after: bool },
+    Respond(Resp),
+    Drop,
+}
+
+async fn apply_pre(shared: &Shared, faults: Vec<Fault>, tr: &str) -> Pre {
+    let mut drop_after = false;
+    for f in &faults {
+        if let Fault::Delay(d) = f {
+            tokio::time::sleep(*d).await;
+        }
+    }
+    for f in faults {
+        match f {
+            Fault::Delay(_) | Fault::PagingDataChanged { .. } => {}
+            Fault::DropAfterProcessing => drop_after = true,
+            Fault::DropBeforeProcessing => return Pre::Drop,
+            Fault::RateLimit => {
+                return Pre::Respond(gw(
+                    shared,
+                    tr,
+                    "EGW00201",
+                    "초당 거래건수를 초과하였습니다.",
+                ));
+            }
+            Fault::TokenExpired { http_status } => {
+                return Pre::Respond(respond(
+                    http_status,
+                    envelope("1", "EGW00123", "기간이 만료된 token 입니다."),
+                    tr,
+                    "",
+                    shared,
+                ));
+            }
+            Fault::ServerError { json_body } => {
+                let body = if json_body {
+                    envelope("1", "EGW00500", "서버 내부 오류입니다.")
+                } else {
+                    String::new()
+                };
+                return Pre::Respond(respond(500, body, tr, "", shared));
+            }
+        }
+    }
+    Pre::Continue { drop_after }
+}
+
+async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dropped> {
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(_) => return Err(Dropped),
+    };
+    let path = parts.uri.path();
+    if let Some(role) = shared.plans.auth.get(path).copied() {
+        let faults = take_faults(shared, "", path, true, None);
+        let drop_after = match apply_pre(shared, faults, "").await {
+            Pre::Continue { drop_after } => drop_after,
+            Pre::Respond(r) => return Ok(r),
+            Pre::Drop => return Err(Dropped),
+        };
+        let r = auth(shared, role, &parts.method, &parts.headers, &body);
+        return if drop_after { Err(Dropped) } else { Ok(r) };
+    }
+    let tr_id = header(&parts.headers, "tr_id");
+    let Some(idxs) = shared.plans.by_path.get(path) else {
+        return Ok(respond(
+            404,
+            envelope("1", "OPSQ0001", "존재하지 않는 URL 입니다."),
+            tr_id,
+            "",
+            shared,
+        ));
+    };
+    let plan_idx = idxs
+        .iter()
+        .copied()
+        .find(|&i| {
+            let (r, d) = shared.plans.rest[i].tr_lookup(tr_id);
+            r.is_some() || d.is_some()
+        })
+        .unwrap_or(idxs[0]);
+    let plan = &shared.plans.rest[plan_idx];
+    let tr_cont = header(&parts.headers, "tr_cont");
+
+    // inputs, aligned with the plan
+    let raw = raw_inputs(&parts.method, parts.uri.query(), &body);
+    let inputs: Vec<String> = match &raw {
+        Ok(raw) => plan
+            .inputs
+            .iter()
+            .map(|inp| {
+                raw.iter()
+                    .find(|(k, _)| *k == inp.upper)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            })
+            .collect(),
+        Err(()) => vec![String::new(); plan.inputs.len()],
+    };
+    let mut canonical = String::with_capacity(64);
+    for (i, v) in inputs.iter().enumerate() {
+        if plan.paging.iter().any(|p| p.input == i) {
+            continue;
+        }
+        canonical.push_str(v.trim());
+        canonical.push('\u{1f}');
+    }
+    let qhash = mix(fnv(canonical.as_bytes()), plan.salt);
+
+    {
+        let mut st = shared.lock();
+        st.record(RequestRecord {
+            path: path.to_string(),
+            tr_id: tr_id.to_string(),
+            tr_cont: tr_cont.to_string(),
+            keys: plan
+                .paging
+                .iter()
+                .map(|p| (p.request.clone(), inputs[p.input].clone()))
+                .collect(),
+        });
+        if plan.mutates {
+            let key = order_request_key(tr_id, &inputs);
+            *st.order_requests.entry(key).or_insert(0) += 1;
+        }
+    }
+
+    let faults = take_faults(shared, tr_id, path, false, None);
+    let drop_after = match apply_pre(shared, faults, tr_id).await {
+        Pre::Continue { drop_after } => drop_after,
+        Pre::Respond(r) => return Ok(r),
+        Pre::Drop => return Err(Dropped),
+    };
+
+    let resp = process(
+        shared,
+        plan_idx,
+        plan,
+        &parts,
+        tr_id,
+        tr_cont,
+        raw.is_ok(),
+        &inputs,
+        &canonical,
+        qhash,
+    );
+    if drop_after {
+        return Err(Dropped);
+    }
+    Ok(resp)
+}
+
+pub(crate) fn order_request_key(tr_id: &str, inputs: &[String]) -> String {
+    let mut k = String::from(tr_id);
+    for v in inputs {
+        k.push('\u{1f}');
+        k.push_str(v);
+    }
+    k
+}
+
+#[allow(clippy::too_many_arguments)]
+fn process(
+    shared: &Arc<Shared>,
+    plan_idx: usize,
+    plan: &RestPlan,
+    parts: &hyper::http::request::Parts,
+    tr_id: &str,
+    tr_cont: &str,
+    body_ok: bool,
+    inputs: &[String],
+    canonical: &str,
+    qhash: u64,
+) -> Resp {
+    let h = &parts.headers;
+    // credentials and token
+    let appkey = header(h, "appkey");
+    let appsecret = header(h, "appsecret");
+    if !key_ok(shared, appkey) {
+        return gw(shared, tr_id, "EGW00103", "유효하지 않은 AppKey입니다.");
+    }
+    if !secret_ok(shared, appsecret) {
+        return gw(shared, tr_id, "EGW00105", "유효하지 않은 AppSecret입니다.");
+    }
+    let auth = header(h, "authorization");
+    let token = match auth.get(..7) {
+        Some(p) if p.eq_ignore_ascii_case("bearer ") => auth[7..].trim(),
+        _ => "",
+    };
+    {
+        let mut st = shared.lock();
+        match st.tokens.get(token) {
+            None => {
+                drop(st);
+                return gw(shared, tr_id, "EGW00121", "유효하지 않은 token 입니다.");
+            }
+            Some(t) if t.app_key != appkey => {
+                drop(st);
+                return gw(shared, tr_id, "EGW00121", "유효하지 않은 token 입니다.");
+            }
+            Some(t) if t.app_secret != appsecret => {
+                drop(st);
+                return gw(shared, tr_id, "EGW00105", "유효하지 않은 AppSecret입니다.");
+            }
+            Some(t) if t.expired || Instant::now() >= t.expires => {
+                drop(st);
+                return gw(shared, tr_id, "EGW00123", "기간이 만료된 token 입니다.");
+            }
+            Some(_) => {}
+        }
+        if let Some(limit) = shared.config.rate_limit_per_second {
+            let sec = shared.started.elapsed().as_secs();
+            let e = st.rate.entry(appkey.to_string()).or_insert((sec, 0));
+            if e.0 != sec {
+                *e = (sec, 0);
+            }
+            e.1 += 1;
+            if e.1 > limit {
+                drop(st);
+                return gw(shared, tr_id, "EGW00201", "초당 거래건수를 초과하였습니다.");
+            }
+        }
+    }
+    // method and TR ID
+    let method_ok = match plan.method {
+        Method::Get => parts.method == hyper::Method::GET,
+        Method::Post => parts.method == hyper::Method::POST,
+    };
+    if !method_ok {
+        return respond(
+            405,
+            envelope("1", "OPSQ0001", "허용되지 않는 HTTP 메소드입니다."),
+            tr_id,
+            "",
+            shared,
+        );
+    }
+    let (real, demo) = plan.tr_lookup(tr_id);
+    let variant = if shared.demo {
+        match demo {
+            Some(v) if plan.demo_ok => v,
+            _ if real.is_some() || demo.is_some() => {
+                return gw(shared, tr_id, "MCA00124", "모의투자 TR 이 아닙니다.");
+            }
+            _ => return gw(shared, tr_id, "OPSQ0002", "없는 서비스 코드 입니다"),
+        }
+    } else {
+        match real {
+            Some(v) => v,
+            None if demo.is_some() => {
+                return gw(shared, tr_id, "EGW02004", "실전투자 TR 이 아닙니다.");
+            }
+            None => return gw(shared, tr_id, "OPSQ0002", "없는 서비스 코드 입니다"),
+        }
+    };
+    if !body_ok {
+        return respond(
+            500,
+            envelope("2", "OPSQ2001", "JSON PARSING ERROR : invalid json format"),
+            tr_id,
+            "",
+            shared,
+        );
+    }
+    // inputs
+    for (i, inp) in plan.inputs.iter().enumerate() {
+        let v = inputs[i].trim();
+        if inp.required && v.is_empty() {
+            return invalid(shared, tr_id, &inp.upper);
+        }
+        if let Some(vals) = &inp.values
+            && !v.is_empty()
+            && !vals.iter().any(|x| x == v)
+        {
+            return invalid(shared, tr_id, &inp.upper);
+        }
+    }
+    // state
+    let state_view = if plan.stateful {
+        crate::orders::view(shared, plan, inputs)
+    } else {
+        None
+    };
+    let pages = if plan.paging.is_empty() || state_view.is_some() {
+        1
+    } else {
+        shared.config.pages.max(1)
+    };
+    // page
+    let page = if plan.paging.is_empty() || !tr_cont.eq_ignore_ascii_case("N") {
+        1
+    } else {
+        let mut page = None;
+        for (k, p) in plan.paging.iter().enumerate() {
+            match parse_page_key(qhash, k, &inputs[p.input]) {
+                Some(pg) if pg >= 2 && pg <= pages && page.is_none_or(|x| x == pg) => {
+                    page = Some(pg);
+                }
+                _ => return invalid(shared, tr_id, &plan.inputs[p.input].upper),
+            }
+        }
+        match page {
+            Some(p) => p,
+            None => return invalid(shared, tr_id, "TR_CONT"),
+        }
+    };
+    if !plan.paging.is_empty() {
+        for f in take_faults(shared, tr_id, parts.uri.path(), false, Some(page)) {
+            if let Fault::PagingDataChanged { .. } = f {
+                return gw(
+                    shared,
+                    tr_id,
+                    "SYDB0050",
+                    "조회 중 데이터가 변경되었습니다. 다시 조회하세요.",
+                );
+            }
+        }
+    }
+    let resp_tr_cont = if plan.paging.is_empty() {
+        ""
+    } else if page < pages {
+        "M"
+    } else {
+        "D"
+    };
+    let req = ReqCtx { inputs, qhash };
+    let variant_name = plan.variants.get(variant).map(String::as_str).unwrap_or("");
+    // orders
+    if plan.mutates {
+        return match crate::orders::place(shared, plan, variant_name, tr_id, inputs) {
+            Ok(rec) => {
+                let generator = Generator::new(shared, plan, &req);
+                let msg = order_msg(shared.demo, rec.as_ref().map(|r| r.side));
+                let body = generator.body(1, 1, None, rec.as_ref(), (msg.0, &msg.1));
+                respond(200, body, tr_id, resp_tr_cont, shared)
+            }
+            Err((rt_cd, msg_cd, msg1)) => {
+                respond(200, envelope(rt_cd, msg_cd, &msg1), tr_id, "", shared)
+            }
+        };
+    }
+    let msg = query_msg(shared.demo, plan.quote);
+    if state_view.is_some() {
+        let generator = Generator::new(shared, plan, &req);
+        let body = generator.body(page, pages, state_view.as_ref(), None, (msg.0, &msg.1));
+        return respond(200, body, tr_id, resp_tr_cont, shared);
+    }
+    let key = (plan_idx, page, canonical.to_string());
+    if let Some(b) = shared.cached(&key) {
+        return respond(200, b, tr_id, resp_tr_cont, shared);
+    }
+    let generator = Generator::new(shared, plan, &req);
+    let body = Bytes::from(generator.body(page, pages, None, None, (msg.0, &msg.1)));
+    shared.store_cache(key, body.clone());
+    respond(200, body, tr_id, resp_tr_cont, shared)
+}
+
+fn query_msg(demo: bool, quote: bool) -> (&'static str, String) {
+    if quote {
+        ("MCA00000", "정상처리 되었습니다.".to_string())
+    } else if demo {
+        ("20310000", "모의투자 조회가 완료되었습니다.".to_string())
+    } else {
+        // KIS pads this one with spaces
+        ("KIOK0510", format!("{:<80}", "조회가 완료되었습니다"))
+    }
+}
+
+fn order_msg(demo: bool, side: Option<crate::control::OrderSide>) -> (&'static str, String) {
+    use crate::control::OrderSide;
+    if demo {
+        let m = match side {
+            Some(OrderSide::Sell) => "모의투자 매도주문이 완료 되었습니다.",
+            _ => "모의투자 매수주문이 완료 되었습니다.",
+        };
+        ("40600000", m.to_string())
+    } else {
+        ("APBK0013", "주문 전송 완료 되었습니다.".to_string())
+    }
+}
+
+fn auth(
+    shared: &Arc<Shared>,
+    role: AuthRole,
+    method: &hyper::Method,
+    h: &HeaderMap,
+    body: &[u8],
+) -> Resp {
+    if method != hyper::Method::POST {
+        return respond_auth(
+            405,
+            token_error("EGW00002", "허용되지 않는 HTTP 메소드입니다."),
+        );
+    }
+    match role {
+        AuthRole::Hashkey => {
+            if !key_ok(shared, header(h, "appkey")) {
+                return gw(shared, "", "EGW00103", "유효하지 않은 AppKey입니다.");
+            }
+            if !secret_ok(shared, header(h, "appsecret")) {
+                return gw(shared, "", "EGW00105", "유효하지 않은 AppSecret입니다.");
+            }
+            let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
+                return respond_auth(
+                    500,
+                    envelope("2", "OPSQ2001", "JSON PARSING ERROR : invalid json format"),
+                );
+            };
+            shared.lock().stats.hashkeys += 1;
+            let hash = hex(&Sha256::digest(body));
+            let out = serde_json::json!({ "BODY": v, "HASH": hash });
+            respond_auth(200, out.to_string())
+        }
+        AuthRole::Token | AuthRole::Approval | AuthRole::Revoke => {
+            let Some(m) = json_map(body) else {
+                return respond_auth(
+                    403,
+                    token_error("EGW00002", "요청 본문이 올바른 JSON 이 아닙니다."),
+                );
+            };
+            let appkey = jstr(&m, "appkey");
+            let secret_field = if role == AuthRole::Approval {
+                "secretkey"
+            } else {
+                "appsecret"
+            };
+            let secret = jstr(&m, secret_field);
+            if role != AuthRole::Revoke && jstr(&m, "grant_type") != "client_credentials" {
+                return respond_auth(
+                    403,
+                    token_error("EGW00002", "grant_type 이 올바르지 않습니다."),
+                );
+            }
+            if !key_ok(shared, appkey) {
+                return respond_auth(403, token_error("EGW00103", "유효하지 않은 AppKey입니다."));
+            }
+            if !secret_ok(shared, secret) {
+                return respond_auth(
+                    403,
+                    token_error("EGW00105", "유효하지 않은 AppSecret입니다."),
+                );
+            }
+            match role {
+                AuthRole::Token => issue_token(shared, appkey, secret),
+                AuthRole::Approval => {
+                    let mut st = shared.lock();
+                    st.token_counter += 1;
+                    let n = st.token_counter;
+                    let a = mix(shared.config.seed ^ 0xa9, n);
+                    let b = mix(a, n);
+                    let s = format!("{a:016x}{b:016x}");
+                    let key = format!(
+                        "{}-{}-{}-{}-{}",
+                        &s[0..8],
+                        &s[8..12],
+                        &s[12..16],
+                        &s[16..20],
+                        &s[20..32]
+                    );
+                    st.approvals.insert(key.clone(), appkey.to_string());
+                    st.stats.approvals_issued += 1;
+                    drop(st);
+                    let mut out = String::from("{\"approval_key\":");
+                    push_json_str(&mut out, &key);
+                    out.push('}');
+                    respond_auth(200, out)
+                }
+                _ => {
+                    let token = jstr(&m, "token");
+                    let mut st = shared.lock();
+                    let ok = st.tokens.get(token).is_some_and(|t| t.app_key == appkey);
+                    if ok {
+                        st.tokens.remove(token);
+                        drop(st);
+                        respond_auth(
+                            200,
+                            "{\"code\":200,\"message\":\"접근토큰 폐기에 성공하였습니다\"}",
+                        )
+                    } else {
+                        drop(st);
+                        respond_auth(403, token_error("EGW00121", "유효하지 않은 token 입니다."))
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn issue_token(shared: &Arc<Shared>, appkey: &str, secret: &str) -> Resp {
+    let now = Instant::now();
+    let interval = shared.config.token_issue_interval;
+    let mut st = shared.lock();
+    if let Some(last) = st.last_issue.get(appkey)
+        && now.duration_since(*last) < interval
+    {
+        st.stats.token_issue_refused += 1;
+        drop(st);
+        return respond_auth(
+            403,
+            token_error(
+                "EGW00133",
+                "접근토큰 발급 잠시 후 다시 시도하세요(1분당 1회)",
+            ),
+        );
+    }
+    st.token_counter += 1;
+    let n = st.token_counter;
+    let lifetime = shared.config.token_lifetime;
+    let now_kst = kst_now();
+    let expires_kst = i64::try_from(lifetime.as_secs())
+        .ok()
+        .and_then(chrono::Duration::try_seconds)
+        .and_then(|d| now_kst.checked_add_signed(d))
+        .unwrap_or(now_kst);
+    let claims = format!(
+        "{{\"sub\":\"token\",\"aud\":\"{}\",\"prdt_cd\":\"\",\"iss\":\"kis-mock\",\"exp\":{},\"jti\":{n}}}",
+        fnv(appkey.as_bytes()),
+        expires_kst.and_utc().timestamp()
+    );
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let sig = Sha256::digest(format!("{claims}{}{}", shared.config.seed, n).as_bytes());
+    let token = format!(
+        "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzUxMiJ9.{}.{}",
+        b64.encode(claims.as_bytes()),
+        b64.encode(sig)
+    );
+    st.tokens.insert(
+        token.clone(),
+        TokenInfo {
+            app_key: appkey.to_string(),
+            app_secret: secret.to_string(),
+            expires: now
+                .checked_add(lifetime)
+                .unwrap_or(now + Duration::from_secs(86_400 * 365)),
+            expired: false,
+        },
+    );
+    st.last_issue.insert(appkey.to_string(), now);
+    st.stats.tokens_issued += 1;
+    drop(st);
+    let mut out = String::from("{\"access_token\":");
+    push_json_str(&mut out, &token);
+    out.push_str(",\"access_token_token_expired\":");
+    push_json_str(
+        &mut out,
+        &expires_kst.format("%Y-%m-%d %H:%M:%S").to_string(),
+    );
+    out.push_str(",\"token_type\":\"Bearer\",\"expires_in\":");
+    out.push_str(&lifetime.as_secs().to_string());
+    out.push('}');
+    respond_auth(200, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_strings_decode() {
+        assert_eq!(percent_decode("a%20b+c"), "a b c");
+        assert_eq!(percent_decode("%ZZ%4"), "%ZZ%4");
+        assert_eq!(percent_decode("%"), "%");
+        assert_eq!(percent_decode("%e2%82%ac"), "€");
+        let r = raw_inputs(&hyper::Method::GET, Some("fid_input_iscd=005930&X&=1"), b"")
+            .unwrap_or_default();
+        assert_eq!(r[0], ("FID_INPUT_ISCD".to_string(), "005930".to_string()));
+        assert_eq!(r[1], ("X".to_string(), String::new()));
+        assert!(raw_inputs(&hyper::Method::POST, None, b"[1]").is_err());
+        assert!(raw_inputs(&hyper::Method::POST, None, b"{\"a\":1}").is_ok());
+    }
+}
