@@ -7,6 +7,7 @@
 //!
 //! `kis-api/build.rs` and `cargo xtask` share the single entry point [`generate`].
 
+pub mod conformance;
 pub mod diag;
 pub mod emit;
 pub mod load;

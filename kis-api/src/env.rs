@@ -4,6 +4,24 @@
 //! does not serve have client methods only for [`RealCapable`] environments, so calling one on a
 //! `Client<Demo>` does not compile. `Client<AnyEnv>` (the environment chosen at run time, e.g. from
 //! a command-line flag) has every method and checks before any network I/O instead.
+//!
+//! 주식현재가 시세2 (`inquire_price_2`) is real-only. On a real client it is a method:
+//!
+//! ```no_run
+//! # fn check(client: kis_api::Client<kis_api::Real>) {
+//! use kis_api::{codes::StockMarket, domestic_stock::inquire_price_2};
+//! let _call = client.domestic_stock().inquire_price_2(inquire_price_2::Request::new(StockMarket::Krx, "005930"));
+//! # }
+//! ```
+//!
+//! On a demo client the same line does not compile:
+//!
+//! ```compile_fail
+//! # fn check(client: kis_api::Client<kis_api::Demo>) {
+//! use kis_api::{codes::StockMarket, domestic_stock::inquire_price_2};
+//! let _call = client.domestic_stock().inquire_price_2(inquire_price_2::Request::new(StockMarket::Krx, "005930"));
+//! # }
+//! ```
 
 use std::fmt;
 

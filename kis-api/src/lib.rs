@@ -3,12 +3,12 @@
 //!
 //! ```no_run
 //! # async fn run() -> kis_api::Result<()> {
-//! use kis_api::{Client, domestic_stock::inquire_price};
+//! use kis_api::{Client, codes::StockMarket, domestic_stock::inquire_price};
 //!
 //! let client = Client::builder().demo().from_env().build()?;
 //! let quote = client
 //!     .domestic_stock()
-//!     .inquire_price(inquire_price::Request::new("J", "005930"))
+//!     .inquire_price(inquire_price::Request::new(StockMarket::Krx, "005930"))
 //!     .await?;
 //! if let Some(o) = quote.output {
 //!     println!("삼성전자 {:?}", o.stck_prpr);

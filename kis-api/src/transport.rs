@@ -269,6 +269,20 @@ impl Inner {
                                 attempts: attempt,
                             });
                         }
+                        code if status >= 500
+                            && !meta.mutates
+                            && transient(code)
+                            && attempt < retry.max_attempts =>
+                        {
+                            tracing::debug!(
+                                endpoint = meta.id,
+                                msg_cd = code,
+                                status,
+                                "gateway error; retrying"
+                            );
+                            tokio::time::sleep(retry.delay(attempt - 1)).await;
+                            continue;
+                        }
                         _ => return Err(api_error(&env)),
                     }
                 }
@@ -290,6 +304,22 @@ impl Inner {
             }
         }
     }
+}
+
+/// Whether a KIS answer with HTTP 5xx may succeed when asked again: not for answers about the
+/// request itself (input errors, demo/real mix-ups, bad keys), which would only repeat.
+fn transient(msg_cd: &str) -> bool {
+    !(msg_cd.starts_with("OPSQ")
+        || matches!(
+            msg_cd,
+            "MCA00124"
+                | "EGW02004"
+                | "EGW00103"
+                | "EGW00105"
+                | "EGW00121"
+                | "EGW00123"
+                | "SYDB0050"
+        ))
 }
 
 fn http_error(meta: &'static EndpointMeta, status: u16, bytes: &[u8]) -> Error {

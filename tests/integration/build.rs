@@ -1,0 +1,26 @@
+//! Generates one typed call per REST endpoint of the catalog (see kis_codegen::conformance).
+
+use std::path::PathBuf;
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let spec = manifest.join("../../spec");
+    println!("cargo::rerun-if-changed={}", spec.display());
+    let catalog = match kis_codegen::load_catalog(&spec) {
+        Ok(c) => c,
+        Err(problems) => {
+            for p in problems.iter() {
+                println!("cargo::error={p}");
+            }
+            std::process::exit(1);
+        }
+    };
+    let code = kis_codegen::conformance::conformance_calls(&catalog, "::kis_api");
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default()).join("calls.rs");
+    if std::fs::read_to_string(&out).ok().as_deref() != Some(code.as_str())
+        && let Err(e) = std::fs::write(&out, code)
+    {
+        println!("cargo::error=cannot write {}: {e}", out.display());
+        std::process::exit(1);
+    }
+}

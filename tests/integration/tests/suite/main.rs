@@ -1,0 +1,10 @@
+//! The integration suite: the generated client against `kis-mock`, one test binary.
+
+mod conformance;
+mod demo;
+mod orders;
+mod pagination;
+mod rate;
+mod retries;
+mod secrets;
+mod tokens;

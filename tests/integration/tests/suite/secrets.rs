@@ -1,0 +1,129 @@
+//! Secrets never appear in logs or `Debug` output: a whole session is logged at TRACE level and
+//! searched for every secret.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use kis_api::codes::{OrderDivision, StockMarket};
+use kis_api::domestic_stock::{inquire_balance, inquire_price, order_cash};
+use kis_api::{Decimal, Env};
+use kis_integration_tests::{
+    APP_KEY, APP_SECRET, STOCK_ACCOUNT, builder_for, mock_config, start_mock,
+};
+use kis_mock::Environment;
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Capture {
+        self.clone()
+    }
+}
+
+/// Every log line of this test process, at TRACE level. A process-wide subscriber: a thread-local
+/// one would miss events when other tests run concurrently (tracing caches callsite interest).
+fn capture() -> &'static Capture {
+    static CAPTURE: OnceLock<Capture> = OnceLock::new();
+    CAPTURE.get_or_init(|| {
+        let capture = Capture::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(capture.clone())
+            .with_ansi(false)
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        capture
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_session_logs_no_secret() {
+    let capture = capture();
+
+    let mock = start_mock(mock_config(Environment::Real).with_pages(2, 2)).await;
+    let cache = tempfile::tempdir().expect("tempdir");
+    let client = builder_for(&mock, Env::Real, cache.path())
+        .hashkey(true)
+        .build()
+        .expect("client");
+
+    let token = client.access_token().await.expect("token");
+    let approval = client.approval_key().await.expect("approval key");
+    client
+        .domestic_stock()
+        .inquire_price(inquire_price::Request::new(StockMarket::Krx, "005930"))
+        .await
+        .expect("quote");
+    let order = order_cash::Request::new(
+        order_cash::Side::Buy,
+        "005930",
+        OrderDivision::Limit,
+        1,
+        Decimal::new(60000, 0),
+    );
+    let debug_of_request = format!("{order:?}");
+    client
+        .domestic_stock()
+        .order_cash(order)
+        .await
+        .expect("order");
+    let balance = inquire_balance::Request::new("02", "N", "00").cano("50012345");
+    let debug_of_balance = format!("{balance:?}");
+    client
+        .domestic_stock()
+        .inquire_balance(balance)
+        .all()
+        .await
+        .expect("balance");
+    mock.control().expire_tokens();
+    client
+        .domestic_stock()
+        .inquire_price(inquire_price::Request::new(StockMarket::Krx, "005930"))
+        .await
+        .expect("refresh");
+    client.revoke_token().await.expect("revoke");
+    let debug_of_client = format!("{client:?}");
+
+    let logs = String::from_utf8_lossy(&capture.0.lock().expect("lock")).into_owned();
+    assert!(
+        logs.contains("issuing an access token"),
+        "the session was logged:\n{logs}"
+    );
+    let account_number = &STOCK_ACCOUNT[..8];
+    for (what, secret) in [
+        ("app key", APP_KEY),
+        ("app secret", APP_SECRET),
+        ("access token", token.expose()),
+        ("approval key", approval.expose()),
+        ("account number", account_number),
+    ] {
+        assert!(!logs.contains(secret), "the logs contain the {what}");
+        for (label, dbg) in [
+            ("client", &debug_of_client),
+            ("order", &debug_of_request),
+            ("balance request", &debug_of_balance),
+        ] {
+            assert!(
+                !dbg.contains(secret),
+                "Debug of the {label} contains the {what}: {dbg}"
+            );
+        }
+    }
+    assert!(!debug_of_balance.contains("50012345"), "{debug_of_balance}");
+    assert!(format!("{token:?}").contains("***"));
+}

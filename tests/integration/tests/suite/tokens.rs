@@ -1,0 +1,296 @@
+//! Tokens: one issue for many tasks and processes, the on-disk cache, refresh, revoke, approval
+//! keys and hashkeys.
+
+use std::time::Duration;
+
+use kis_api::domestic_stock::inquire_price;
+use kis_api::{Client, Env, Error};
+use kis_integration_tests::{builder_for, mock_config, start_mock};
+use kis_mock::Environment;
+
+fn quote() -> inquire_price::Request {
+    inquire_price::Request::new(kis_api::codes::StockMarket::Krx, "005930")
+}
+
+fn cache_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_concurrent_tasks_with_an_empty_cache_issue_one_token() {
+    let mock = start_mock(mock_config(Environment::Real)).await;
+    let cache = tempfile::tempdir().expect("tempdir");
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        // separate clients, as separate parts of a program would build them
+        let client = builder_for(&mock, Env::Real, cache.path())
+            .build()
+            .expect("client");
+        tasks.push(tokio::spawn(async move {
+            client
+                .domestic_stock()
+                .inquire_price(quote())
+                .await
+                .map(|_| ())
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task").expect("quote");
+    }
+    assert_eq!(mock.control().tokens_issued(), 1);
+    assert_eq!(mock.control().stats().count("FHKST01010100"), 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_processes_with_an_empty_cache_issue_one_token() {
+    let mock = start_mock(mock_config(Environment::Real)).await;
+    let cache = tempfile::tempdir().expect("tempdir");
+    let probe = env!("CARGO_BIN_EXE_token-probe");
+    let children: Vec<_> = (0..10)
+        .map(|_| {
+            tokio::process::Command::new(probe)
+                .arg(mock.rest_url())
+                .arg(cache.path())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn token-probe")
+        })
+        .collect();
+    let mut fingerprints = Vec::new();
+    for c in children {
+        let out = c.wait_with_output().await.expect("wait");
+        assert!(
+            out.status.success(),
+            "probe failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        fingerprints.push(String::from_utf8_lossy(&out.stdout).trim().to_string());
+    }
+    assert_eq!(
+        mock.control().tokens_issued(),
+        1,
+        "exactly one token for ten processes"
+    );
+    fingerprints.dedup();
+    assert_eq!(fingerprints.len(), 1, "every process uses the same token");
+    assert_eq!(cache_files(cache.path()).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cache_is_reused_and_a_corrupted_or_foreign_file_is_replaced() {
+    let mock = start_mock(mock_config(Environment::Real)).await;
+    let cache = tempfile::tempdir().expect("tempdir");
+    {
+        let a = builder_for(&mock, Env::Real, cache.path())
+            .build()
+            .expect("client");
+        a.domestic_stock()
+            .inquire_price(quote())
+            .await
+            .expect("quote");
+    }
+    assert_eq!(mock.control().tokens_issued(), 1);
+    {
+        // a new client (the first is gone) reads the token from the file
+        let b = builder_for(&mock, Env::Real, cache.path())
+            .build()
+            .expect("client");
+        b.domestic_stock()
+            .inquire_price(quote())
+            .await
+            .expect("quote");
+    }
+    assert_eq!(
+        mock.control().tokens_issued(),
+        1,
+        "reused from the cache file"
+    );
+
+    let files = cache_files(cache.path());
+    assert_eq!(files.len(), 1);
+    let name = files[0]
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        name.starts_with("real-") && !name.contains("PSintegration"),
+        "no secret in the file name: {name}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&files[0])
+            .expect("meta")
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "token file readable by its owner only");
+    }
+
+    std::fs::write(&files[0], b"\x00\x01 not json {").expect("corrupt");
+    {
+        let c = builder_for(&mock, Env::Real, cache.path())
+            .build()
+            .expect("client");
+        c.domestic_stock()
+            .inquire_price(quote())
+            .await
+            .expect("quote despite a corrupted cache");
+    }
+    assert_eq!(mock.control().tokens_issued(), 2);
+    let text = std::fs::read_to_string(&files[0]).expect("rewritten");
+    assert!(
+        text.contains("\"access_token\""),
+        "the corrupted file was replaced: {text}"
+    );
+
+    // a file that belongs to the demo environment is not used by a real client
+    let foreign = text.replace("\"env\": \"real\"", "\"env\": \"demo\"");
+    std::fs::write(&files[0], foreign).expect("foreign");
+    {
+        let d = builder_for(&mock, Env::Real, cache.path())
+            .build()
+            .expect("client");
+        d.domestic_stock()
+            .inquire_price(quote())
+            .await
+            .expect("quote");
+    }
+    assert_eq!(mock.control().tokens_issued(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_is_refreshed_and_the_query_retried_once() {
+    let mock = start_mock(mock_config(Environment::Real)).await;
+    let cache = tempfile::tempdir().expect("tempdir");
+    let client = builder_for(&mock, Env::Real, cache.path())
+        .build()
+        .expect("client");
+    client
+        .domestic_stock()
+        .inquire_price(quote())
+        .await
+        .expect("first");
+    mock.control().expire_tokens();
+    client
+        .domestic_stock()
+        .inquire_price(quote())
+        .await
+        .expect("refreshed and retried");
+    let stats = mock.control().stats();
+    assert_eq!(stats.tokens_issued, 2);
+    assert_eq!(
+        stats.token_issue_refused, 0,
+        "the second issue waited out the interval"
+    );
+    assert_eq!(
+        stats.count("FHKST01010100"),
+        3,
+        "one rejected request, one retry"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn egw00133_from_the_token_endpoint_is_a_clear_auth_error() {
+    // the server enforces a long interval the client was told is short
+    let mock = start_mock(
+        mock_config(Environment::Real).with_token_issue_interval(Duration::from_secs(30)),
+    )
+    .await;
+    let cache = tempfile::tempdir().expect("tempdir");
+    let client = builder_for(&mock, Env::Real, cache.path())
+        .token_issue_interval(Duration::from_millis(20))
+        .build()
+        .expect("client");
+    client
+        .domestic_stock()
+        .inquire_price(quote())
+        .await
+        .expect("first");
+    mock.control().expire_tokens();
+    let err = client
+        .domestic_stock()
+        .inquire_price(quote())
+        .await
+        .expect_err("refused");
+    match err {
+        Error::Auth(a) => assert_eq!(a.code.as_deref(), Some("EGW00133"), "{a}"),
+        other => panic!("expected an auth error, got {other}"),
+    }
+    assert!(mock.control().stats().token_issue_refused >= 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_near_its_expiry_is_refreshed_ahead() {
+    // KIS states expiry in access_token_token_expired; the mock's tokens live 10 minutes and the
+    // client refreshes 30 minutes ahead, so every token is already due for refresh
+    let mut config = mock_config(Environment::Real);
+    config.token_lifetime = Duration::from_secs(600);
+    let mock = start_mock(config).await;
+    let cache = tempfile::tempdir().expect("tempdir");
+    let client = builder_for(&mock, Env::Real, cache.path())
+        .build()
+        .expect("client");
+    client
+        .domestic_stock()
+        .inquire_price(quote())
+        .await
+        .expect("first");
+    client
+        .domestic_stock()
+        .inquire_price(quote())
+        .await
+        .expect("second");
+    assert_eq!(mock.control().tokens_issued(), 2);
+    assert_eq!(mock.control().stats().token_issue_refused, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoke_approval_key_and_hashkey() {
+    let mock = start_mock(mock_config(Environment::Real)).await;
+    let cache = tempfile::tempdir().expect("tempdir");
+    let client: Client = builder_for(&mock, Env::Real, cache.path())
+        .build()
+        .expect("client");
+    client
+        .domestic_stock()
+        .inquire_price(quote())
+        .await
+        .expect("quote");
+    client.revoke_token().await.expect("revoke");
+    assert!(
+        cache_files(cache.path()).is_empty(),
+        "a revoked token leaves the cache"
+    );
+    client
+        .domestic_stock()
+        .inquire_price(quote())
+        .await
+        .expect("a new token after revoke");
+    assert_eq!(mock.control().tokens_issued(), 2);
+
+    let k1 = client.approval_key().await.expect("approval key");
+    let k2 = client.approval_key().await.expect("approval key again");
+    assert_eq!(k1, k2);
+    assert_eq!(
+        mock.control().stats().approvals_issued,
+        1,
+        "the approval key is reused"
+    );
+
+    let hash = client
+        .hashkey(br#"{"CANO":"50012345","ACNT_PRDT_CD":"01"}"#)
+        .await
+        .expect("hashkey");
+    assert_eq!(hash.len(), 64);
+    assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()));
+}
