@@ -24,6 +24,7 @@ mod call;
 mod client;
 mod config;
 pub mod decode;
+mod dynamic;
 mod endpoint;
 mod env;
 mod error;
@@ -40,6 +41,7 @@ pub use client::{
 };
 pub use config::{Account, Credentials, CustomerType, DevlpConfig, Redacted, Secret};
 pub use decode::{DecodeError, Envelope};
+pub use dynamic::{DynamicReply, DynamicRequest};
 pub use endpoint::{Endpoint, Paginated, RealtimeTr};
 pub use env::{AnyEnv, Demo, Env, Environment, Real, RealCapable};
 pub use error::{AuthError, Error, PaginationStop, Result};

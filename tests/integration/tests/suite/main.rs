@@ -2,6 +2,7 @@
 
 mod conformance;
 mod demo;
+mod dynamic;
 mod orders;
 mod pagination;
 mod rate;

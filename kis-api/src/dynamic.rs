@@ -1,0 +1,285 @@
+//! Calls chosen at run time from an endpoint's metadata: for tools such as the `kis` command line
+//! that take an endpoint name and `key=value` inputs. Typed code uses the generated methods.
+//!
+//! The same runtime serves both: the same TR ID choice, demo check, account fill, retries and
+//! pagination. Only the body stays JSON (`serde_json::Value`) instead of generated types.
+
+use futures_util::StreamExt;
+
+use crate::call::BoxStream;
+use crate::client::Client;
+use crate::decode::Envelope;
+use crate::env::Environment;
+use crate::error::{Error, PaginationStop, Result};
+use crate::meta::{EndpointMeta, Kind, RequestFieldMeta};
+use crate::params::ParamWriter;
+
+/// A request of any REST endpoint, with inputs given by wire name.
+#[derive(Debug, Clone)]
+pub struct DynamicRequest {
+    meta: &'static EndpointMeta,
+    variant: usize,
+    values: Vec<(&'static str, String)>,
+}
+
+impl DynamicRequest {
+    /// A request of `meta` with no input set (variant 0).
+    pub fn new(meta: &'static EndpointMeta) -> Result<Self> {
+        if meta.kind != Kind::Rest {
+            return Err(Error::Config(format!("{} is not a REST endpoint", meta.id)));
+        }
+        Ok(DynamicRequest {
+            meta,
+            variant: 0,
+            values: Vec::new(),
+        })
+    }
+
+    /// The endpoint.
+    pub fn meta(&self) -> &'static EndpointMeta {
+        self.meta
+    }
+
+    /// Chooses the TR ID variant by its catalog name (`buy`, `night`, ...).
+    pub fn variant(mut self, name: &str) -> Result<Self> {
+        match self
+            .meta
+            .variants
+            .iter()
+            .position(|v| v.name.eq_ignore_ascii_case(name))
+        {
+            Some(i) => {
+                self.variant = i;
+                Ok(self)
+            }
+            None => {
+                let names: Vec<&str> = self.meta.variants.iter().map(|v| v.name).collect();
+                Err(Error::Config(format!(
+                    "{}: no variant '{name}' (variants: {})",
+                    self.meta.id,
+                    names.join(", ")
+                )))
+            }
+        }
+    }
+
+    /// The chosen variant's index.
+    pub fn variant_index(&self) -> usize {
+        self.variant
+    }
+
+    /// Sets input `name` (wire name, any case).
+    pub fn set(mut self, name: &str, value: impl Into<String>) -> Result<Self> {
+        let Some(f) = self.field(name) else {
+            return Err(Error::Config(format!(
+                "{}: no input named {name}",
+                self.meta.id
+            )));
+        };
+        let wire = f.wire;
+        self.values.retain(|(w, _)| *w != wire);
+        self.values.push((wire, value.into()));
+        Ok(self)
+    }
+
+    /// The request field called `name` (wire name, any case).
+    pub fn field(&self, name: &str) -> Option<&'static RequestFieldMeta> {
+        self.meta
+            .request
+            .iter()
+            .find(|f| f.wire.eq_ignore_ascii_case(name))
+    }
+
+    /// The value set for `wire`, if any.
+    pub fn value(&self, wire: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(w, _)| *w == wire)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Required inputs without a value, a default, a configuration fill or a paginator.
+    pub fn missing(&self) -> Vec<&'static RequestFieldMeta> {
+        self.meta
+            .request
+            .iter()
+            .filter(|f| f.must_be_given() && self.value(f.wire).is_none_or(|v| v.is_empty()))
+            .collect()
+    }
+
+    fn write<'a>(&'a self, w: &mut ParamWriter<'a>) {
+        for f in self.meta.request {
+            match (self.value(f.wire), f.fill) {
+                (Some(v), _) => w.put(f.wire, v),
+                (None, Some(source)) => w.fill(f.wire, None, source),
+                (None, None) if f.paging => w.paging(f.wire),
+                (None, None) => w.opt::<str>(f.wire, None, f.default.unwrap_or("")),
+            }
+        }
+    }
+}
+
+/// A response of a dynamic call: the envelope, the JSON body and the headers.
+#[derive(Debug, Clone)]
+pub struct DynamicReply {
+    /// `rt_cd`, `msg_cd`, `msg1`.
+    pub envelope: Envelope,
+    /// The whole JSON body.
+    pub body: serde_json::Value,
+    /// The TR ID sent.
+    pub tr_id: &'static str,
+    /// The `tr_cont` response header.
+    pub tr_cont: String,
+}
+
+impl DynamicReply {
+    /// Whether KIS says more pages follow.
+    pub fn has_more(&self) -> bool {
+        matches!(self.tr_cont.trim(), "F" | "M")
+    }
+
+    /// The continuation values for the next page, per `meta.pagination`.
+    fn next_keys(&self, meta: &'static EndpointMeta) -> Vec<(&'static str, String)> {
+        meta.pagination
+            .iter()
+            .map(|k| {
+                let holder = match k.block {
+                    None => Some(&self.body),
+                    Some(b) => match self.body.get(b) {
+                        Some(serde_json::Value::Array(a)) => a.first(),
+                        other => other,
+                    },
+                };
+                let v = holder
+                    .and_then(|h| h.get(k.response))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default();
+                (k.request, v.to_string())
+            })
+            .collect()
+    }
+}
+
+impl<E: Environment> Client<E> {
+    /// Sends a dynamic request (the first page, for paginated endpoints).
+    pub async fn call_dynamic(&self, request: &DynamicRequest) -> Result<DynamicReply> {
+        self.fetch_dynamic(request, Vec::new(), false).await
+    }
+
+    /// Pages through a dynamic request, like [`crate::Call::pages`].
+    pub fn call_dynamic_pages(
+        &self,
+        request: DynamicRequest,
+    ) -> BoxStream<'_, Result<DynamicReply>> {
+        struct State {
+            request: DynamicRequest,
+            keys: Vec<(&'static str, String)>,
+            index: usize,
+            done: bool,
+        }
+        let start = State {
+            request,
+            keys: Vec::new(),
+            index: 0,
+            done: false,
+        };
+        Box::pin(
+            futures_util::stream::unfold(start, move |mut st| async move {
+                if st.done {
+                    return None;
+                }
+                let meta = st.request.meta;
+                let reply = match self
+                    .fetch_dynamic(&st.request, st.keys.clone(), st.index > 0)
+                    .await
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        st.done = true;
+                        let e = match e {
+                            Error::Api { ref msg_cd, .. } if msg_cd == "SYDB0050" => {
+                                Error::Pagination {
+                                    endpoint: meta.id,
+                                    pages: st.index,
+                                    reason: PaginationStop::DataChanged,
+                                }
+                            }
+                            other => other,
+                        };
+                        return Some((vec![Err(e)], st));
+                    }
+                };
+                st.index += 1;
+                if !reply.has_more() || meta.pagination.is_empty() {
+                    st.done = true;
+                    return Some((vec![Ok(reply)], st));
+                }
+                let next = reply.next_keys(meta);
+                let progress = next.iter().any(|(_, v)| !v.trim().is_empty()) && next != st.keys;
+                let stop = if !progress {
+                    Some(PaginationStop::NoProgress)
+                } else if st.index >= self.inner.page_limit {
+                    Some(PaginationStop::PageLimit(self.inner.page_limit))
+                } else {
+                    None
+                };
+                st.keys = next;
+                match stop {
+                    Some(reason) => {
+                        st.done = true;
+                        Some((
+                            vec![
+                                Ok(reply),
+                                Err(Error::Pagination {
+                                    endpoint: meta.id,
+                                    pages: st.index,
+                                    reason,
+                                }),
+                            ],
+                            st,
+                        ))
+                    }
+                    None => Some((vec![Ok(reply)], st)),
+                }
+            })
+            .flat_map(futures_util::stream::iter),
+        )
+    }
+
+    async fn fetch_dynamic(
+        &self,
+        request: &DynamicRequest,
+        paging: Vec<(&'static str, String)>,
+        next_page: bool,
+    ) -> Result<DynamicReply> {
+        let inner = &self.inner;
+        let meta = request.meta;
+        let tr_id = inner.tr_id_for(meta, request.variant)?;
+        if let Some(f) = request.missing().first() {
+            return Err(Error::Config(format!(
+                "{}: missing required input {} ({})",
+                meta.id, f.wire, f.label
+            )));
+        }
+        let fills = inner.fills(meta, paging);
+        let prepared = {
+            let mut w = ParamWriter::new(&fills);
+            request.write(&mut w);
+            inner.prepare(meta, tr_id, &w)?
+        };
+        let (raw, envelope) = inner.send(&prepared, next_page, inner.hashkey).await?;
+        let body: serde_json::Value =
+            serde_json::from_slice(&raw.bytes).map_err(|e| crate::decode::DecodeError {
+                tr_id: tr_id.to_string(),
+                field: String::new(),
+                raw: None,
+                reason: format!("not a JSON body: {e}"),
+            })?;
+        Ok(DynamicReply {
+            envelope,
+            body,
+            tr_id,
+            tr_cont: raw.tr_cont,
+        })
+    }
+}
