@@ -472,14 +472,23 @@ fn meta_static(
         let paging = f.paging;
         quote!(#rt::RequestFieldMeta { wire: #w, label: #l, required: #req, default: #def, values: &[#(#vals),*], ty: #t, fill: #fill, paging: #paging })
     });
-    let pages = e.pagination.iter().flat_map(|p| p.keys.iter()).map(|k| {
-        let r = lit(&k.request);
-        let (b, f) = match &k.response {
-            ResponseKey::Body(f) => (quote!(::core::option::Option::None), lit(f)),
-            ResponseKey::InBlock { block, field } => (opt_lit(Some(block)), lit(field)),
-        };
-        quote!(#rt::PageKeyMeta { request: #r, block: #b, response: #f })
-    });
+    let mut pages: Vec<TokenStream> = e
+        .pagination
+        .iter()
+        .flat_map(|p| p.keys.iter())
+        .map(|k| {
+            let r = lit(&k.request);
+            let (b, f) = match &k.response {
+                ResponseKey::Body(f) => (quote!(::core::option::Option::None), lit(f)),
+                ResponseKey::InBlock { block, field } => (opt_lit(Some(block)), lit(field)),
+            };
+            quote!(#rt::PageKeyMeta { request: #r, block: #b, response: #f, next: ::core::option::Option::None })
+        })
+        .collect();
+    for (req, value) in e.pagination.iter().flat_map(|p| p.next_values.iter()) {
+        let (r, v) = (lit(req), lit(value));
+        pages.push(quote!(#rt::PageKeyMeta { request: #r, block: ::core::option::Option::None, response: "", next: ::core::option::Option::Some(#v) }));
+    }
     let body = e.response.body.iter().map(|f| field_meta(rt, f));
     let blocks = block_types.iter().map(|(t, b)| {
         let w = lit(&b.wire);
@@ -657,11 +666,15 @@ fn rest_endpoint(rt: &TokenStream, e: &Endpoint, group: &Group, opts: &Options) 
                         b.fields
                             .iter()
                             .find(|x| &x.wire == field)
-                            .map(|x| (ident(&b.rust_name), ident(&x.rust_name)))
+                            .map(|x| (b.shape, ident(&b.rust_name), ident(&x.rust_name)))
                     });
                     match bf {
-                        Some((bn, fname)) => {
+                        Some((Shape::Object, bn, fname)) => {
                             quote!(#i => self.#bn.as_ref().map(|b| b.#fname.as_str()),)
+                        }
+                        // an array block: the key is on its first row
+                        Some((Shape::Array, bn, fname)) => {
+                            quote!(#i => self.#bn.first().map(|b| b.#fname.as_str()),)
                         }
                         None => quote!(#i => ::core::option::Option::None,),
                     }

@@ -1128,51 +1128,65 @@ fn build_pagination(
         return None;
     }
     let mut out = Vec::new();
+    let mut next_values = Vec::new();
     for (i, k) in keys.iter().enumerate() {
         let key = format!("pagination[{i}]");
-        match request.iter_mut().find(|f| f.wire == k.request.value) {
-            Some(f) => {
-                if f.required && f.default.is_none() {
-                    // the paginator writes it; a first page sends it empty
-                    f.default = Some(String::new());
-                }
-                f.paging = true;
-            }
-            None => ctx.err(
+        let Some(field) = request.iter_mut().find(|f| f.wire == k.request.value) else {
+            ctx.err(
                 format!("{key}.request"),
                 Some(&k.request),
                 format!("'{}' is not a request field", k.request.value),
-            ),
+            );
+            continue;
+        };
+        match (&k.response, &k.next) {
+            (Some(_), Some(_)) | (None, None) => {
+                ctx.err(format!("{key}.request"), Some(&k.request), "a pagination entry has either `response` (a key to copy) or `next` (a fixed value)");
+                continue;
+            }
+            (None, Some(next)) => {
+                next_values.push((field.wire.clone(), next.clone()));
+                continue;
+            }
+            (Some(_), None) => {}
         }
-        let resp = k.response.value.trim();
-        let rkey = if let Some((block, field)) = resp.split_once('.') {
+        if field.required && field.default.is_none() {
+            // the paginator writes it; a first page sends it empty
+            field.default = Some(String::new());
+        }
+        field.paging = true;
+        let label = field.label.clone();
+        let Some(resp_spec) = &k.response else {
+            continue;
+        };
+        let resp = resp_spec.value.trim();
+        let rkey = if let Some((block, fname)) = resp.split_once('.') {
             match response.blocks.iter().find(|b| b.wire == block) {
-                Some(b) if b.shape == Shape::Array => {
-                    ctx.err(
+                Some(b) => match b.fields.iter().find(|f| f.wire == fname) {
+                    Some(f) if !f.ty.is_textual() => ctx.err(
                         format!("{key}.response"),
-                        Some(&k.response),
+                        Some(resp_spec),
                         format!(
-                            "block '{block}' is an array; a key must come from an object block"
+                            "'{resp}' is a {} field; a continuation key is text or code",
+                            f.ty
                         ),
-                    );
-                }
-                Some(b) if !b.fields.iter().any(|f| f.wire == field) => {
-                    ctx.err(
+                    ),
+                    Some(_) => {}
+                    None => ctx.err(
                         format!("{key}.response"),
-                        Some(&k.response),
-                        format!("block '{block}' has no field '{field}'"),
-                    );
-                }
-                Some(_) => {}
+                        Some(resp_spec),
+                        format!("block '{block}' has no field '{fname}'"),
+                    ),
+                },
                 None => ctx.err(
                     format!("{key}.response"),
-                    Some(&k.response),
+                    Some(resp_spec),
                     format!("no block '{block}'"),
                 ),
             }
             ResponseKey::InBlock {
                 block: block.to_string(),
-                field: field.to_string(),
+                field: fname.to_string(),
             }
         } else {
             if !response.body.iter().any(|f| f.wire == resp) {
@@ -1183,18 +1197,14 @@ fn build_pagination(
                 {
                     ctx.err(
                         format!("{key}.response"),
-                        Some(&k.response),
+                        Some(resp_spec),
                         format!("'{resp}' is a block field; write it as <block>.{resp}"),
                     );
                 }
                 response.body.push(Field {
                     wire: resp.to_string(),
                     rust_name: names::field_ident(&names::snake(resp)),
-                    label: request
-                        .iter()
-                        .find(|f| f.wire == k.request.value)
-                        .map(|f| f.label.clone())
-                        .unwrap_or_default(),
+                    label,
                     ty: ValueType::Code,
                     explicit_type: false,
                     redacted: false,
@@ -1208,7 +1218,17 @@ fn build_pagination(
             response: rkey,
         });
     }
-    Some(Pagination { keys: out })
+    if out.is_empty() {
+        ctx.err_line(
+            "pagination",
+            None,
+            "pagination needs at least one key copied from the response",
+        );
+    }
+    Some(Pagination {
+        keys: out,
+        next_values,
+    })
 }
 
 fn build_realtime(

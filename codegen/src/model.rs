@@ -450,6 +450,8 @@ pub struct KnownValue {
 pub struct Pagination {
     /// Key pairs.
     pub keys: Vec<PageKey>,
+    /// Request values fixed on every page after the first (request wire name, value).
+    pub next_values: Vec<(String, String)>,
 }
 
 /// One continuation key pair.

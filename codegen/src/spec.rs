@@ -386,14 +386,18 @@ pub struct ValueSpec {
     pub label: Option<String>,
 }
 
-/// A continuation key pair.
+/// A continuation key pair, or a request value that changes on the pages after the first.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PageKeySpec {
     /// Request field that carries the key.
     pub request: Spanned<String>,
-    /// Response body key the value comes from (`ctx_area_fk100`, or `output1.index_key`).
-    pub response: Spanned<String>,
+    /// Response key the value comes from (`ctx_area_fk100`, or `output1.index_key`).
+    #[serde(default)]
+    pub response: Option<Spanned<String>>,
+    /// A fixed value the request field takes on every page after the first (`QRY_TP: P`).
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
 /// The response body.

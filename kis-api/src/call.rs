@@ -283,15 +283,24 @@ where
             .pagination
             .iter()
             .enumerate()
-            .map(|(i, k)| {
-                (
+            .map(|(i, k)| match k.next {
+                Some(fixed) => (k.request, fixed.to_string()),
+                None => (
                     k.request,
                     reply.body.page_key(i).unwrap_or_default().to_string(),
-                )
+                ),
             })
             .collect();
         // more pages announced with the same (or no) keys would fetch the same page forever
-        let progress = next.iter().any(|(_, v)| !v.trim().is_empty()) && next != st.keys;
+        let copied = |keys: &[(&'static str, String)]| -> Vec<String> {
+            keys.iter()
+                .zip(meta.pagination)
+                .filter(|(_, k)| k.next.is_none())
+                .map(|((_, v), _)| v.clone())
+                .collect()
+        };
+        let progress =
+            copied(&next).iter().any(|v| !v.trim().is_empty()) && copied(&next) != copied(&st.keys);
         let stop = if !progress {
             Some(PaginationStop::NoProgress)
         } else if st.index >= client.inner.page_limit {

@@ -143,6 +143,9 @@ impl DynamicReply {
         meta.pagination
             .iter()
             .map(|k| {
+                if let Some(fixed) = k.next {
+                    return (k.request, fixed.to_string());
+                }
                 let holder = match k.block {
                     None => Some(&self.body),
                     Some(b) => match self.body.get(b) {
@@ -215,7 +218,15 @@ impl<E: Environment> Client<E> {
                     return Some((vec![Ok(reply)], st));
                 }
                 let next = reply.next_keys(meta);
-                let progress = next.iter().any(|(_, v)| !v.trim().is_empty()) && next != st.keys;
+                let copied = |keys: &[(&'static str, String)]| -> Vec<String> {
+                    keys.iter()
+                        .zip(meta.pagination)
+                        .filter(|(_, k)| k.next.is_none())
+                        .map(|((_, v), _)| v.clone())
+                        .collect()
+                };
+                let progress = copied(&next).iter().any(|v| !v.trim().is_empty())
+                    && copied(&next) != copied(&st.keys);
                 let stop = if !progress {
                     Some(PaginationStop::NoProgress)
                 } else if st.index >= self.inner.page_limit {

@@ -205,15 +205,18 @@ pub struct BlockMeta {
     pub fields: &'static [FieldMeta],
 }
 
-/// A continuation key pair.
+/// A continuation key pair, or a request value fixed on the pages after the first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageKeyMeta {
     /// Request field that carries the key.
     pub request: &'static str,
-    /// Object block holding the response value, or `None` for a top-level key.
+    /// Block holding the response value (its first row for an array), or `None` for a top-level
+    /// key.
     pub block: Option<&'static str>,
-    /// Response field the value comes from.
+    /// Response field the value comes from (empty for a fixed value).
     pub response: &'static str,
+    /// A fixed value sent on every page after the first, instead of a copied key.
+    pub next: Option<&'static str>,
 }
 
 /// Everything the runtime and tools know about one endpoint.

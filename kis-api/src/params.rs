@@ -94,10 +94,21 @@ impl<'a> ParamWriter<'a> {
         }
     }
 
+    /// The paginator's value for `name` on this page, when it sets one.
+    #[inline]
+    fn page_value(&self, name: &str) -> Option<Cow<'a, str>> {
+        self.fills
+            .paging
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| Cow::Borrowed(v.as_str()))
+    }
+
     /// A field the caller always sets.
     #[inline]
     pub fn put<V: ParamValue + ?Sized>(&mut self, name: &'static str, value: &'a V) {
-        self.pairs.push((name, value.to_param()));
+        let v = self.page_value(name).unwrap_or_else(|| value.to_param());
+        self.pairs.push((name, v));
     }
 
     /// A field that may be unset; `default` is sent then.
@@ -108,9 +119,10 @@ impl<'a> ParamWriter<'a> {
         value: Option<&'a V>,
         default: &'static str,
     ) {
-        let v = match value {
-            Some(v) => v.to_param(),
-            None => Cow::Borrowed(default),
+        let v = match (self.page_value(name), value) {
+            (Some(p), _) => p,
+            (None, Some(v)) => v.to_param(),
+            (None, None) => Cow::Borrowed(default),
         };
         self.pairs.push((name, v));
     }
@@ -138,13 +150,7 @@ impl<'a> ParamWriter<'a> {
 
     /// A continuation key: empty on a first page, the previous page's value afterwards.
     pub fn paging(&mut self, name: &'static str) {
-        let v = self
-            .fills
-            .paging
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| Cow::Borrowed(v.as_str()))
-            .unwrap_or(Cow::Borrowed(""));
+        let v = self.page_value(name).unwrap_or(Cow::Borrowed(""));
         self.pairs.push((name, v));
     }
 

@@ -204,6 +204,8 @@ pub(crate) struct RestPlan {
     pub(crate) variants: Vec<String>,
     pub(crate) inputs: Vec<InputPlan>,
     pub(crate) paging: Vec<PageKeyPlan>,
+    /// Inputs fixed on every page after the first (input index, value), e.g. `QRY_TP` = `P`.
+    pub(crate) next_values: Vec<(usize, String)>,
     pub(crate) body: Vec<FieldPlan>,
     pub(crate) blocks: Vec<BlockPlan>,
     pub(crate) mutates: bool,
@@ -619,6 +621,17 @@ fn rest_plan(ep: &Endpoint) -> RestPlan {
             });
         }
     }
+    let next_values: Vec<(usize, String)> = ep
+        .pagination
+        .iter()
+        .flat_map(|p| p.next_values.iter())
+        .filter_map(|(req, value)| {
+            ep.request
+                .iter()
+                .position(|r| &r.wire == req)
+                .map(|i| (i, value.clone()))
+        })
+        .collect();
     let has_holdings = blocks.iter().any(|b| b.kind == BlockKind::Holdings);
     if has_holdings {
         for b in &mut blocks {
@@ -693,6 +706,7 @@ fn rest_plan(ep: &Endpoint) -> RestPlan {
         variants: ep.tr.variants.iter().map(|v| v.name.clone()).collect(),
         inputs,
         paging,
+        next_values,
         body,
         blocks,
         mutates: ep.mutates,

@@ -407,7 +407,9 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dr
     };
     let mut canonical = String::with_capacity(64);
     for (i, v) in inputs.iter().enumerate() {
-        if plan.paging.iter().any(|p| p.input == i) {
+        // continuation keys and values that change on later pages are not part of the query
+        if plan.paging.iter().any(|p| p.input == i) || plan.next_values.iter().any(|(n, _)| *n == i)
+        {
             continue;
         }
         canonical.push_str(v.trim());
@@ -605,6 +607,11 @@ fn process(
                     page = Some(pg);
                 }
                 _ => return invalid(shared, tr_id, &plan.inputs[p.input].upper),
+            }
+        }
+        for (i, value) in &plan.next_values {
+            if inputs.get(*i).map(|v| v.trim()) != Some(value.as_str()) {
+                return invalid(shared, tr_id, &plan.inputs[*i].upper);
             }
         }
         match page {
