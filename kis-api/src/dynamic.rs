@@ -120,7 +120,7 @@ impl DynamicRequest {
 }
 
 /// A response of a dynamic call: the envelope, the JSON body and the headers.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DynamicReply {
     /// `rt_cd`, `msg_cd`, `msg1`.
     pub envelope: Envelope,
@@ -130,6 +130,19 @@ pub struct DynamicReply {
     pub tr_id: &'static str,
     /// The `tr_cont` response header.
     pub tr_cont: String,
+}
+
+impl std::fmt::Debug for DynamicReply {
+    // the raw body may hold account numbers: Debug shows its shape, not its values
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys: Vec<&str> = self.body.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+        f.debug_struct("DynamicReply")
+            .field("envelope", &self.envelope)
+            .field("body_keys", &keys)
+            .field("tr_id", &self.tr_id)
+            .field("tr_cont", &self.tr_cont)
+            .finish()
+    }
 }
 
 impl DynamicReply {
