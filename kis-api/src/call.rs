@@ -2,6 +2,7 @@
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
+use std::sync::Arc;
 
 use futures_core::Stream;
 use futures_util::StreamExt;
@@ -11,6 +12,8 @@ use crate::decode::{Body, DecodeCx, Envelope, decode_body};
 use crate::endpoint::{Endpoint, Paginated};
 use crate::env::Environment;
 use crate::error::{Error, PaginationStop, Result};
+use crate::meta::PageKeyMeta;
+use crate::paginate::{PageKeys, PageOf, paginate};
 use crate::params::ParamWriter;
 
 /// A boxed future of this crate.
@@ -138,7 +141,7 @@ impl<'c, R: Paginated, E: Environment> Call<'c, R, E> {
     /// reached, KIS gives no new continuation key, or the data changed while paging (SYDB0050).
     pub fn pages(self) -> BoxStream<'c, Result<Page<R::Response>>> {
         let hashkey = self.hashkey.unwrap_or(self.client.inner.hashkey);
-        Box::pin(page_stream::<R, E, R>(self.client, self.request, hashkey))
+        Box::pin(page_stream(self.client, Arc::new(self.request), hashkey))
     }
 
     /// A stream of the rows of the main array block, across pages.
@@ -158,8 +161,9 @@ impl<'c, R: Paginated, E: Environment> Call<'c, R, E> {
     pub async fn all(self) -> Result<Vec<R::Response>> {
         let hashkey = self.hashkey.unwrap_or(self.client.inner.hashkey);
         let mut restarts = 0;
+        let request = Arc::new(self.request);
         loop {
-            let mut stream = Box::pin(page_stream::<R, E, &R>(self.client, &self.request, hashkey));
+            let mut stream = Box::pin(page_stream(self.client, Arc::clone(&request), hashkey));
             let mut out = Vec::new();
             let mut failed = None;
             while let Some(p) = stream.next().await {
@@ -195,138 +199,29 @@ impl<'c, R: Paginated, E: Environment> Call<'c, R, E> {
     }
 }
 
-/// Borrowed or owned request, so `all()` can restart without cloning the request.
-trait RequestRef<R>: Send {
-    fn get(&self) -> &R;
-}
-impl<R: Send + Sync> RequestRef<R> for R {
-    fn get(&self) -> &R {
-        self
+impl<T: Body> PageOf for Reply<T> {
+    fn has_more(&self) -> bool {
+        Reply::has_more(self)
     }
-}
-impl<R: Send + Sync> RequestRef<R> for &R {
-    fn get(&self) -> &R {
-        self
+    fn copied_key(&self, index: usize, _key: &PageKeyMeta) -> String {
+        self.body.page_key(index).unwrap_or_default().to_string()
     }
 }
 
-fn page_stream<'c, R, E, Q>(
+fn page_stream<'c, R, E>(
     client: &'c Client<E>,
-    request: Q,
+    request: Arc<R>,
     hashkey: bool,
 ) -> impl Stream<Item = Result<Page<R::Response>>> + Send + 'c
 where
     R: Paginated,
     E: Environment,
-    Q: RequestRef<R> + 'c,
 {
-    struct State<Q> {
-        request: Q,
-        keys: Vec<(&'static str, String)>,
-        index: usize,
-        done: bool,
-    }
-    let state = State {
-        request,
-        keys: Vec::new(),
-        index: 0,
-        done: false,
+    let fetch = move |keys: PageKeys, next: bool| {
+        let request = Arc::clone(&request);
+        async move { fetch_page(client, &*request, keys, next, hashkey).await }
     };
-    // each step yields the page, or the page and the error that explains why paging stopped early
-    futures_util::stream::unfold(state, move |mut st| async move {
-        if st.done {
-            return None;
-        }
-        let meta = R::META;
-        let endpoint = meta.id;
-        if meta.pagination.is_empty() {
-            st.done = true;
-            return Some((
-                vec![Err(Error::Pagination {
-                    endpoint,
-                    pages: 0,
-                    reason: PaginationStop::NotPaginated,
-                })],
-                st,
-            ));
-        }
-        let reply = match fetch_page(
-            client,
-            st.request.get(),
-            st.keys.clone(),
-            st.index > 0,
-            hashkey,
-        )
-        .await
-        {
-            Ok(r) => r,
-            Err(e) => {
-                st.done = true;
-                let e = match e {
-                    Error::Api { ref msg_cd, .. } if msg_cd == "SYDB0050" => Error::Pagination {
-                        endpoint,
-                        pages: st.index,
-                        reason: PaginationStop::DataChanged,
-                    },
-                    other => other,
-                };
-                return Some((vec![Err(e)], st));
-            }
-        };
-        let index = st.index;
-        st.index += 1;
-        if !reply.has_more() {
-            st.done = true;
-            return Some((vec![Ok(Page { index, reply })], st));
-        }
-        let next: Vec<(&'static str, String)> = meta
-            .pagination
-            .iter()
-            .enumerate()
-            .map(|(i, k)| match k.next {
-                Some(fixed) => (k.request, fixed.to_string()),
-                None => (
-                    k.request,
-                    reply.body.page_key(i).unwrap_or_default().to_string(),
-                ),
-            })
-            .collect();
-        // more pages announced with the same (or no) keys would fetch the same page forever
-        let copied = |keys: &[(&'static str, String)]| -> Vec<String> {
-            keys.iter()
-                .zip(meta.pagination)
-                .filter(|(_, k)| k.next.is_none())
-                .map(|((_, v), _)| v.clone())
-                .collect()
-        };
-        let progress =
-            copied(&next).iter().any(|v| !v.trim().is_empty()) && copied(&next) != copied(&st.keys);
-        let stop = if !progress {
-            Some(PaginationStop::NoProgress)
-        } else if st.index >= client.inner.page_limit {
-            Some(PaginationStop::PageLimit(client.inner.page_limit))
-        } else {
-            None
-        };
-        st.keys = next;
-        let page = Ok(Page { index, reply });
-        match stop {
-            Some(reason) => {
-                st.done = true;
-                Some((
-                    vec![
-                        page,
-                        Err(Error::Pagination {
-                            endpoint,
-                            pages: st.index,
-                            reason,
-                        }),
-                    ],
-                    st,
-                ))
-            }
-            None => Some((vec![page], st)),
-        }
-    })
-    .flat_map(futures_util::stream::iter)
+    paginate(R::META, client.inner.page_limit, fetch)
+        .enumerate()
+        .map(|(index, r)| r.map(|reply| Page { index, reply }))
 }

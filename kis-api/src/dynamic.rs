@@ -4,14 +4,13 @@
 //! The same runtime serves both: the same TR ID choice, demo check, account fill, retries and
 //! pagination. Only the body stays JSON (`serde_json::Value`) instead of generated types.
 
-use futures_util::StreamExt;
-
 use crate::call::BoxStream;
 use crate::client::Client;
 use crate::decode::Envelope;
 use crate::env::Environment;
-use crate::error::{Error, PaginationStop, Result};
-use crate::meta::{EndpointMeta, Kind, RequestFieldMeta};
+use crate::error::{Error, Result};
+use crate::meta::{EndpointMeta, Kind, PageKeyMeta, RequestFieldMeta};
+use crate::paginate::{PageKeys, PageOf, paginate};
 use crate::params::ParamWriter;
 
 /// A request of any REST endpoint, with inputs given by wire name.
@@ -135,7 +134,11 @@ pub struct DynamicReply {
 impl std::fmt::Debug for DynamicReply {
     // the raw body may hold account numbers: Debug shows its shape, not its values
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let keys: Vec<&str> = self.body.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+        let keys: Vec<&str> = self
+            .body
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
         f.debug_struct("DynamicReply")
             .field("envelope", &self.envelope)
             .field("body_keys", &keys)
@@ -150,29 +153,25 @@ impl DynamicReply {
     pub fn has_more(&self) -> bool {
         matches!(self.tr_cont.trim(), "F" | "M")
     }
+}
 
-    /// The continuation values for the next page, per `meta.pagination`.
-    fn next_keys(&self, meta: &'static EndpointMeta) -> Vec<(&'static str, String)> {
-        meta.pagination
-            .iter()
-            .map(|k| {
-                if let Some(fixed) = k.next {
-                    return (k.request, fixed.to_string());
-                }
-                let holder = match k.block {
-                    None => Some(&self.body),
-                    Some(b) => match self.body.get(b) {
-                        Some(serde_json::Value::Array(a)) => a.first(),
-                        other => other,
-                    },
-                };
-                let v = holder
-                    .and_then(|h| h.get(k.response))
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default();
-                (k.request, v.to_string())
-            })
-            .collect()
+impl PageOf for DynamicReply {
+    fn has_more(&self) -> bool {
+        DynamicReply::has_more(self)
+    }
+    fn copied_key(&self, _index: usize, k: &PageKeyMeta) -> String {
+        let holder = match k.block {
+            None => Some(&self.body),
+            Some(b) => match self.body.get(b) {
+                Some(serde_json::Value::Array(a)) => a.first(),
+                other => other,
+            },
+        };
+        holder
+            .and_then(|h| h.get(k.response))
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
     }
 }
 
@@ -187,87 +186,13 @@ impl<E: Environment> Client<E> {
         &self,
         request: DynamicRequest,
     ) -> BoxStream<'_, Result<DynamicReply>> {
-        struct State {
-            request: DynamicRequest,
-            keys: Vec<(&'static str, String)>,
-            index: usize,
-            done: bool,
-        }
-        let start = State {
-            request,
-            keys: Vec::new(),
-            index: 0,
-            done: false,
+        let meta = request.meta;
+        let request = std::sync::Arc::new(request);
+        let fetch = move |keys: PageKeys, next: bool| {
+            let request = std::sync::Arc::clone(&request);
+            async move { self.fetch_dynamic(&request, keys, next).await }
         };
-        Box::pin(
-            futures_util::stream::unfold(start, move |mut st| async move {
-                if st.done {
-                    return None;
-                }
-                let meta = st.request.meta;
-                let reply = match self
-                    .fetch_dynamic(&st.request, st.keys.clone(), st.index > 0)
-                    .await
-                {
-                    Ok(r) => r,
-                    Err(e) => {
-                        st.done = true;
-                        let e = match e {
-                            Error::Api { ref msg_cd, .. } if msg_cd == "SYDB0050" => {
-                                Error::Pagination {
-                                    endpoint: meta.id,
-                                    pages: st.index,
-                                    reason: PaginationStop::DataChanged,
-                                }
-                            }
-                            other => other,
-                        };
-                        return Some((vec![Err(e)], st));
-                    }
-                };
-                st.index += 1;
-                if !reply.has_more() || meta.pagination.is_empty() {
-                    st.done = true;
-                    return Some((vec![Ok(reply)], st));
-                }
-                let next = reply.next_keys(meta);
-                let copied = |keys: &[(&'static str, String)]| -> Vec<String> {
-                    keys.iter()
-                        .zip(meta.pagination)
-                        .filter(|(_, k)| k.next.is_none())
-                        .map(|((_, v), _)| v.clone())
-                        .collect()
-                };
-                let progress = copied(&next).iter().any(|v| !v.trim().is_empty())
-                    && copied(&next) != copied(&st.keys);
-                let stop = if !progress {
-                    Some(PaginationStop::NoProgress)
-                } else if st.index >= self.inner.page_limit {
-                    Some(PaginationStop::PageLimit(self.inner.page_limit))
-                } else {
-                    None
-                };
-                st.keys = next;
-                match stop {
-                    Some(reason) => {
-                        st.done = true;
-                        Some((
-                            vec![
-                                Ok(reply),
-                                Err(Error::Pagination {
-                                    endpoint: meta.id,
-                                    pages: st.index,
-                                    reason,
-                                }),
-                            ],
-                            st,
-                        ))
-                    }
-                    None => Some((vec![Ok(reply)], st)),
-                }
-            })
-            .flat_map(futures_util::stream::iter),
-        )
+        Box::pin(paginate(meta, self.inner.page_limit, fetch))
     }
 
     async fn fetch_dynamic(

@@ -29,6 +29,7 @@ mod endpoint;
 mod env;
 mod error;
 pub mod meta;
+mod paginate;
 mod params;
 mod tokens;
 mod transport;

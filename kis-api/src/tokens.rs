@@ -289,40 +289,22 @@ impl TokenManager {
             expires_in: Option<serde_json::Value>,
         }
         tracing::info!(env = %self.env, "issuing an access token");
-        let body = Req {
+        let body = json_body(&Req {
             grant_type: "client_credentials",
             appkey: self.credentials.app_key.expose(),
             appsecret: self.credentials.app_secret.expose(),
-        };
-        let resp = self
-            .http
-            .post(&self.token_url)
-            .header("content-type", "application/json; charset=utf-8")
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| auth_err(None, format!("token request failed: {e}")))?;
-        let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| auth_err(None, format!("token response not read: {e}")))?;
+        });
+        let (r, status, bytes) = post_auth::<Resp>(
+            &self.http,
+            self.token_url.clone(),
+            "access token",
+            &[],
+            body,
+        )
+        .await?;
         let issued_at = Utc::now();
-        if !status.is_success() {
-            return Err(token_endpoint_error(
-                "access token",
-                status.as_u16(),
-                &bytes,
-            ));
-        }
-        let r: Resp = serde_json::from_slice(&bytes)
-            .map_err(|e| auth_err(None, format!("token response is not JSON: {e}")))?;
         let Some(access) = r.access_token.filter(|a| !a.is_empty()) else {
-            return Err(token_endpoint_error(
-                "access token",
-                status.as_u16(),
-                &bytes,
-            ));
+            return Err(token_endpoint_error("access token", status, &bytes));
         };
         let by_expiry = r.access_token_token_expired.as_deref().and_then(|s| {
             NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S")
@@ -384,6 +366,50 @@ pub(crate) fn token_endpoint_error(what: &'static str, status: u16, bytes: &[u8]
             ),
         },
     }
+}
+
+/// POSTs `body` as JSON to an auth endpoint and reads the JSON answer as `T`. Non-2xx answers
+/// (either error shape) become an [`AuthError`] about `what`.
+async fn post_auth<T: serde::de::DeserializeOwned>(
+    http: &reqwest::Client,
+    url: String,
+    what: &'static str,
+    headers: &[(&'static str, &str)],
+    body: Vec<u8>,
+) -> Result<(T, u16, Vec<u8>), AuthError> {
+    let err = |m: String| AuthError {
+        what,
+        code: None,
+        message: m,
+    };
+    let mut req = http
+        .post(url)
+        .header("content-type", "application/json; charset=utf-8");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = req
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| err(format!("request failed: {e}")))?;
+    let status = resp.status().as_u16();
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| err(format!("response not read: {e}")))?
+        .to_vec();
+    if !(200..300).contains(&status) {
+        return Err(token_endpoint_error(what, status, &bytes));
+    }
+    let parsed: T =
+        serde_json::from_slice(&bytes).map_err(|e| err(format!("response is not JSON: {e}")))?;
+    Ok((parsed, status, bytes))
+}
+
+fn json_body<T: Serialize>(value: &T) -> Vec<u8> {
+    // serialising a struct of strings cannot fail
+    serde_json::to_vec(value).unwrap_or_default()
 }
 
 /// An exclusive lock on `path`, released when the file is dropped.
@@ -507,41 +533,17 @@ async fn issue_approval_key(
     struct Resp {
         approval_key: Option<String>,
     }
-    let err = |m: String| AuthError {
-        what: "approval key",
-        code: None,
-        message: m,
-    };
     let url = format!("{}/oauth2/Approval", rest_url.trim_end_matches('/'));
-    let resp = http
-        .post(url)
-        .header("content-type", "application/json; charset=utf-8")
-        .json(&Req {
-            grant_type: "client_credentials",
-            appkey: credentials.app_key.expose(),
-            secretkey: credentials.app_secret.expose(),
-        })
-        .send()
-        .await
-        .map_err(|e| err(format!("request failed: {e}")))?;
-    let status = resp.status();
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| err(format!("response not read: {e}")))?;
-    if !status.is_success() {
-        return Err(token_endpoint_error(
-            "approval key",
-            status.as_u16(),
-            &bytes,
-        ));
-    }
-    let r: Resp =
-        serde_json::from_slice(&bytes).map_err(|e| err(format!("response is not JSON: {e}")))?;
+    let body = json_body(&Req {
+        grant_type: "client_credentials",
+        appkey: credentials.app_key.expose(),
+        secretkey: credentials.app_secret.expose(),
+    });
+    let (r, status, bytes) = post_auth::<Resp>(http, url, "approval key", &[], body).await?;
     r.approval_key
         .filter(|k| !k.is_empty())
         .map(Secret::new)
-        .ok_or_else(|| token_endpoint_error("approval key", status.as_u16(), &bytes))
+        .ok_or_else(|| token_endpoint_error("approval key", status, &bytes))
 }
 
 /// Computes the hashkey of an order body (`POST /uapi/hashkey`).
@@ -556,34 +558,17 @@ pub(crate) async fn hashkey(
         #[serde(rename = "HASH")]
         hash: Option<String>,
     }
-    let err = |m: String| AuthError {
+    let url = format!("{}/uapi/hashkey", rest_url.trim_end_matches('/'));
+    let headers = [
+        ("appkey", credentials.app_key.expose()),
+        ("appsecret", credentials.app_secret.expose()),
+    ];
+    let (r, _, _) = post_auth::<Resp>(http, url, "hashkey", &headers, body.to_vec()).await?;
+    r.hash.filter(|h| !h.is_empty()).ok_or_else(|| AuthError {
         what: "hashkey",
         code: None,
-        message: m,
-    };
-    let url = format!("{}/uapi/hashkey", rest_url.trim_end_matches('/'));
-    let resp = http
-        .post(url)
-        .header("content-type", "application/json; charset=utf-8")
-        .header("appkey", credentials.app_key.expose())
-        .header("appsecret", credentials.app_secret.expose())
-        .body(body.to_vec())
-        .send()
-        .await
-        .map_err(|e| err(format!("request failed: {e}")))?;
-    let status = resp.status();
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| err(format!("response not read: {e}")))?;
-    if !status.is_success() {
-        return Err(token_endpoint_error("hashkey", status.as_u16(), &bytes));
-    }
-    let r: Resp =
-        serde_json::from_slice(&bytes).map_err(|e| err(format!("response is not JSON: {e}")))?;
-    r.hash
-        .filter(|h| !h.is_empty())
-        .ok_or_else(|| err("the response has no HASH".into()))
+        message: "the response has no HASH".into(),
+    })
 }
 
 /// Revokes a token (`POST /oauth2/revokeP`).
@@ -605,37 +590,13 @@ pub(crate) async fn revoke(
         code: Option<serde_json::Value>,
         message: Option<String>,
     }
-    let err = |m: String| AuthError {
-        what: "token revoke",
-        code: None,
-        message: m,
-    };
     let url = format!("{}/oauth2/revokeP", rest_url.trim_end_matches('/'));
-    let resp = http
-        .post(url)
-        .header("content-type", "application/json; charset=utf-8")
-        .json(&Req {
-            appkey: credentials.app_key.expose(),
-            appsecret: credentials.app_secret.expose(),
-            token: token.expose(),
-        })
-        .send()
-        .await
-        .map_err(|e| err(format!("request failed: {e}")))?;
-    let status = resp.status();
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| err(format!("response not read: {e}")))?;
-    if !status.is_success() {
-        return Err(token_endpoint_error(
-            "token revoke",
-            status.as_u16(),
-            &bytes,
-        ));
-    }
-    let r: Resp =
-        serde_json::from_slice(&bytes).map_err(|e| err(format!("response is not JSON: {e}")))?;
+    let body = json_body(&Req {
+        appkey: credentials.app_key.expose(),
+        appsecret: credentials.app_secret.expose(),
+        token: token.expose(),
+    });
+    let (r, _, _) = post_auth::<Resp>(http, url, "token revoke", &[], body).await?;
     let ok = match &r.code {
         Some(serde_json::Value::Number(n)) => n.as_i64() == Some(200),
         Some(serde_json::Value::String(s)) => s.trim() == "200",
@@ -644,7 +605,11 @@ pub(crate) async fn revoke(
     if ok {
         Ok(())
     } else {
-        Err(err(r.message.unwrap_or_else(|| "unexpected answer".into())))
+        Err(AuthError {
+            what: "token revoke",
+            code: None,
+            message: r.message.unwrap_or_else(|| "unexpected answer".into()),
+        })
     }
 }
 

@@ -1,0 +1,131 @@
+//! The pager shared by typed and dynamic calls: sends `tr_cont: N` with the previous page's keys
+//! until KIS says the last page, and ends with an error (never silently) when it cannot finish.
+
+use std::future::Future;
+
+use futures_core::Stream;
+use futures_util::StreamExt;
+
+use crate::error::{Error, PaginationStop, Result};
+use crate::meta::{EndpointMeta, PageKeyMeta};
+
+/// A fetched page, as the pager needs to see it.
+pub(crate) trait PageOf {
+    /// Whether KIS says more pages follow (`tr_cont` `F`/`M`).
+    fn has_more(&self) -> bool;
+    /// The value of continuation key `index` (into `meta.pagination`) for the next page.
+    fn copied_key(&self, index: usize, key: &PageKeyMeta) -> String;
+}
+
+/// Continuation values to send: (request wire name, value).
+pub(crate) type PageKeys = Vec<(&'static str, String)>;
+
+/// Pages through `meta` with `fetch(keys, is_next_page)`. Yields each page; after the last page
+/// announced by KIS it ends, and when paging cannot finish (page limit, no new key, SYDB0050,
+/// an error) it yields the error as its last item.
+pub(crate) fn paginate<'c, P, F, Fut>(
+    meta: &'static EndpointMeta,
+    limit: usize,
+    fetch: F,
+) -> impl Stream<Item = Result<P>> + Send + 'c
+where
+    P: PageOf + Send + 'c,
+    F: Fn(PageKeys, bool) -> Fut + Send + Sync + 'c,
+    Fut: Future<Output = Result<P>> + Send + 'c,
+{
+    struct State<F> {
+        fetch: F,
+        keys: PageKeys,
+        index: usize,
+        done: bool,
+    }
+    // the keys copied from a response; fixed `next` values do not show progress
+    let copied = move |keys: &PageKeys| -> Vec<String> {
+        keys.iter()
+            .zip(meta.pagination)
+            .filter(|(_, k)| k.next.is_none())
+            .map(|((_, v), _)| v.clone())
+            .collect()
+    };
+    let start = State {
+        fetch,
+        keys: Vec::new(),
+        index: 0,
+        done: false,
+    };
+    futures_util::stream::unfold(start, move |mut st| async move {
+        if st.done {
+            return None;
+        }
+        let endpoint = meta.id;
+        if meta.pagination.is_empty() {
+            st.done = true;
+            return Some((
+                vec![Err(Error::Pagination {
+                    endpoint,
+                    pages: 0,
+                    reason: PaginationStop::NotPaginated,
+                })],
+                st,
+            ));
+        }
+        let page = match (st.fetch)(st.keys.clone(), st.index > 0).await {
+            Ok(p) => p,
+            Err(e) => {
+                st.done = true;
+                let e = match e {
+                    Error::Api { ref msg_cd, .. } if msg_cd == "SYDB0050" => Error::Pagination {
+                        endpoint,
+                        pages: st.index,
+                        reason: PaginationStop::DataChanged,
+                    },
+                    other => other,
+                };
+                return Some((vec![Err(e)], st));
+            }
+        };
+        st.index += 1;
+        if !page.has_more() {
+            st.done = true;
+            return Some((vec![Ok(page)], st));
+        }
+        let next: PageKeys = meta
+            .pagination
+            .iter()
+            .enumerate()
+            .map(|(i, k)| match k.next {
+                Some(fixed) => (k.request, fixed.to_string()),
+                None => (k.request, page.copied_key(i, k)),
+            })
+            .collect();
+        // more pages announced with the same (or no) keys would fetch the same page forever
+        let progress =
+            copied(&next).iter().any(|v| !v.trim().is_empty()) && copied(&next) != copied(&st.keys);
+        let stop = if !progress {
+            Some(PaginationStop::NoProgress)
+        } else if st.index >= limit {
+            Some(PaginationStop::PageLimit(limit))
+        } else {
+            None
+        };
+        st.keys = next;
+        match stop {
+            Some(reason) => {
+                st.done = true;
+                Some((
+                    vec![
+                        Ok(page),
+                        Err(Error::Pagination {
+                            endpoint,
+                            pages: st.index,
+                            reason,
+                        }),
+                    ],
+                    st,
+                ))
+            }
+            None => Some((vec![Ok(page)], st)),
+        }
+    })
+    .flat_map(futures_util::stream::iter)
+}
