@@ -80,8 +80,49 @@ fn bad(expected: ValueType, raw: &str) -> ValueError {
 /// The value with surrounding spaces removed, or `None` when it is blank.
 #[inline]
 fn present(raw: &str) -> Option<&str> {
-    let t = raw.trim();
+    // KIS pads with ASCII spaces; the ASCII trim is cheaper than the Unicode one on every value
+    let t = raw.trim_ascii();
     if t.is_empty() { None } else { Some(t) }
+}
+
+/// Plain fixed-point text (`-12.50`, `+300`, `71900`) of up to 18 digits, read without the general
+/// parser: nearly every KIS number has this shape, and this is the decoder's hot loop.
+#[inline]
+fn plain_decimal(t: &str) -> Option<Decimal> {
+    let (negative, digits) = match t.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        all => (false, all),
+    };
+    // 18 bytes hold at most 18 digits, below i64::MAX
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut mantissa: i64 = 0;
+    let mut scale: u32 = 0;
+    let mut dot = false;
+    let mut any_digit = false;
+    for &b in digits {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + i64::from(b - b'0');
+                scale += u32::from(dot);
+                any_digit = true;
+            }
+            b'.' if !dot => dot = true,
+            _ => return None,
+        }
+    }
+    any_digit.then(|| Decimal::new(if negative { -mantissa } else { mantissa }, scale))
+}
+
+/// Two ASCII digits as a number.
+#[inline]
+fn two_digits(b: &[u8]) -> Option<u32> {
+    match b {
+        [h @ b'0'..=b'9', l @ b'0'..=b'9'] => Some(u32::from(h - b'0') * 10 + u32::from(l - b'0')),
+        _ => None,
+    }
 }
 
 /// Text and codes are kept as sent.
@@ -106,6 +147,9 @@ fn decimal_as(raw: &str, ty: ValueType) -> Result<Option<Decimal>, ValueError> {
     let Some(t) = present(raw) else {
         return Ok(None);
     };
+    if let Some(d) = plain_decimal(t) {
+        return Ok(Some(d));
+    }
     let t = t.strip_prefix('+').unwrap_or(t);
     match Decimal::from_str(t) {
         Ok(d) => Ok(Some(d)),
@@ -179,26 +223,38 @@ pub fn date(raw: &str) -> Result<Option<NaiveDate>, ValueError> {
     } else {
         Cow::Borrowed(t)
     };
-    if compact.len() != 8 || !digits(&compact) {
+    let b = compact.as_bytes();
+    let (Some(c), Some(y), Some(m), Some(d)) = (
+        b.get(0..2).and_then(two_digits),
+        b.get(2..4).and_then(two_digits),
+        b.get(4..6).and_then(two_digits),
+        b.get(6..8).and_then(two_digits),
+    ) else {
+        return Err(bad(ValueType::Date, raw));
+    };
+    if b.len() != 8 {
         return Err(bad(ValueType::Date, raw));
     }
-    if compact.bytes().all(|b| b == b'0') {
+    if c + y + m + d == 0 {
         return Ok(None);
     }
-    let (y, m, d) = (
-        num(&compact[0..4]),
-        num(&compact[4..6]),
-        num(&compact[6..8]),
-    );
-    match (y, m, d) {
-        (Some(y), Some(m), Some(d)) => NaiveDate::from_ymd_opt(y, m, d)
-            .map(Some)
-            .ok_or_else(|| bad(ValueType::Date, raw)),
-        _ => Err(bad(ValueType::Date, raw)),
-    }
+    // c * 100 + y is at most 9999
+    NaiveDate::from_ymd_opt((c * 100 + y) as i32, m, d)
+        .map(Some)
+        .ok_or_else(|| bad(ValueType::Date, raw))
 }
 
 fn hms(t: &str, raw: &str, ty: ValueType) -> Result<NaiveTime, ValueError> {
+    // the common HHMMSS form first
+    if let [h0, h1, m0, m1, s0, s1] = t.as_bytes()
+        && let (Some(h), Some(m), Some(s)) = (
+            two_digits(&[*h0, *h1]),
+            two_digits(&[*m0, *m1]),
+            two_digits(&[*s0, *s1]),
+        )
+    {
+        return NaiveTime::from_hms_opt(h, m, s).ok_or_else(|| bad(ty, raw));
+    }
     // HHMMSS, HHMM, HH:MM:SS, or HHMMSS followed by fraction digits
     let compact: Cow<'_, str> = if t.contains(':') {
         Cow::Owned(t.replace(':', ""))
@@ -980,6 +1036,50 @@ mod tests {
         let e = price("12,000").unwrap_err();
         assert_eq!(e.expected, ValueType::Price);
         assert_eq!(e.raw, "12,000");
+    }
+
+    #[test]
+    fn the_plain_decimal_path_agrees_with_the_general_parser() {
+        let cases = [
+            "0",
+            "-0",
+            "71900",
+            "+300",
+            "-12.50",
+            "0.00000000",
+            "000123.4500",
+            ".5",
+            "+.5",
+            "1.",
+            "123456789012345678",
+            "123456789012345.67",
+            "-99999999999999999",
+        ];
+        for case in cases {
+            let general = Decimal::from_str(case.strip_prefix('+').unwrap_or(case)).unwrap();
+            let plain = plain_decimal(case).unwrap_or_else(|| panic!("{case} not plain"));
+            assert_eq!(plain, general, "{case}");
+            if general != Decimal::ZERO {
+                assert_eq!(plain.to_string(), general.to_string(), "{case}");
+            }
+        }
+        for not_plain in [
+            "",
+            "-",
+            "+",
+            ".",
+            "1.2.3",
+            "1e5",
+            "12,000",
+            "1234567890123456789",
+        ] {
+            assert_eq!(plain_decimal(not_plain), None, "{not_plain}");
+        }
+        // longer numbers still parse, through the general parser
+        assert_eq!(
+            decimal("1234567890123456789.5").unwrap(),
+            Some(Decimal::from_str("1234567890123456789.5").unwrap())
+        );
     }
 
     #[test]

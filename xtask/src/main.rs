@@ -5,6 +5,9 @@ use std::process::ExitCode;
 
 use kis_codegen::report::Report;
 
+mod bench;
+mod compile_times;
+
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
@@ -13,7 +16,12 @@ tasks:
   codegen [--out DIR] [--check] [--group G]...
                                      write the generated source (default target/generated) and the
                                      API surface; --check fails when DIR holds a stale copy
-  ci                                 everything CI checks: catalog, fmt, clippy, tests
+  bench [--smoke] [--strict]         run every benchmark and print each against its target;
+                                     --smoke takes few iterations, --strict fails on a missed target
+  compile-times [--write FILE]       time cargo build -p kis-api cold and after a spec edit, with
+                                     all groups and with one
+  ci                                 everything CI checks: catalog, fmt, clippy, tests, each group
+                                     alone, benchmark smoke run
   help                               this text";
 
 fn main() -> ExitCode {
@@ -27,7 +35,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map(Path::to_path_buf)
@@ -44,11 +52,17 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     let mut check = false;
     let mut out_dir = workspace_root().join("target").join("generated");
     let mut groups: Vec<String> = Vec::new();
+    let mut smoke = false;
+    let mut strict = false;
+    let mut write = None;
     let mut rest = args[1..].iter();
     while let Some(a) = rest.next() {
         match a.as_str() {
             "--json" => json = true,
             "--check" => check = true,
+            "--smoke" => smoke = true,
+            "--strict" => strict = true,
+            "--write" => write = Some(PathBuf::from(rest.next().ok_or("--write needs a file")?)),
             "--out" => out_dir = PathBuf::from(rest.next().ok_or("--out needs a directory")?),
             "--group" => groups.push(rest.next().ok_or("--group needs a group id")?.clone()),
             "--spec" => spec_dir = PathBuf::from(rest.next().ok_or("--spec needs a directory")?),
@@ -84,6 +98,8 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         "codegen" => codegen(&spec_dir, &out_dir, check, groups),
+        "bench" => bench::run(smoke, strict, cargo),
+        "compile-times" => compile_times::run(write, cargo),
         "ci" => ci(&spec_dir),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
@@ -137,6 +153,23 @@ fn ci(spec_dir: &Path) -> Result<ExitCode, String> {
         if !cargo(step) {
             return Ok(ExitCode::FAILURE);
         }
+    }
+    // every API group must build on its own: users enable only the groups they call
+    let catalog = kis_codegen::load_catalog(spec_dir).map_err(|d| d.to_string())?;
+    for group in &catalog.groups {
+        if !cargo(&[
+            "check",
+            "-p",
+            "kis-api",
+            "--no-default-features",
+            "--features",
+            &group.feature,
+        ]) {
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    if bench::run(true, false, cargo)? != ExitCode::SUCCESS {
+        return Ok(ExitCode::FAILURE);
     }
     eprintln!(
         "\nci: all checks passed in {:.0}s",

@@ -1,0 +1,124 @@
+//! `cargo xtask compile-times`: how long `cargo build -p kis-api` takes cold (dependencies built,
+//! kis-api and its build script not) and after editing one spec file, with every API group and with
+//! one group.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// The spec file edited for the incremental case; in the group of the one-group build.
+const EDITED_SPEC: &str = "spec/domestic_stock/inquire_price.yaml";
+
+const CONFIGS: &[(&str, &[&str])] = &[
+    ("all groups (default features)", &[]),
+    (
+        "one group (--no-default-features --features domestic-stock)",
+        &["--no-default-features", "--features", "domestic-stock"],
+    ),
+];
+
+/// Puts the edited spec file back however the measurement ends.
+struct Restore {
+    path: PathBuf,
+    original: String,
+}
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::write(&self.path, &self.original) {
+            eprintln!("warning: could not restore {}: {e}", self.path.display());
+        }
+    }
+}
+
+pub fn run(write: Option<PathBuf>, cargo: impl Fn(&[&str]) -> bool) -> Result<ExitCode, String> {
+    let root = crate::workspace_root();
+    let timed = |args: &[&str]| -> Result<f64, String> {
+        let started = Instant::now();
+        if cargo(args) {
+            Ok(started.elapsed().as_secs_f64())
+        } else {
+            Err(format!("cargo {} failed", args.join(" ")))
+        }
+    };
+    let mut rows = Vec::new();
+    for (label, features) in CONFIGS {
+        let build: Vec<&str> = ["build", "-p", "kis-api"]
+            .iter()
+            .chain(features.iter())
+            .copied()
+            .collect();
+        // dependencies first, so the cold figure is kis-api alone
+        timed(&build)?;
+        timed(&["clean", "-p", "kis-api"])?;
+        let cold = timed(&build)?;
+        let spec = root.join(EDITED_SPEC);
+        let original =
+            std::fs::read_to_string(&spec).map_err(|e| format!("{}: {e}", spec.display()))?;
+        let incremental = {
+            let _restore = Restore {
+                path: spec.clone(),
+                original: original.clone(),
+            };
+            // a real edit (not only a new mtime): a comment, which changes no generated code
+            std::fs::write(&spec, format!("{original}# compile-times edit\n"))
+                .map_err(|e| format!("{}: {e}", spec.display()))?;
+            timed(&build)?
+        };
+        // leave the tree built as it is on disk
+        timed(&build)?;
+        rows.push((label, cold, incremental));
+    }
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "| build of `kis-api` (dev profile) | cold | after editing one spec file |"
+    );
+    let _ = writeln!(text, "|---|---|---|");
+    for (label, cold, incremental) in &rows {
+        let _ = writeln!(text, "| {label} | {cold:.1} s | {incremental:.1} s |");
+    }
+    let _ = writeln!(text, "\n{}", machine(&root));
+    print!("\n{text}");
+    if let Some(path) = write {
+        std::fs::write(&path, &text)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!("written to {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The machine, for the record: CPU, cores, memory, compiler.
+fn machine(root: &Path) -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_string());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("MemTotal"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or_else(
+            || "unknown memory".to_string(),
+            |kb| format!("{:.0} GB", kb / 1024.0 / 1024.0),
+        );
+    let rustc = std::process::Command::new("rustc")
+        .arg("-V")
+        .current_dir(root)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown rustc".to_string());
+    format!("Machine: {cpu}, {cores} cores available, {memory}; {rustc}.")
+}
