@@ -143,7 +143,18 @@ pub fn decimal(raw: &str) -> Result<Option<Decimal>, ValueError> {
     decimal_as(raw, ValueType::Decimal)
 }
 
+#[inline]
 fn decimal_as(raw: &str, ty: ValueType) -> Result<Option<Decimal>, ValueError> {
+    match plain_decimal(raw) {
+        Some(d) => Ok(Some(d)),
+        None => decimal_general(raw, ty),
+    }
+}
+
+/// Padded, blank, long or exponent forms: the rare cases, kept out of the inlined path.
+#[cold]
+#[inline(never)]
+fn decimal_general(raw: &str, ty: ValueType) -> Result<Option<Decimal>, ValueError> {
     let Some(t) = present(raw) else {
         return Ok(None);
     };
@@ -178,7 +189,39 @@ pub fn rate(raw: &str) -> Result<Option<Decimal>, ValueError> {
     decimal_as(raw, ValueType::Rate)
 }
 
+#[inline]
 fn integer_as(raw: &str, ty: ValueType) -> Result<Option<i64>, ValueError> {
+    match plain_integer(raw) {
+        Some(v) => Ok(Some(v)),
+        None => integer_general(raw, ty),
+    }
+}
+
+/// Digits with an optional sign, up to 18 of them: the form nearly every KIS count takes.
+#[inline]
+fn plain_integer(t: &str) -> Option<i64> {
+    let (negative, digits) = match t.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        all => (false, all),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + i64::from(b - b'0');
+    }
+    Some(if negative { -v } else { v })
+}
+
+/// Padded, blank, long or `100.000` forms, kept out of the inlined path.
+#[cold]
+#[inline(never)]
+fn integer_general(raw: &str, ty: ValueType) -> Result<Option<i64>, ValueError> {
     let Some(t) = present(raw) else {
         return Ok(None);
     };
@@ -988,7 +1031,8 @@ impl<'a, R: RealtimeRecord<'a>> Iterator for RealtimeRecords<'a, R> {
         let mut rec = R::default();
         let mut rest = self.rest;
         for i in 0..self.width {
-            let (field, tail) = match memchr::memchr(b'^', rest.as_bytes()) {
+            // fields are a few bytes long: a plain scan beats memchr's setup cost here
+            let (field, tail) = match rest.bytes().position(|b| b == b'^') {
                 Some(p) => (&rest[..p], &rest[p + 1..]),
                 None => (rest, ""),
             };
@@ -1088,6 +1132,18 @@ mod tests {
         assert_eq!(quantity("+100.000").unwrap(), Some(100));
         assert_eq!(quantity("").unwrap(), None);
         assert!(quantity("1.5").is_err());
+        assert_eq!(quantity("-42").unwrap(), Some(-42));
+        assert_eq!(quantity(" 42 ").unwrap(), Some(42));
+        assert_eq!(
+            quantity("123456789012345678").unwrap(),
+            Some(123_456_789_012_345_678)
+        );
+        assert_eq!(
+            integer("1234567890123456789").unwrap(),
+            Some(1_234_567_890_123_456_789)
+        );
+        assert!(integer("99999999999999999999").is_err());
+        assert!(integer("-").is_err());
         assert!(integer("abc").is_err());
     }
 
