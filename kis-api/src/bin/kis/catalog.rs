@@ -47,6 +47,10 @@ pub fn similarity(a: &str, b: &str) -> f64 {
     if a.chars().count() >= 3 && (b.contains(&a) || a.contains(&b)) {
         s = s.max(0.9);
     }
+    // one typo in a short name (`by` for `buy`) still counts
+    if strsim::osa_distance(&a, &b) <= 1 {
+        s = s.max(0.75);
+    }
     s
 }
 
