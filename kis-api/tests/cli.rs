@@ -3,13 +3,14 @@
 //! (exit code 2 for usage, 1 for API errors; never a panic).
 #![cfg(feature = "cli")]
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use kis_api::meta::{Kind, ValueType};
 use kis_api::{ENDPOINTS, EndpointMeta};
-use kis_mock::{MockConfig, MockServer, OrderStatus};
+use kis_mock::{Fault, MockConfig, MockServer, OrderStatus};
 use serde_json::Value;
 
 const APP_KEY: &str = "PScliTestAppKey00000000000000000000";
@@ -530,8 +531,36 @@ async fn orders_on_a_real_server_need_confirmation_then_cancel() {
         again.stderr
     );
 
+    // a query whose connection drops: a network error after the retries, exit 1; the GET URL
+    // carries the account number and is not printed
+    let dropped = mock
+        .control()
+        .inject(Fault::DropBeforeProcessing.on_tr_id("TTTC8434R"));
+    let network = kis_async(
+        home.path(),
+        &[
+            "call",
+            "domestic_stock.inquire_balance",
+            "INQR_DVSN=02",
+            "FUND_STTL_ICLD_YN=N",
+            "PRCS_DVSN=00",
+        ],
+        &env,
+    )
+    .await;
+    network.fails(1, &["domestic_stock.inquire_balance: network error"]);
+    assert!(dropped.hits() >= 1);
+    dropped.remove();
+
+    // an order whose response is lost: never resent, reported as unknown
+    mock.control()
+        .inject(Fault::DropAfterProcessing.on_tr_id("TTTC0012U").times(1));
+    let lost = kis_async(home.path(), &confirmed, &env).await;
+    lost.fails(1, &["outcome unknown", "inquire before retrying"]);
+    assert_eq!(mock.control().orders().len(), 2, "placed once, not resent");
+
     // no secret or account number in anything kis printed
-    for out in [&refused, &placed, &cancelled, &again] {
+    for out in [&refused, &placed, &cancelled, &again, &network, &lost] {
         for secret in [APP_KEY, APP_SECRET, "50012345"] {
             assert!(
                 !out.stdout.contains(secret) && !out.stderr.contains(secret),
@@ -720,4 +749,103 @@ fn watch_streams_typed_records() {
     kis(&["watch", "domestic_stock.inquire_price", "005930"]).fails(2, &["REST endpoint"]);
     kis(&["watch", "H0STCNT0", "005930", "--fields", "STCK_PRP"])
         .fails(2, &["no column 'STCK_PRP'", "STCK_PRPR"]);
+}
+
+/// A child process that is killed if the test ends early.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Running {
+    fn spawn(
+        home: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> (Running, BufReader<std::process::ChildStdout>) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kis"))
+            .args(args)
+            .env_clear()
+            .env("HOME", home)
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run kis: {e}"));
+        let stdout = child.stdout.take().unwrap_or_else(|| panic!("stdout"));
+        (Running(child), BufReader::new(stdout))
+    }
+
+    /// Sends Ctrl-C (SIGINT) and waits for the exit code.
+    fn interrupt(mut self) -> Option<i32> {
+        let pid = self.0.id().to_string();
+        let sent = Command::new("kill").args(["-INT", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -INT {pid}");
+        let status = self.0.wait().unwrap_or_else(|e| panic!("wait: {e}"));
+        status.code()
+    }
+}
+
+fn read_line(r: &mut impl BufRead) -> String {
+    let mut line = String::new();
+    let n = r
+        .read_line(&mut line)
+        .unwrap_or_else(|e| panic!("read: {e}"));
+    assert!(n > 0, "the program ended early");
+    line
+}
+
+#[test]
+fn mock_serves_until_ctrl_c_and_watch_stops_on_it() {
+    let home = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let (mock, mut lines) = Running::spawn(
+        home.path(),
+        &["mock", "--port", "0", "--ws-port", "0", "--seed", "7"],
+        &[],
+    );
+    let (mut rest, mut ws) = (String::new(), String::new());
+    while rest.is_empty() || ws.is_empty() {
+        let line = read_line(&mut lines);
+        if let Some(u) = line.strip_prefix("REST") {
+            rest = u.trim().to_string();
+        } else if let Some(u) = line.strip_prefix("WebSocket") {
+            ws = u.trim().to_string();
+        }
+    }
+    assert!(rest.starts_with("http://127.0.0.1:"), "{rest}");
+    let env = [
+        ("KIS_APP_KEY", "any"),
+        ("KIS_APP_SECRET", "thing"),
+        ("KIS_REST_URL", rest.as_str()),
+        ("KIS_WS_URL", ws.as_str()),
+    ];
+    let out = kis_in(
+        home.path(),
+        &[
+            "call",
+            "domestic_stock.inquire_price",
+            "FID_COND_MRKT_DIV_CODE=J",
+            "FID_INPUT_ISCD=005930",
+            "--json",
+        ],
+        &env,
+    );
+    out.ok();
+    assert_eq!(out.json()["rt_cd"], "0");
+    assert!(!out.stderr.contains("embedded mock"), "{}", out.stderr);
+
+    // watch without --count runs until Ctrl-C, then ends with success
+    let (watch, mut records) = Running::spawn(home.path(), &["watch", "H0STCNT0", "005930"], &env);
+    let header = read_line(&mut records);
+    assert!(header.contains("STCK_PRPR"), "{header}");
+    let first = read_line(&mut records);
+    assert!(first.starts_with("005930"), "{first}");
+    assert_eq!(watch.interrupt(), Some(0));
+
+    assert_eq!(mock.interrupt(), Some(0));
 }
