@@ -27,7 +27,8 @@ pub struct CallArgs {
     /// Follow pagination to the last page
     #[arg(long)]
     pub all: bool,
-    /// Print KIS's response body as JSON (an array of bodies with --all)
+    /// Print KIS's response body as JSON (with --all on a paginated endpoint: an array of the
+    /// pages' bodies)
     #[arg(long)]
     pub json: bool,
     /// Korean labels as column headers instead of wire names

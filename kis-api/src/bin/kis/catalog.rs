@@ -306,18 +306,25 @@ pub fn describe(query: &str, json: bool) -> Result<(), Failure> {
     out.push_str(&facts.join("   "));
     out.push('\n');
 
-    out.push_str(&heading("TR IDs"));
-    let mut t = Table::new(&["variant", "label", "real", "demo", "also accepted"]);
-    for v in m.variants {
-        t.row(vec![
-            v.name.to_string(),
-            v.label.to_string(),
-            v.real.to_string(),
-            v.demo.unwrap_or("-").to_string(),
-            v.aliases.join(", "),
-        ]);
+    if m.kind == Kind::Auth {
+        out.push_str(
+            "made by the client itself (access tokens, WebSocket approval keys, hashkeys): \
+             kis and the library call it on the way, never `kis call`\n",
+        );
+    } else {
+        out.push_str(&heading("TR IDs"));
+        let mut t = Table::new(&["variant", "label", "real", "demo", "also accepted"]);
+        for v in m.variants {
+            t.row(vec![
+                v.name.to_string(),
+                v.label.to_string(),
+                v.real.to_string(),
+                v.demo.unwrap_or("-").to_string(),
+                v.aliases.join(", "),
+            ]);
+        }
+        out.push_str(&t.render());
     }
-    out.push_str(&t.render());
     if m.variants.len() > 1 {
         out.push_str(&format!(
             "choose with --variant <variant>{}\n",
@@ -404,7 +411,9 @@ pub fn describe(query: &str, json: bool) -> Result<(), Failure> {
             keys.join(", ")
         ));
     }
-    out.push_str(&format!("\nexample: {}\n", example_call(m)));
+    if m.kind == Kind::Rest {
+        out.push_str(&format!("\nexample: {}\n", example_call(m)));
+    }
     out!("{out}");
     Ok(())
 }

@@ -142,7 +142,12 @@ fn strip_url(e: &reqwest::Error) -> String {
 /// Without credentials, commands that need a server use an embedded mock server (no network,
 /// no account). Start with `kis tour`.
 #[derive(Debug, Parser)]
-#[command(name = "kis", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "kis",
+    version,
+    propagate_version = true,
+    after_help = "Exit codes: 0 success, 1 API or network error, 2 usage error."
+)]
 struct Cli {
     #[command(flatten)]
     conn: ConnArgs,
@@ -152,6 +157,7 @@ struct Cli {
 
 /// Where requests go and with which credentials.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Connection (any command)")]
 pub struct ConnArgs {
     /// App key (앱키). Prefer KIS_APP_KEY or kis_devlp.yaml: command lines are visible to others
     #[arg(long, global = true, value_name = "KEY", requires = "app_secret")]
