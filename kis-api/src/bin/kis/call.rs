@@ -8,7 +8,7 @@ use kis_api::{DynamicReply, DynamicRequest, EndpointMeta, Env};
 use serde_json::Value;
 
 use crate::catalog::{self, nearest, values_text};
-use crate::render::{Align, Table, align_for, heading, key_values};
+use crate::render::{Align, Table, align_for, clean, heading, key_values};
 use crate::target::{self, Target, korean};
 use crate::{ConnArgs, Failure};
 
@@ -419,8 +419,8 @@ fn render_replies(meta: &EndpointMeta, replies: &[DynamicReply], args: &CallArgs
     };
     out.push_str(&format!(
         "{} {}  [{} {}{}]\n",
-        last.envelope.msg_cd.trim(),
-        last.envelope.msg1.trim(),
+        clean(last.envelope.msg_cd.trim()),
+        clean(last.envelope.msg1.trim()),
         meta.id,
         last.tr_id,
         if replies.len() > 1 {

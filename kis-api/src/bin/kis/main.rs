@@ -240,7 +240,8 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {f}");
+            // messages may quote the server (msg1, bodies): no terminal control sequences
+            eprintln!("error: {}", render::clean_lines(&f.to_string()));
             ExitCode::from(f.exit_code())
         }
     }

@@ -68,6 +68,13 @@ pub fn clean(s: &str) -> String {
         .collect()
 }
 
+/// Like [`clean`], but keeps line breaks: for messages of several lines.
+pub fn clean_lines(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .collect()
+}
+
 impl Table {
     /// A table with these headers, every column left-aligned.
     pub fn new(headers: &[&str]) -> Table {
@@ -220,5 +227,6 @@ mod tests {
     fn long_cells_are_cut_and_escapes_removed() {
         assert_eq!(cut("가나다라", 5), "가나…");
         assert_eq!(clean("a\u{1b}[2Jb"), "a [2Jb");
+        assert_eq!(clean_lines("a\u{1b}\nb"), "a \nb");
     }
 }

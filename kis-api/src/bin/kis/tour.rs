@@ -39,7 +39,7 @@ fn code(line: &str) {
 }
 
 fn say(line: &str) {
-    outln!("      {line}");
+    outln!("      {}", crate::render::clean(line));
 }
 
 fn indent(text: &str) {

@@ -168,9 +168,11 @@ async fn stream(
             Some(Err(e)) => break Err(Failure::Api(e)),
             Some(Ok(Event::Reply(r))) => {
                 if r.ok {
-                    eprintln!("kis: {} {} {} ({})", r.tr_id, r.tr_key, r.msg1, r.msg_cd);
+                    let msg = format!("{} {} {} ({})", r.tr_id, r.tr_key, r.msg1, r.msg_cd);
+                    eprintln!("kis: {}", clean(&msg));
                 } else if r.msg_cd == "OPSP0002" {
-                    eprintln!("kis: {} {} already subscribed", r.tr_id, r.tr_key);
+                    let msg = format!("{} {} already subscribed", r.tr_id, r.tr_key);
+                    eprintln!("kis: {}", clean(&msg));
                 } else {
                     break Err(Failure::Runtime(format!(
                         "{} {}: {} {}",
@@ -256,11 +258,12 @@ impl Printer {
         let mut out = String::new();
         for (i, c) in names.enumerate() {
             let c = clean(c);
-            let pad = self.widths[i].saturating_sub(UnicodeWidthStr::width(c.as_str()));
+            let width = self.widths.get(i).copied().unwrap_or(0);
+            let pad = width.saturating_sub(UnicodeWidthStr::width(c.as_str()));
             if i > 0 {
                 out.push_str("  ");
             }
-            match self.align[i] {
+            match self.align.get(i).copied().unwrap_or(Align::Left) {
                 Align::Right => {
                     out.push_str(&" ".repeat(pad));
                     out.push_str(&c);
