@@ -1,0 +1,603 @@
+//! `kis call <endpoint> KEY=value ...`: any REST endpoint through [`kis_api::DynamicRequest`],
+//! with the inputs checked against the catalog before anything is sent.
+
+use clap::Args;
+use futures_util::StreamExt;
+use kis_api::meta::{Kind, RequestFieldMeta, Shape, ValueType};
+use kis_api::{DynamicReply, DynamicRequest, EndpointMeta, Env};
+use serde_json::Value;
+
+use crate::catalog::{self, nearest, values_text};
+use crate::render::{Align, Table, align_for, clean, heading, key_values};
+use crate::target::{self, Target, korean};
+use crate::{ConnArgs, Failure};
+
+/// Arguments of `kis call`.
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// Endpoint id (domestic_stock.inquire_price), its last part, a TR ID or the Korean name
+    pub endpoint: String,
+    /// Inputs as KEY=value: wire names in any case (or the Korean label); a known value may be
+    /// given by its label (ORD_DVSN=시장가)
+    #[arg(value_name = "KEY=VALUE")]
+    pub inputs: Vec<String>,
+    /// TR ID variant, for endpoints with several (buy/sell, day/night, ...)
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
+    /// Follow pagination to the last page
+    #[arg(long)]
+    pub all: bool,
+    /// Print KIS's response body as JSON (with --all on a paginated endpoint: an array of the
+    /// pages' bodies)
+    #[arg(long)]
+    pub json: bool,
+    /// Korean labels as column headers instead of wire names
+    #[arg(long)]
+    pub labels: bool,
+    /// Only these output fields (comma-separated wire names or labels)
+    #[arg(long, value_name = "FIELDS", value_delimiter = ',')]
+    pub fields: Vec<String>,
+    /// Send values outside a closed set of known values, or of the wrong form, anyway
+    #[arg(long)]
+    pub force: bool,
+    /// Allow an order (a state-changing call) in the real environment (실전투자)
+    #[arg(long)]
+    pub confirm_real_order: bool,
+}
+
+/// Runs `kis call`.
+pub async fn run(conn: &ConnArgs, args: CallArgs) -> Result<(), Failure> {
+    let meta = catalog::find(&args.endpoint)?;
+    match meta.kind {
+        Kind::Rest => {}
+        Kind::WebSocket => {
+            return Err(Failure::usage(format!(
+                "{} ({}) is a realtime TR; stream it with `kis watch {} <key>`",
+                meta.id,
+                meta.name,
+                meta.variants.first().map(|v| v.real).unwrap_or(meta.id)
+            )));
+        }
+        Kind::Auth => {
+            return Err(Failure::usage(format!(
+                "{} ({}) is made by the client itself (tokens, approval keys, hashkeys); call any \
+                 other endpoint and it happens on the way",
+                meta.id, meta.name
+            )));
+        }
+    }
+    let request = build_request(meta, &args)?;
+    check_fields(meta, &args.fields)?;
+    let target = target::connect(conn).await?;
+    let result = call(&target, meta, request, &args).await;
+    target.shutdown().await;
+    let replies = result?;
+    if args.json {
+        let out = if args.all && meta.is_paginated() {
+            Value::Array(replies.into_iter().map(|r| r.body).collect())
+        } else {
+            replies
+                .into_iter()
+                .next()
+                .map(|r| r.body)
+                .unwrap_or(Value::Null)
+        };
+        outln!("{}", catalog::pretty(&out));
+    } else {
+        out!("{}", render_replies(meta, &replies, &args));
+    }
+    Ok(())
+}
+
+async fn call(
+    target: &Target,
+    meta: &'static EndpointMeta,
+    request: DynamicRequest,
+    args: &CallArgs,
+) -> Result<Vec<DynamicReply>, Failure> {
+    if meta.mutates
+        && target.env() == Env::Real
+        && !target.is_embedded_mock()
+        && !args.confirm_real_order
+    {
+        return Err(Failure::usage(format!(
+            "{} ({}) places or changes a REAL order ({}) at {}; nothing was sent. Add \
+             --confirm-real-order to send it, or use --demo (모의투자).",
+            meta.id,
+            meta.name,
+            korean(Env::Real),
+            target.client.rest_url()
+        )));
+    }
+    let client = &target.client;
+    if args.all && meta.is_paginated() {
+        let mut pages = client.call_dynamic_pages(request);
+        let mut out = Vec::new();
+        while let Some(p) = pages.next().await {
+            out.push(p?);
+        }
+        Ok(out)
+    } else {
+        if args.all {
+            eprintln!("kis: {} is not paginated; --all changes nothing", meta.id);
+        }
+        let reply = client.call_dynamic(&request).await?;
+        if meta.is_paginated() && reply.has_more() {
+            eprintln!(
+                "kis: more pages follow (tr_cont {}); add --all to fetch them",
+                reply.tr_cont.trim()
+            );
+        }
+        Ok(vec![reply])
+    }
+}
+
+/// The request, or a usage error naming what is wrong: variant, unknown inputs (with the nearest
+/// names), values outside closed sets, missing required inputs (with their labels).
+pub fn build_request(
+    meta: &'static EndpointMeta,
+    args: &CallArgs,
+) -> Result<DynamicRequest, Failure> {
+    let mut req = DynamicRequest::new(meta)?;
+    let variants: Vec<String> = meta
+        .variants
+        .iter()
+        .map(|v| format!("{} ({})", v.name, v.label))
+        .collect();
+    match (&args.variant, meta.variants.len()) {
+        (None, n) if n > 1 => {
+            return Err(Failure::usage(format!(
+                "{} has {n} TR ID variants{}: choose one with --variant: {}",
+                meta.id,
+                meta.selector.map(|s| format!(" ({s})")).unwrap_or_default(),
+                variants.join(", ")
+            )));
+        }
+        (None, _) => {}
+        (Some(v), _) => {
+            let found = meta.variants.iter().find(|x| {
+                x.name.eq_ignore_ascii_case(v.trim()) || x.label == v.trim() || x.real == v.trim()
+            });
+            match found {
+                Some(x) => req = req.variant(x.name)?,
+                None => {
+                    let near = nearest(v, meta.variants.iter().map(|x| x.name), 2);
+                    let hint = if near.is_empty() {
+                        String::new()
+                    } else {
+                        format!("did you mean {}? ", near.join(", "))
+                    };
+                    return Err(Failure::usage(format!(
+                        "{}: no variant '{v}'; {hint}variants: {}",
+                        meta.id,
+                        variants.join(", ")
+                    )));
+                }
+            }
+        }
+    }
+    let mut given: Vec<&'static str> = Vec::new();
+    for input in &args.inputs {
+        let Some((key, value)) = input.split_once('=') else {
+            return Err(Failure::usage(format!(
+                "input '{input}' is not KEY=value (e.g. FID_INPUT_ISCD=005930)"
+            )));
+        };
+        let field = find_field(meta, key.trim())?;
+        if given.contains(&field.wire) {
+            return Err(Failure::usage(format!(
+                "{} ({}) is given twice",
+                field.wire, field.label
+            )));
+        }
+        given.push(field.wire);
+        let value = check_value(field, value, args.force)?;
+        req = req.set(field.wire, value)?;
+    }
+    let missing = req.missing();
+    if !missing.is_empty() {
+        let lines: Vec<String> = missing
+            .iter()
+            .map(|f| {
+                let mut l = format!("  {} ({})", f.wire, f.label);
+                if !f.values.is_empty() {
+                    l.push_str(&format!(": {}", values_text(f.values)));
+                }
+                l
+            })
+            .collect();
+        return Err(Failure::usage(format!(
+            "{} ({}): missing required input{}:\n{}\n`kis describe {}` lists every input",
+            meta.id,
+            meta.name,
+            if missing.len() > 1 { "s" } else { "" },
+            lines.join("\n"),
+            meta.id
+        )));
+    }
+    Ok(req)
+}
+
+/// The input called `key`: its wire name in any case, or its exact Korean label when unique.
+fn find_field(
+    meta: &'static EndpointMeta,
+    key: &str,
+) -> Result<&'static RequestFieldMeta, Failure> {
+    if let Some(f) = meta
+        .request
+        .iter()
+        .find(|f| f.wire.eq_ignore_ascii_case(key))
+    {
+        return Ok(f);
+    }
+    let by_label: Vec<_> = meta.request.iter().filter(|f| f.label == key).collect();
+    if let [one] = by_label.as_slice() {
+        return Ok(one);
+    }
+    let upper = key.to_uppercase();
+    let near = nearest(
+        &upper,
+        meta.request
+            .iter()
+            .map(|f| f.wire)
+            .chain(meta.request.iter().map(|f| f.label)),
+        3,
+    );
+    let near: Vec<String> = near
+        .iter()
+        .filter_map(|n| {
+            meta.request
+                .iter()
+                .find(|f| f.wire == *n || f.label == *n)
+                .map(|f| format!("{} ({})", f.wire, f.label))
+        })
+        .fold(Vec::new(), |mut acc, s| {
+            if !acc.contains(&s) {
+                acc.push(s);
+            }
+            acc
+        });
+    let hint = if near.is_empty() {
+        let all: Vec<&str> = meta.request.iter().map(|f| f.wire).collect();
+        format!("inputs: {}", all.join(", "))
+    } else {
+        format!("did you mean {}?", near.join(", "))
+    };
+    Err(Failure::usage(format!(
+        "{} has no input '{key}'; {hint}",
+        meta.id
+    )))
+}
+
+/// Whether a field's known values are a closed set KIS checks: a required input without a
+/// default whose values are all literal codes (the inputs KIS answers `ERROR INVALID ...` for).
+/// Other value lists are hints: a value outside them is sent with a warning.
+fn closed_set(f: &RequestFieldMeta) -> bool {
+    f.must_be_given()
+        && !f.values.is_empty()
+        && f.values.iter().all(|v| {
+            !v.value.is_empty()
+                && v.value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+}
+
+/// The value to send for `f`: a known value (given as itself, in another case, or by its label),
+/// or another value when the set is open (warning) or `--force` is given; values of typed inputs
+/// must have their form (quantity, price, date, ...).
+fn check_value(f: &RequestFieldMeta, raw: &str, force: bool) -> Result<String, Failure> {
+    if raw.is_empty() {
+        return Ok(String::new());
+    }
+    let mut value = raw.to_string();
+    if !f.values.is_empty() && !f.values.iter().any(|v| v.value == raw) {
+        let t = raw.trim();
+        let known = f
+            .values
+            .iter()
+            .find(|v| v.value.eq_ignore_ascii_case(t))
+            .or_else(|| f.values.iter().find(|v| v.label.eq_ignore_ascii_case(t)));
+        match known {
+            Some(v) => {
+                eprintln!("kis: {}={raw} read as {} ({})", f.wire, v.value, v.label);
+                value = v.value.to_string();
+            }
+            None => {
+                let near = nearest(t, f.values.iter().map(|v| v.value), 2);
+                let hint = if near.is_empty() {
+                    String::new()
+                } else {
+                    format!("; did you mean {}?", near.join(", "))
+                };
+                let msg = format!(
+                    "{} ({}): '{raw}' is not one of {}{hint}",
+                    f.wire,
+                    f.label,
+                    values_text(f.values)
+                );
+                if closed_set(f) && !force {
+                    return Err(Failure::usage(format!("{msg}\n(--force sends it anyway)")));
+                }
+                eprintln!("kis: warning: {msg}; sent as given");
+            }
+        }
+    }
+    let form = match f.ty {
+        ValueType::Quantity | ValueType::Integer => {
+            kis_api::decode::integer(&value).map(|_| ()).err()
+        }
+        ValueType::Price | ValueType::Amount | ValueType::Rate | ValueType::Decimal => {
+            kis_api::decode::decimal(&value).map(|_| ()).err()
+        }
+        ValueType::Date => kis_api::decode::date(&value).map(|_| ()).err(),
+        ValueType::Time => kis_api::decode::time(&value).map(|_| ()).err(),
+        ValueType::DateTime => kis_api::decode::datetime(&value).map(|_| ()).err(),
+        ValueType::YesNo => kis_api::decode::yes_no(&value).map(|_| ()).err(),
+        ValueType::Text | ValueType::Code => None,
+    };
+    if let Some(e) = form {
+        let msg = format!("{} ({}): {e}", f.wire, f.label);
+        if !force {
+            return Err(Failure::usage(format!("{msg}\n(--force sends it anyway)")));
+        }
+        eprintln!("kis: warning: {msg}; sent as given");
+    }
+    Ok(value)
+}
+
+/// Every output field of `meta`: top-level fields and block fields.
+fn all_fields(meta: &EndpointMeta) -> impl Iterator<Item = &'static kis_api::meta::FieldMeta> {
+    meta.body
+        .iter()
+        .chain(meta.blocks.iter().flat_map(|b| b.fields.iter()))
+}
+
+/// `--fields` must name output fields.
+fn check_fields(meta: &'static EndpointMeta, wanted: &[String]) -> Result<(), Failure> {
+    for w in wanted {
+        let w = w.trim();
+        if all_fields(meta).any(|f| f.wire.eq_ignore_ascii_case(w) || f.label == w) {
+            continue;
+        }
+        let near = nearest(
+            &w.to_lowercase(),
+            all_fields(meta)
+                .map(|f| f.wire)
+                .chain(all_fields(meta).map(|f| f.label)),
+            3,
+        );
+        let hint = if near.is_empty() {
+            format!("`kis describe {}` lists them", meta.id)
+        } else {
+            format!("did you mean {}?", near.join(", "))
+        };
+        return Err(Failure::usage(format!(
+            "--fields: {} has no output field '{w}'; {hint}",
+            meta.id
+        )));
+    }
+    Ok(())
+}
+
+/// A JSON scalar as display text (KIS sends strings; numbers and booleans are shown as such).
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.trim().to_string(),
+        Value::Null => String::new(),
+        Value::Array(_) | Value::Object(_) => v.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The records of block `b` in one body: an array's items, an object, or none for `""`/`[]`/`{}`.
+fn records<'v>(
+    body: &'v Value,
+    wire: &str,
+    aliases: &[&str],
+) -> Vec<&'v serde_json::Map<String, Value>> {
+    let Value::Object(top) = body else {
+        return Vec::new();
+    };
+    let value = top.iter().find_map(|(k, v)| {
+        (k.eq_ignore_ascii_case(wire) || aliases.iter().any(|a| k.eq_ignore_ascii_case(a)))
+            .then_some(v)
+    });
+    match value {
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
+        Some(Value::Object(o)) if !o.is_empty() => vec![o],
+        _ => Vec::new(),
+    }
+}
+
+/// Replies as text: the message line, top-level fields, then each block as a table (arrays,
+/// across pages) or a key/value list (objects, from the last page).
+fn render_replies(meta: &EndpointMeta, replies: &[DynamicReply], args: &CallArgs) -> String {
+    let mut out = String::new();
+    let Some(last) = replies.last() else {
+        return out;
+    };
+    out.push_str(&format!(
+        "{} {}  [{} {}{}]\n",
+        clean(last.envelope.msg_cd.trim()),
+        clean(last.envelope.msg1.trim()),
+        meta.id,
+        last.tr_id,
+        if replies.len() > 1 {
+            format!(", {} pages", replies.len())
+        } else {
+            String::new()
+        }
+    ));
+    let wanted = |f: &kis_api::meta::FieldMeta| {
+        args.fields.is_empty()
+            || args
+                .fields
+                .iter()
+                .any(|w| f.wire.eq_ignore_ascii_case(w.trim()) || f.label == w.trim())
+    };
+    let name = |f: &kis_api::meta::FieldMeta| {
+        if args.labels {
+            f.label.to_string()
+        } else {
+            f.wire.to_string()
+        }
+    };
+    // top-level fields the catalog knows
+    let top: Vec<(String, String)> = meta
+        .body
+        .iter()
+        .filter(|f| wanted(f))
+        .filter_map(|f| last.body.get(f.wire).map(|v| (name(f), scalar(v))))
+        .collect();
+    if !top.is_empty() {
+        out.push('\n');
+        out.push_str(&key_values(&top));
+    }
+    for b in meta.blocks {
+        let fields: Vec<_> = b.fields.iter().filter(|f| wanted(f)).collect();
+        if fields.is_empty() {
+            continue;
+        }
+        let rows: Vec<&serde_json::Map<String, Value>> = match b.shape {
+            Shape::Array => replies
+                .iter()
+                .flat_map(|r| records(&r.body, b.wire, b.aliases))
+                .collect(),
+            Shape::Object => records(&last.body, b.wire, b.aliases),
+        };
+        let value_of = |row: &serde_json::Map<String, Value>, wire: &str| -> String {
+            row.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(wire))
+                .map(|(_, v)| scalar(v))
+                .unwrap_or_default()
+        };
+        match (b.shape, rows.as_slice()) {
+            (_, []) => out.push_str(&heading(&format!("{}: empty", b.wire))),
+            (Shape::Object, [row]) => {
+                out.push_str(&heading(b.wire));
+                let pairs: Vec<(String, String)> = fields
+                    .iter()
+                    .map(|f| (name(f), value_of(row, f.wire)))
+                    .collect();
+                out.push_str(&key_values(&pairs));
+            }
+            _ => {
+                out.push_str(&heading(&format!(
+                    "{} ({} row{})",
+                    b.wire,
+                    rows.len(),
+                    if rows.len() == 1 { "" } else { "s" }
+                )));
+                let mut t = Table::with_columns(
+                    fields
+                        .iter()
+                        .map(|f| (name(f), align_for(f.ty)))
+                        .collect::<Vec<(String, Align)>>(),
+                );
+                for row in &rows {
+                    t.row(fields.iter().map(|f| value_of(row, f.wire)).collect());
+                }
+                out.push_str(&t.render());
+            }
+        }
+    }
+    // keys the catalog does not describe: shown, not lost
+    if args.fields.is_empty()
+        && let Value::Object(o) = &last.body
+    {
+        let known = |k: &str| {
+            matches!(k, "rt_cd" | "msg_cd" | "msg1")
+                || meta.body.iter().any(|f| f.wire.eq_ignore_ascii_case(k))
+                || meta.blocks.iter().any(|b| {
+                    b.wire.eq_ignore_ascii_case(k)
+                        || b.aliases.iter().any(|a| a.eq_ignore_ascii_case(k))
+                })
+                || meta
+                    .pagination
+                    .iter()
+                    .any(|p| p.block.is_none() && p.response.eq_ignore_ascii_case(k))
+        };
+        let extra: Vec<(String, String)> = o
+            .iter()
+            .filter(|(k, _)| !known(k))
+            .map(|(k, v)| (k.clone(), scalar(v)))
+            .collect();
+        if !extra.is_empty() {
+            out.push_str(&heading("other fields"));
+            out.push_str(&key_values(&extra));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(id: &str) -> &'static EndpointMeta {
+        match catalog::find(id) {
+            Ok(m) => m,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn args(inputs: &[&str]) -> CallArgs {
+        CallArgs {
+            endpoint: String::new(),
+            inputs: inputs.iter().map(|s| s.to_string()).collect(),
+            variant: None,
+            all: false,
+            json: false,
+            labels: false,
+            fields: Vec::new(),
+            force: false,
+            confirm_real_order: false,
+        }
+    }
+
+    #[test]
+    fn values_by_label_and_case_are_read_as_codes() {
+        let m = meta("domestic_stock.inquire_price");
+        let req = build_request(
+            m,
+            &args(&["fid_cond_mrkt_div_code=krx", "FID_INPUT_ISCD=005930"]),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(req.value("FID_COND_MRKT_DIV_CODE"), Some("J"));
+    }
+
+    #[test]
+    fn closed_sets_refuse_unknown_values_unless_forced() {
+        let m = meta("domestic_stock.inquire_price");
+        let err = build_request(
+            m,
+            &args(&["FID_COND_MRKT_DIV_CODE=Q", "FID_INPUT_ISCD=005930"]),
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(err.contains("'Q' is not one of J=KRX"), "{err}");
+        let mut forced = args(&["FID_COND_MRKT_DIV_CODE=Q", "FID_INPUT_ISCD=005930"]);
+        forced.force = true;
+        let req = build_request(m, &forced).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(req.value("FID_COND_MRKT_DIV_CODE"), Some("Q"));
+    }
+
+    #[test]
+    fn typed_inputs_need_their_form() {
+        let m = meta("domestic_stock.order_cash");
+        let mut a = args(&[
+            "PDNO=005930",
+            "ORD_DVSN=00",
+            "ORD_QTY=ten",
+            "ORD_UNPR=50000",
+        ]);
+        a.variant = Some("buy".into());
+        let err = build_request(m, &a)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("ORD_QTY"), "{err}");
+    }
+}

@@ -1,0 +1,259 @@
+//! `kis`: the KIS Open API from the command line, catalog-driven.
+//!
+//! `kis tour` walks through the API against an embedded mock server; `kis list`, `kis describe`
+//! and `kis call` reach every REST endpoint of the catalog; `kis watch` streams realtime TRs;
+//! `kis mock` runs the mock server in the foreground. Without credentials, commands that need a
+//! server use an embedded mock (and say so on stderr).
+//!
+//! Exit codes: 0 success, 1 API or network error, 2 usage error.
+
+/// `print!` to stdout; a closed pipe (`kis list | head`) ends the program quietly.
+macro_rules! out {
+    ($($t:tt)*) => { $crate::write_stdout(&format!($($t)*)) };
+}
+
+/// `println!` to stdout; a closed pipe ends the program quietly.
+macro_rules! outln {
+    () => { $crate::write_stdout("\n") };
+    ($($t:tt)*) => { $crate::write_stdout(&format!("{}\n", format_args!($($t)*))) };
+}
+
+mod call;
+mod catalog;
+mod realtime;
+mod render;
+mod serve;
+mod target;
+mod tour;
+mod watch;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// What a command can fail with; decides the exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// Wrong arguments, unknown names, missing inputs, configuration: exit 2.
+    Usage(String),
+    /// An error of the client library: exit 1, or 2 when it is a configuration problem or a
+    /// call the demo environment does not serve (nothing was sent).
+    Api(kis_api::Error),
+    /// Anything else at run time (a server that cannot start, a broken connection): exit 1.
+    Runtime(String),
+}
+
+impl Failure {
+    /// A usage error.
+    pub fn usage(msg: impl Into<String>) -> Failure {
+        Failure::Usage(msg.into())
+    }
+
+    fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Usage(_) => 2,
+            Failure::Api(kis_api::Error::Config(_) | kis_api::Error::NotInDemo { .. }) => 2,
+            Failure::Api(_) | Failure::Runtime(_) => 1,
+        }
+    }
+}
+
+impl From<kis_api::Error> for Failure {
+    fn from(e: kis_api::Error) -> Self {
+        Failure::Api(e)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Usage(m) | Failure::Runtime(m) => f.write_str(m),
+            Failure::Api(e) => f.write_str(&describe_error(e)),
+        }
+    }
+}
+
+/// Writes to stdout and flushes. A reader that went away (`kis list | head`) ends the program
+/// with success, as for other Unix tools; any other write error ends it with 1.
+pub fn write_stdout(s: &str) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    if let Err(e) = o.write_all(s.as_bytes()).and_then(|()| o.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("kis: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// A one-paragraph message for a client error: KIS's `msg_cd` and trimmed `msg1`, never a URL
+/// (GET URLs carry the account number in their query).
+fn describe_error(e: &kis_api::Error) -> String {
+    use kis_api::Error;
+    match e {
+        Error::Api {
+            endpoint,
+            tr_id,
+            msg_cd,
+            msg1,
+            status,
+            ..
+        } => {
+            let mut s = format!(
+                "{endpoint} ({tr_id}): KIS answered {msg_cd}: {} (HTTP {status})",
+                msg1.trim()
+            );
+            match msg_cd.as_str() {
+                "MCA00124" => s.push_str("\nhint: the demo environment does not serve this TR"),
+                "EGW02004" => s.push_str("\nhint: a demo app key was used on the real host"),
+                "EGW00201" => s.push_str("\nhint: too many requests per second; retry later"),
+                _ => {}
+            }
+            s
+        }
+        Error::Transport { endpoint, source } => {
+            let mut s = format!("{endpoint}: network error: {}", strip_url(source));
+            let mut cause = std::error::Error::source(source);
+            while let Some(c) = cause {
+                s.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            s
+        }
+        Error::Config(m) => format!("configuration: {m}"),
+        other => other.to_string(),
+    }
+}
+
+/// reqwest's message without the URL it names.
+fn strip_url(e: &reqwest::Error) -> String {
+    let text = e.to_string();
+    match text.find(" for url (") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+/// The KIS Open API (한국투자증권) from the command line.
+///
+/// Without credentials, commands that need a server use an embedded mock server (no network,
+/// no account). Start with `kis tour`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kis",
+    version,
+    propagate_version = true,
+    after_help = "Exit codes: 0 success, 1 API or network error, 2 usage error."
+)]
+struct Cli {
+    #[command(flatten)]
+    conn: ConnArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where requests go and with which credentials.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Connection (any command)")]
+pub struct ConnArgs {
+    /// App key (앱키). Prefer KIS_APP_KEY or kis_devlp.yaml: command lines are visible to others
+    #[arg(long, global = true, value_name = "KEY", requires = "app_secret")]
+    pub app_key: Option<String>,
+    /// App secret (앱시크릿키); goes with --app-key
+    #[arg(long, global = true, value_name = "SECRET", requires = "app_key")]
+    pub app_secret: Option<String>,
+    /// The official samples' kis_devlp.yaml [default: ~/KIS/config/kis_devlp.yaml when it exists]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Use the demo environment (모의투자)
+    #[arg(long, global = true, conflicts_with = "real")]
+    pub demo: bool,
+    /// Use the real environment (실전투자) [default, unless only demo credentials are configured]
+    #[arg(long, global = true)]
+    pub real: bool,
+    /// Stock account, written 12345678-01 [default: KIS_ACCOUNT or kis_devlp.yaml]
+    #[arg(long, global = true, value_name = "ACCOUNT")]
+    pub account: Option<String>,
+    /// Use an embedded mock server even when credentials are configured
+    #[arg(long, global = true)]
+    pub mock: bool,
+    /// REST base URL [default: KIS's host of the environment, or KIS_REST_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    pub rest_url: Option<String>,
+    /// WebSocket base URL [default: KIS's host of the environment, or KIS_WS_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    pub ws_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Walk through quotes, a paginated chart, orders, the balance and realtime ticks against an
+    /// embedded mock server (no account, no network)
+    Tour,
+    /// List the endpoints of the catalog
+    List {
+        /// Only this API group (domestic_stock, overseas_stock, ...)
+        group: Option<String>,
+        /// JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show an endpoint's inputs, TR IDs and outputs
+    Describe {
+        /// Endpoint id (domestic_stock.inquire_price), its last part, a TR ID or the Korean name
+        endpoint: String,
+        /// JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Call a REST endpoint with KEY=value inputs
+    Call(call::CallArgs),
+    /// Stream realtime events of a WebSocket TR until Ctrl-C (or --count)
+    Watch(watch::WatchArgs),
+    /// Run the mock KIS server in the foreground until Ctrl-C
+    Mock(serve::MockArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // --help and --version print to stdout and succeed; real parse errors exit 2
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kis: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            // messages may quote the server (msg1, bodies): no terminal control sequences
+            eprintln!("error: {}", render::clean_lines(&f.to_string()));
+            ExitCode::from(f.exit_code())
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Tour => tour::run(&cli.conn).await,
+        Command::List { group, json } => catalog::list(group.as_deref(), json),
+        Command::Describe { endpoint, json } => catalog::describe(&endpoint, json),
+        Command::Call(args) => call::run(&cli.conn, args).await,
+        Command::Watch(args) => watch::run(&cli.conn, args).await,
+        Command::Mock(args) => serve::run(&cli.conn, args).await,
+    }
+}

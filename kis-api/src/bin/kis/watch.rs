@@ -1,0 +1,319 @@
+//! `kis watch <TR> <key>...`: realtime records, named by the catalog's columns, until Ctrl-C,
+//! `--count` records or `--seconds`.
+
+use std::time::Duration;
+
+use clap::Args;
+use kis_api::meta::{FieldMeta, Kind, ValueType};
+use kis_api::{EndpointMeta, Error};
+use serde_json::{Map, Value};
+use unicode_width::UnicodeWidthStr;
+
+use crate::catalog::{self, nearest};
+use crate::realtime::{Event, Feed, records};
+use crate::render::{Align, align_for, clean};
+use crate::target::{self, Target};
+use crate::{ConnArgs, Failure};
+
+/// Columns shown when `--fields` is not given.
+const DEFAULT_COLUMNS: usize = 8;
+
+/// Arguments of `kis watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Realtime TR ID (H0STCNT0) or endpoint id (domestic_stock.ccnl_krx)
+    pub tr: String,
+    /// Subscription keys: product codes such as 005930
+    #[arg(required = true, value_name = "KEY")]
+    pub keys: Vec<String>,
+    /// Stop after this many records
+    #[arg(long, value_name = "N")]
+    pub count: Option<usize>,
+    /// Stop after this many seconds
+    #[arg(long, value_name = "S")]
+    pub seconds: Option<u64>,
+    /// One JSON object per record (every column, or --fields)
+    #[arg(long)]
+    pub json: bool,
+    /// Korean labels as column headers instead of wire names
+    #[arg(long)]
+    pub labels: bool,
+    /// Columns to show (comma-separated wire names or labels) [default: the first 8]
+    #[arg(long, value_name = "COLUMNS", value_delimiter = ',')]
+    pub fields: Vec<String>,
+}
+
+fn realtime_meta(query: &str) -> Result<&'static EndpointMeta, Failure> {
+    let m = catalog::find(query)?;
+    if m.kind != Kind::WebSocket {
+        return Err(Failure::usage(format!(
+            "{} ({}) is a REST endpoint; call it with `kis call {}`",
+            m.id, m.name, m.id
+        )));
+    }
+    if m.encrypted {
+        return Err(Failure::usage(format!(
+            "{} ({}) sends encrypted execution notices, which `kis watch` does not decrypt yet; \
+             it streams quotes and other plain TRs",
+            m.id, m.name
+        )));
+    }
+    Ok(m)
+}
+
+/// Indexes into `meta.columns` of the columns to show.
+fn selected_columns(meta: &EndpointMeta, args: &WatchArgs) -> Result<Vec<usize>, Failure> {
+    if args.fields.is_empty() {
+        let n = if args.json {
+            meta.columns.len()
+        } else {
+            DEFAULT_COLUMNS.min(meta.columns.len())
+        };
+        return Ok((0..n).collect());
+    }
+    let mut out = Vec::new();
+    for w in &args.fields {
+        let w = w.trim();
+        match meta
+            .columns
+            .iter()
+            .position(|c| c.wire.eq_ignore_ascii_case(w) || c.label == w)
+        {
+            Some(i) => out.push(i),
+            None => {
+                let near = nearest(
+                    &w.to_uppercase(),
+                    meta.columns
+                        .iter()
+                        .map(|c| c.wire)
+                        .chain(meta.columns.iter().map(|c| c.label)),
+                    3,
+                );
+                let hint = if near.is_empty() {
+                    format!("`kis describe {}` lists them", meta.id)
+                } else {
+                    format!("did you mean {}?", near.join(", "))
+                };
+                return Err(Failure::usage(format!(
+                    "--fields: {} has no column '{w}'; {hint}",
+                    meta.id
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Runs `kis watch`.
+pub async fn run(conn: &ConnArgs, args: WatchArgs) -> Result<(), Failure> {
+    let meta = realtime_meta(&args.tr)?;
+    let columns = selected_columns(meta, &args)?;
+    if args.keys.iter().any(|k| k.trim().is_empty()) {
+        return Err(Failure::usage("a subscription key must not be empty"));
+    }
+    let target = target::connect(conn).await?;
+    let result = stream(&target, meta, &columns, &args).await;
+    target.shutdown().await;
+    result
+}
+
+async fn stream(
+    target: &Target,
+    meta: &'static EndpointMeta,
+    columns: &[usize],
+    args: &WatchArgs,
+) -> Result<(), Failure> {
+    let env = target.env();
+    let Some(tr_id) = meta.tr_id(0, env) else {
+        return Err(Failure::Api(Error::NotInDemo {
+            endpoint: meta.id,
+            name: meta.name,
+            variant: None,
+        }));
+    };
+    let mut feed = Feed::connect(&target.client, tr_id).await?;
+    for key in &args.keys {
+        feed.subscribe(tr_id, key.trim()).await?;
+    }
+    let printer = Printer::new(meta.columns, columns, args);
+    let deadline = args
+        .seconds
+        .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+    let mut seen = 0usize;
+    let mut header_printed = false;
+    let outcome = loop {
+        if args.count.is_some_and(|n| seen >= n) {
+            break Ok(());
+        }
+        let next = async {
+            match deadline {
+                Some(d) => tokio::time::timeout_at(d, feed.next()).await.ok(),
+                None => Some(feed.next().await),
+            }
+        };
+        let event = tokio::select! {
+            e = next => e,
+            _ = tokio::signal::ctrl_c() => None,
+        };
+        // None: time is up or Ctrl-C; Some(None): the server closed
+        let Some(event) = event else {
+            break Ok(());
+        };
+        match event {
+            None => {
+                break Err(Failure::Runtime(
+                    "the server closed the realtime session".to_string(),
+                ));
+            }
+            Some(Err(e)) => break Err(Failure::Api(e)),
+            Some(Ok(Event::Reply(r))) => {
+                if r.ok {
+                    let msg = format!("{} {} {} ({})", r.tr_id, r.tr_key, r.msg1, r.msg_cd);
+                    eprintln!("kis: {}", clean(&msg));
+                } else if r.msg_cd == "OPSP0002" {
+                    let msg = format!("{} {} already subscribed", r.tr_id, r.tr_key);
+                    eprintln!("kis: {}", clean(&msg));
+                } else {
+                    break Err(Failure::Runtime(format!(
+                        "{} {}: {} {}",
+                        r.tr_id, r.tr_key, r.msg_cd, r.msg1
+                    )));
+                }
+            }
+            Some(Ok(Event::Data(frame))) => {
+                if frame.tr_id != tr_id || frame.encrypted {
+                    continue;
+                }
+                let recs = match records(&frame.payload, frame.count, meta.columns.len()) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        eprintln!("kis: warning: {tr_id} frame skipped: {e}");
+                        continue;
+                    }
+                };
+                for rec in recs {
+                    if args.count.is_some_and(|n| seen >= n) {
+                        break;
+                    }
+                    if !header_printed && !args.json {
+                        outln!("{}", printer.header());
+                        header_printed = true;
+                    }
+                    outln!("{}", printer.line(tr_id, &rec));
+                    seen += 1;
+                }
+            }
+        }
+    };
+    for key in &args.keys {
+        let _ = feed.unsubscribe(tr_id, key.trim()).await;
+    }
+    feed.close().await;
+    if outcome.is_ok() {
+        eprintln!("kis: {seen} record(s) of {tr_id}");
+    }
+    outcome
+}
+
+/// Formats records: aligned columns, or JSON lines.
+struct Printer {
+    names: Vec<String>,
+    wires: Vec<&'static str>,
+    align: Vec<Align>,
+    types: Vec<ValueType>,
+    widths: Vec<usize>,
+    indexes: Vec<usize>,
+    json: bool,
+}
+
+impl Printer {
+    fn new(all: &'static [FieldMeta], indexes: &[usize], args: &WatchArgs) -> Printer {
+        let cols: Vec<&FieldMeta> = indexes.iter().filter_map(|&i| all.get(i)).collect();
+        let names: Vec<String> = cols
+            .iter()
+            .map(|c| {
+                if args.labels {
+                    c.label.to_string()
+                } else {
+                    c.wire.to_string()
+                }
+            })
+            .collect();
+        let widths = names
+            .iter()
+            .map(|n| UnicodeWidthStr::width(n.as_str()).max(8))
+            .collect();
+        Printer {
+            wires: cols.iter().map(|c| c.wire).collect(),
+            align: cols.iter().map(|c| align_for(c.ty)).collect(),
+            types: cols.iter().map(|c| c.ty).collect(),
+            names,
+            widths,
+            indexes: indexes.to_vec(),
+            json: args.json,
+        }
+    }
+
+    fn cells<'a>(&self, names: impl Iterator<Item = &'a str>) -> String {
+        let mut out = String::new();
+        for (i, c) in names.enumerate() {
+            let c = clean(c);
+            let width = self.widths.get(i).copied().unwrap_or(0);
+            let pad = width.saturating_sub(UnicodeWidthStr::width(c.as_str()));
+            if i > 0 {
+                out.push_str("  ");
+            }
+            match self.align.get(i).copied().unwrap_or(Align::Left) {
+                Align::Right => {
+                    out.push_str(&" ".repeat(pad));
+                    out.push_str(&c);
+                }
+                Align::Left => {
+                    out.push_str(&c);
+                    out.push_str(&" ".repeat(pad));
+                }
+            }
+        }
+        out.trim_end().to_string()
+    }
+
+    fn header(&self) -> String {
+        self.cells(self.names.iter().map(String::as_str))
+    }
+
+    fn line(&self, tr_id: &str, record: &[&str]) -> String {
+        let values = self
+            .indexes
+            .iter()
+            .map(|&i| record.get(i).copied().unwrap_or("").trim());
+        if self.json {
+            let mut m = Map::new();
+            for (w, v) in self.wires.iter().zip(values) {
+                m.insert((*w).to_string(), Value::String(v.to_string()));
+            }
+            let mut o = Map::new();
+            o.insert("tr_id".into(), Value::String(tr_id.to_string()));
+            o.insert("record".into(), Value::Object(m));
+            return Value::Object(o).to_string();
+        }
+        let shown: Vec<String> = values
+            .zip(&self.types)
+            .map(|(v, ty)| display(v, *ty))
+            .collect();
+        self.cells(shown.iter().map(String::as_str))
+    }
+}
+
+/// Times as `HH:MM:SS` and dates as `YYYY-MM-DD` for reading; anything else as sent.
+fn display(v: &str, ty: ValueType) -> String {
+    let digits = v.bytes().all(|b| b.is_ascii_digit());
+    match ty {
+        ValueType::Time if digits && v.len() == 6 => {
+            format!("{}:{}:{}", &v[..2], &v[2..4], &v[4..])
+        }
+        ValueType::Date if digits && v.len() == 8 => {
+            format!("{}-{}-{}", &v[..4], &v[4..6], &v[6..])
+        }
+        _ => v.to_string(),
+    }
+}
