@@ -29,6 +29,8 @@ mod env;
 mod error;
 pub mod meta;
 mod params;
+#[cfg(feature = "realtime")]
+pub mod realtime;
 mod tokens;
 mod transport;
 
