@@ -452,13 +452,47 @@ impl Session {
 
     /// Every data frame of the session, untyped, and every malformed frame as an error item
     /// (which is also logged as a `tracing` warning). For tools that watch TRs chosen at run
-    /// time. Dropping the tap stops it.
-    pub fn frames(&self) -> FrameTap {
+    /// time. The tap sees everything received after this returns; dropping it stops it.
+    ///
+    /// ```no_run
+    /// # async fn run(session: kis_api::realtime::Session) -> kis_api::Result<()> {
+    /// let meta = kis_api::ENDPOINTS
+    ///     .iter()
+    ///     .copied()
+    ///     .find(|m| m.id == "domestic_stock.ccnl_krx")
+    ///     .expect("in the catalog");
+    /// let mut tap = session.frames().await;
+    /// let _sub = session.subscribe_raw(meta, "005930").await?;
+    /// while let Some(item) = tap.recv().await {
+    ///     match item {
+    ///         Ok(frame) => {
+    ///             for record in frame.records() {
+    ///                 for (column, value) in record?.columns() {
+    ///                     println!("{} = {value}", column.map_or("?", |c| c.label));
+    ///                 }
+    ///             }
+    ///         }
+    ///         Err(e) => eprintln!("skipped: {e}"),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn frames(&self) -> FrameTap {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(self.inner.buffer);
-        let _ = self.inner.cmds.send(Command::Tap {
-            outlet: Outlet::new(id, tx),
-        });
+        let (ack_tx, ack_rx) = oneshot::channel();
+        if self
+            .inner
+            .cmds
+            .send(Command::Tap {
+                outlet: Outlet::new(id, tx),
+                ack: ack_tx,
+            })
+            .is_ok()
+        {
+            // registered once the session task has seen it: ordered with incoming frames
+            let _ = ack_rx.await;
+        }
         FrameTap {
             feed: Feed {
                 rx,
@@ -727,6 +761,7 @@ enum Command {
     },
     Tap {
         outlet: Outlet,
+        ack: oneshot::Sender<()>,
     },
     Untap {
         outlet: u64,
@@ -971,8 +1006,9 @@ impl Driver {
                 }
                 true
             }
-            Some(Command::Tap { outlet }) => {
+            Some(Command::Tap { outlet, ack }) => {
                 self.taps.push(outlet);
+                let _ = ack.send(());
                 true
             }
             Some(Command::Untap { outlet }) => {
@@ -1232,7 +1268,10 @@ impl Driver {
                     }
                 }
             },
-            Command::Tap { outlet } => self.taps.push(outlet),
+            Command::Tap { outlet, ack } => {
+                self.taps.push(outlet);
+                let _ = ack.send(());
+            }
             Command::Untap { outlet } => self.taps.retain(|t| t.id != outlet),
             Command::Close { done } => self.close_acks.push(done),
         }

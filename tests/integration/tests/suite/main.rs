@@ -5,6 +5,7 @@ mod demo;
 mod orders;
 mod pagination;
 mod rate;
+mod realtime;
 mod retries;
 mod secrets;
 mod tokens;
