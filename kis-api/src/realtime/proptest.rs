@@ -286,3 +286,57 @@ fn arbitrary_text_never_panics() {
         check(&text, &cipher);
     }
 }
+
+/// The seed corpus of the fuzz target (`kis-api/fuzz/seeds/frame`) stays meaningful: its frames
+/// parse, decrypt and decode as their TRs.
+#[cfg(feature = "domestic-stock")]
+#[test]
+fn the_fuzz_seeds_decode() {
+    use crate::domestic_stock::{ccnl_krx, ccnl_notice};
+    use crate::realtime::frame::{Control, parse_control};
+
+    let cipher = CipherKey::from_reply(KEY, IV).expect("key");
+    let seed = |name: &str, text: &str| {
+        check(text, &cipher);
+        RawFrame::parse(text, Some(&cipher)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    for (name, text, records) in [
+        ("tick_one", include_str!("../../fuzz/seeds/frame/tick_one"), 1),
+        ("tick_two", include_str!("../../fuzz/seeds/frame/tick_two"), 2),
+        ("tick_extra", include_str!("../../fuzz/seeds/frame/tick_extra"), 1),
+    ] {
+        let f = seed(name, text);
+        let decoded = f
+            .decode::<ccnl_krx::Tr>()
+            .expect("an H0STCNT0 frame")
+            .map(|r| r.unwrap_or_else(|e| panic!("{name}: {e}")))
+            .count();
+        assert_eq!(decoded, records, "{name}");
+    }
+    let short = seed("tick_short", include_str!("../../fuzz/seeds/frame/tick_short"));
+    assert!(matches!(
+        short.decode::<ccnl_krx::Tr>().and_then(|mut r| r.next()),
+        Some(Err(crate::decode::RecordError::MissingColumns { .. }))
+    ));
+    for (name, text) in [
+        ("notice", include_str!("../../fuzz/seeds/frame/notice")),
+        ("notice_demo", include_str!("../../fuzz/seeds/frame/notice_demo")),
+    ] {
+        let f = seed(name, text);
+        assert!(f.is_encrypted());
+        let n = f
+            .decode::<ccnl_notice::Tr>()
+            .and_then(|mut r| r.next())
+            .expect("a record")
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!((n.cust_id, n.oder_no), ("suiteuser", "0000012345"));
+    }
+    assert!(matches!(
+        parse_control(include_str!("../../fuzz/seeds/frame/pingpong")),
+        Ok(Control::PingPong)
+    ));
+    assert!(matches!(
+        parse_control(include_str!("../../fuzz/seeds/frame/reply")),
+        Ok(Control::Reply(r)) if matches!(r.cipher, Some(Ok(_)))
+    ));
+}
