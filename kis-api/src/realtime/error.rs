@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::decode::RecordError;
+
 /// Why a frame was rejected. A rejected frame is skipped; the session goes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -180,6 +182,12 @@ pub enum RealtimeError {
     /// A frame that could not be read; it was skipped.
     #[error(transparent)]
     Frame(#[from] FrameError),
+    /// A record of a frame that could not be read: fewer columns than the catalog lists, or a
+    /// value not of its column's type (the error names the column and the value). Frames never
+    /// carry this; it is what `?` makes of a [`RecordError`] from
+    /// [`Frame::records`](super::Frame::records).
+    #[error("realtime record: {0}")]
+    Record(#[from] RecordError),
     /// The consumer did not keep up: this many frames were dropped from its buffer (see
     /// [`SessionBuilder::buffer`](super::SessionBuilder::buffer)).
     #[error("the consumer fell behind: {skipped} frame(s) dropped")]
@@ -194,6 +202,18 @@ pub enum RealtimeError {
         /// Why, when it was not closed on request.
         reason: Option<String>,
     },
+}
+
+impl From<RecordError> for crate::Error {
+    fn from(e: RecordError) -> Self {
+        crate::Error::Realtime(RealtimeError::Record(e))
+    }
+}
+
+impl From<FrameError> for crate::Error {
+    fn from(e: FrameError) -> Self {
+        crate::Error::Realtime(RealtimeError::Frame(e))
+    }
 }
 
 #[cfg(test)]
@@ -225,5 +245,15 @@ mod tests {
             r.to_string(),
             "H0STCNT0: KIS refused the subscription: OPSP0008 MAX SUBSCRIBE OVER"
         );
+        let e: crate::Error = RecordError::MissingColumns {
+            expected: 46,
+            found: 2,
+        }
+        .into();
+        assert!(
+            matches!(e, crate::Error::Realtime(RealtimeError::Record(_))),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("2 columns"), "{e}");
     }
 }

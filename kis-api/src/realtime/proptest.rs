@@ -301,9 +301,21 @@ fn the_fuzz_seeds_decode() {
         RawFrame::parse(text, Some(&cipher)).unwrap_or_else(|e| panic!("{name}: {e}"))
     };
     for (name, text, records) in [
-        ("tick_one", include_str!("../../fuzz/seeds/frame/tick_one"), 1),
-        ("tick_two", include_str!("../../fuzz/seeds/frame/tick_two"), 2),
-        ("tick_extra", include_str!("../../fuzz/seeds/frame/tick_extra"), 1),
+        (
+            "tick_one",
+            include_str!("../../fuzz/seeds/frame/tick_one"),
+            1,
+        ),
+        (
+            "tick_two",
+            include_str!("../../fuzz/seeds/frame/tick_two"),
+            2,
+        ),
+        (
+            "tick_extra",
+            include_str!("../../fuzz/seeds/frame/tick_extra"),
+            1,
+        ),
     ] {
         let f = seed(name, text);
         let decoded = f
@@ -313,14 +325,20 @@ fn the_fuzz_seeds_decode() {
             .count();
         assert_eq!(decoded, records, "{name}");
     }
-    let short = seed("tick_short", include_str!("../../fuzz/seeds/frame/tick_short"));
+    let short = seed(
+        "tick_short",
+        include_str!("../../fuzz/seeds/frame/tick_short"),
+    );
     assert!(matches!(
         short.decode::<ccnl_krx::Tr>().and_then(|mut r| r.next()),
         Some(Err(crate::decode::RecordError::MissingColumns { .. }))
     ));
     for (name, text) in [
         ("notice", include_str!("../../fuzz/seeds/frame/notice")),
-        ("notice_demo", include_str!("../../fuzz/seeds/frame/notice_demo")),
+        (
+            "notice_demo",
+            include_str!("../../fuzz/seeds/frame/notice_demo"),
+        ),
     ] {
         let f = seed(name, text);
         assert!(f.is_encrypted());

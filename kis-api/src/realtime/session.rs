@@ -130,7 +130,8 @@ impl<E: Environment> Client<E> {
     ///         }
     ///         Some(frame) = notices.recv() => {
     ///             for n in frame?.records() {
-    ///                 println!("order {} filled {:?}", n?.oder_no, n?.cntg_qty);
+    ///                 let n = n?;
+    ///                 println!("order {} filled {:?}", n.oder_no, n.cntg_qty);
     ///             }
     ///         }
     ///         else => break,

@@ -781,3 +781,88 @@ async fn in_demo_every_served_realtime_tr_decodes_and_the_rest_fail_before_io() 
     assert_eq!(decoded + refused, REALTIME_TRS.len());
     assert!(refused >= 50, "{refused}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_connection_is_replaced() {
+    // no heartbeat and no ticks: the connection looks dead to a 150 ms idle timeout
+    let mock = start_mock(
+        config(Environment::Real)
+            .with_ping_interval(Duration::from_secs(3600))
+            .with_ticks(false, Duration::from_millis(500)),
+    )
+    .await;
+    let control = mock.control();
+    let cache = tempfile::tempdir().expect("tempdir");
+    let client = client(&mock, Env::Real, cache.path());
+    let session = within(
+        "the session",
+        client
+            .realtime_builder()
+            .reconnect(fast_reconnect())
+            .idle_timeout(Some(Duration::from_millis(150)))
+            .connect(),
+    )
+    .await
+    .expect("session");
+    let mut ticks = session
+        .subscribe(domestic_stock::H0STCNT0, "005930")
+        .await
+        .expect("subscribed");
+    eventually("a replacement connection", || {
+        session.status().connections >= 2 && control.subscription_count() == 1
+    })
+    .await;
+    // once the server speaks again (more often than the idle timeout), frames flow
+    control.set_tick_interval(Duration::from_millis(20));
+    control.set_ticks(true);
+    let f = within("a tick", ticks.recv())
+        .await
+        .expect("open")
+        .expect("frame");
+    assert!(f.connection() >= 2);
+    assert!(control.stats().ws_connections >= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_gives_up_after_the_configured_attempts() {
+    let mock = start_mock(config(Environment::Real)).await;
+    let cache = tempfile::tempdir().expect("tempdir");
+    let client = client(&mock, Env::Real, cache.path());
+    let session = within(
+        "the session",
+        client
+            .realtime_builder()
+            .reconnect(ReconnectPolicy {
+                max_attempts: Some(3),
+                ..fast_reconnect()
+            })
+            .connect(),
+    )
+    .await
+    .expect("session");
+    let mut ticks = session
+        .subscribe(domestic_stock::H0STCNT0, "005930")
+        .await
+        .expect("subscribed");
+    within("the mock to stop", mock.shutdown()).await;
+    // buffered frames, then the reason, then the end
+    let reason = loop {
+        match within("the end of the stream", ticks.recv()).await {
+            Some(Ok(_)) => {}
+            Some(Err(RealtimeError::Closed { reason })) => break reason,
+            other => panic!("expected Closed, got {other:?}"),
+        }
+    };
+    let reason = reason.expect("a reason");
+    assert!(reason.contains("3 attempt"), "{reason}");
+    assert!(within("the end", ticks.recv()).await.is_none());
+    assert_eq!(session.status().state, ConnectionState::Closed);
+    let err = session
+        .subscribe(domestic_stock::H0STASP0, "005930")
+        .await
+        .expect_err("closed");
+    assert!(
+        matches!(err, Error::Realtime(RealtimeError::Closed { .. })),
+        "{err:?}"
+    );
+}
