@@ -500,6 +500,8 @@ impl Session {
                 id,
                 cmds: self.inner.cmds.clone(),
                 release: Release::Tap,
+                tr_id: "",
+                key: Arc::from(""),
             },
         }
     }
@@ -549,12 +551,13 @@ impl Session {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(self.inner.buffer);
         let (ack_tx, ack_rx) = oneshot::channel();
+        let key: Arc<str> = Arc::from(key);
         self.inner
             .cmds
             .send(Command::Subscribe {
                 meta,
                 tr_id,
-                key: Arc::from(key),
+                key: Arc::clone(&key),
                 outlet: Outlet::new(id, tx),
                 ack: ack_tx,
             })
@@ -565,6 +568,8 @@ impl Session {
             id,
             cmds: self.inner.cmds.clone(),
             release: Release::Unsubscribe,
+            tr_id,
+            key,
         };
         match ack_rx.await {
             Ok(Ok(())) => Ok(feed),
@@ -606,6 +611,9 @@ struct Feed {
     id: u64,
     cmds: mpsc::UnboundedSender<Command>,
     release: Release,
+    /// The subscription's TR ID and key (empty for a tap).
+    tr_id: &'static str,
+    key: Arc<str>,
 }
 
 impl Drop for Feed {
@@ -663,12 +671,24 @@ impl<T: RealtimeTr> Subscription<T> {
     pub async fn unsubscribe(self) -> Result<()> {
         self.feed.unsubscribe().await
     }
+
+    /// The TR ID subscribed (the environment's).
+    pub fn tr_id(&self) -> &'static str {
+        self.feed.tr_id
+    }
+
+    /// The subscription key (product code, or the HTS id for notices).
+    pub fn key(&self) -> &str {
+        &self.feed.key
+    }
 }
 
-impl<T> fmt::Debug for Subscription<T> {
+impl<T: RealtimeTr> fmt::Debug for Subscription<T> {
+    // the key of a notice subscription is the HTS id: never shown
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Subscription")
-            .field("id", &self.feed.id)
+            .field("tr_id", &self.feed.tr_id)
+            .field("key", &shown(T::META, &self.feed.key))
             .finish_non_exhaustive()
     }
 }
@@ -701,12 +721,23 @@ impl RawSubscription {
     pub async fn unsubscribe(self) -> Result<()> {
         self.feed.unsubscribe().await
     }
+
+    /// The TR ID subscribed (the environment's).
+    pub fn tr_id(&self) -> &'static str {
+        self.feed.tr_id
+    }
+
+    /// The subscription key.
+    pub fn key(&self) -> &str {
+        &self.feed.key
+    }
 }
 
 impl fmt::Debug for RawSubscription {
+    // the key is not shown: it may be an HTS id
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RawSubscription")
-            .field("id", &self.feed.id)
+            .field("tr_id", &self.feed.tr_id)
             .finish_non_exhaustive()
     }
 }

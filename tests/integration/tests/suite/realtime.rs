@@ -108,6 +108,8 @@ async fn ticks_come_in_multi_record_frames_and_decode_typed() {
     .expect("subscribed");
     assert_eq!(mock.control().subscription_count(), 2);
     assert_eq!(session.status().subscriptions, 2);
+    assert_eq!((samsung.tr_id(), samsung.key()), ("H0STCNT0", "005930"));
+    assert!(format!("{hynix:?}").contains("000660"));
     assert_eq!(mock.control().stats().approvals_issued, 1);
 
     let mut multi = 0;
@@ -194,6 +196,8 @@ async fn notices_decode(env: Environment, client_env: Env, tr_id: &str) {
     )
     .await
     .expect("subscribed");
+    assert_eq!((notices.tr_id(), notices.key()), (tr_id, HTS_ID));
+    assert!(!format!("{notices:?}").contains(HTS_ID));
 
     // a limit order below the market: accepted, not filled
     let placed = client
