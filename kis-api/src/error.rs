@@ -102,9 +102,11 @@ pub enum Error {
         /// Why.
         reason: PaginationStop,
     },
-    /// A realtime (WebSocket) failure.
+    /// A realtime (WebSocket) failure: connection, subscription refused by KIS, the session's
+    /// subscription limit, a malformed frame. See [`crate::realtime::RealtimeError`].
+    #[cfg(feature = "realtime")]
     #[error("realtime: {0}")]
-    Realtime(String),
+    Realtime(#[from] crate::realtime::RealtimeError),
 }
 
 impl Error {

@@ -31,6 +31,8 @@ mod error;
 pub mod meta;
 mod paginate;
 mod params;
+#[cfg(feature = "realtime")]
+pub mod realtime;
 mod tokens;
 mod transport;
 

@@ -515,6 +515,16 @@ impl ApprovalKeys {
         *k = Some(key.clone());
         Ok(key)
     }
+
+    /// Forgets `key` (KIS refused it: expired or revoked) so the next [`Self::get`] issues a
+    /// new one; a key issued meanwhile by someone else is kept.
+    #[cfg_attr(not(feature = "realtime"), allow(dead_code))]
+    pub(crate) async fn invalidate(&self, key: &Secret) {
+        let mut k = self.key.lock().await;
+        if k.as_ref() == Some(key) {
+            *k = None;
+        }
+    }
 }
 
 async fn issue_approval_key(

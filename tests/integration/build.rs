@@ -1,4 +1,5 @@
-//! Generates one typed call per REST endpoint of the catalog (see kis_codegen::conformance).
+//! Generates one typed call per REST endpoint and one typed subscription per realtime TR of the
+//! catalog (see kis_codegen::conformance).
 
 use std::path::PathBuf;
 
@@ -15,7 +16,12 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let code = kis_codegen::conformance::conformance_calls(&catalog, "::kis_api");
+    let mut code = kis_codegen::conformance::conformance_calls(&catalog, "::kis_api");
+    code.push('\n');
+    code.push_str(&kis_codegen::conformance::realtime_subscriptions(
+        &catalog,
+        "::kis_api",
+    ));
     let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default()).join("calls.rs");
     if std::fs::read_to_string(&out).ok().as_deref() != Some(code.as_str())
         && let Err(e) = std::fs::write(&out, code)

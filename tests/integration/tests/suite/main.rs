@@ -6,6 +6,7 @@ mod dynamic;
 mod orders;
 mod pagination;
 mod rate;
+mod realtime;
 mod retries;
 mod secrets;
 mod tokens;

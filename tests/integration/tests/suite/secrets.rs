@@ -127,3 +127,95 @@ async fn a_full_session_logs_no_secret() {
     assert!(!debug_of_balance.contains("50012345"), "{debug_of_balance}");
     assert!(format!("{token:?}").contains("***"));
 }
+
+/// A realtime session with execution notices, a malformed encrypted frame and a reconnect logs
+/// neither the approval key nor the HTS id nor an account number; `Debug` of the session, its
+/// streams, frames and records hides them too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_realtime_session_logs_no_secret() {
+    let capture = capture();
+
+    let config = kis_mock::MockConfig {
+        hts_id: kis_integration_tests::HTS_ID.to_string(),
+        ..mock_config(Environment::Real).with_ping_interval(std::time::Duration::from_millis(50))
+    };
+    let mock = start_mock(config).await;
+    let control = mock.control();
+    let cache = tempfile::tempdir().expect("tempdir");
+    let client = builder_for(&mock, Env::Real, cache.path())
+        .build()
+        .expect("client");
+    let approval = client.approval_key().await.expect("approval key");
+    let wait = std::time::Duration::from_secs(15);
+    let session = client
+        .realtime_builder()
+        .reconnect(kis_api::realtime::ReconnectPolicy {
+            base_delay: std::time::Duration::from_millis(10),
+            max_delay: std::time::Duration::from_millis(100),
+            max_attempts: None,
+        })
+        .connect()
+        .await
+        .expect("session");
+    let mut notices = session
+        .subscribe_notices(kis_api::domestic_stock::H0STCNI0)
+        .await
+        .expect("notices");
+    client
+        .domestic_stock()
+        .order_cash(order_cash::Request::new(
+            order_cash::Side::Buy,
+            "005930",
+            OrderDivision::Limit,
+            1,
+            Decimal::new(60000, 0),
+        ))
+        .await
+        .expect("order");
+    let frame = tokio::time::timeout(wait, notices.recv())
+        .await
+        .expect("in time")
+        .expect("open")
+        .expect("a notice");
+    let record = frame.records().next().expect("a record").expect("decodes");
+    assert_eq!(record.cust_id, kis_integration_tests::HTS_ID);
+    let debugs = [
+        format!("{session:?}"),
+        format!("{notices:?}"),
+        format!("{frame:?}"),
+        format!("{record:?}"),
+    ];
+    // a malformed notice (logged as a warning) and a reconnect (logged too)
+    control.push_raw_frame("1|H0STCNI0|001|!!!");
+    let bad = tokio::time::timeout(wait, notices.recv())
+        .await
+        .expect("in time")
+        .expect("open");
+    assert!(bad.is_err());
+    control.drop_ws_connections();
+    tokio::time::timeout(wait, async {
+        while session.status().connections < 2 || control.subscription_count() < 1 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("reconnected");
+
+    let logs = String::from_utf8_lossy(&capture.0.lock().expect("lock")).into_owned();
+    assert!(
+        logs.contains("realtime connection lost") && logs.contains("malformed realtime frame"),
+        "the session was logged:\n{logs}"
+    );
+    for (what, secret) in [
+        ("app key", APP_KEY),
+        ("app secret", APP_SECRET),
+        ("approval key", approval.expose()),
+        ("HTS id", kis_integration_tests::HTS_ID),
+        ("account number", &STOCK_ACCOUNT[..8]),
+    ] {
+        assert!(!logs.contains(secret), "the logs contain the {what}");
+        for dbg in &debugs {
+            assert!(!dbg.contains(secret), "Debug shows the {what}: {dbg}");
+        }
+    }
+}
