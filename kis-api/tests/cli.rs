@@ -147,7 +147,7 @@ fn tour_walks_through_every_step() {
         "[4/5] 시장가 주문과 잔고 · Market order and balance",
         "The market order filled: 3 shares of 005930 are held.",
         "[5/5] 실시간 체결가 · Realtime ticks",
-        "OPSP0000",
+        "subscribed to H0STCNT0 005930",
         "Next: your own account",
         "--confirm-real-order",
     ] {

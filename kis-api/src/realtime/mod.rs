@@ -43,7 +43,7 @@
 //!   when it names one), and skipped. Records tolerate extra trailing columns and report
 //!   missing ones as [`RecordError`](crate::decode::RecordError). Nothing panics on server
 //!   input.
-//! - **Lean.** A frame is split with `memchr`, decrypted when needed (one allocation) and
+//! - **Lean.** A frame is split in place, decrypted when needed (one allocation) and
 //!   shared by reference count between the streams that receive it; records borrow their text
 //!   from it and parse numbers and dates in place, without allocating per field. A slow
 //!   consumer never holds up the connection: it loses frames and gets

@@ -20,7 +20,6 @@ macro_rules! outln {
 
 mod call;
 mod catalog;
-mod realtime;
 mod render;
 mod serve;
 mod target;

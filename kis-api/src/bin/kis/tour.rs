@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use kis_api::codes::{ModifyOrCancel, OrderDivision, StockMarket};
 use kis_api::domestic_stock::{
-    ccnl_krx, inquire_balance, inquire_price, inquire_psbl_rvsecncl, order_cash, order_rvsecncl,
+    H0STCNT0, ccnl_krx, inquire_balance, inquire_price, inquire_psbl_rvsecncl, order_cash,
+    order_rvsecncl,
 };
 use kis_api::overseas_futureoption::daily_ccnl;
 use kis_api::{Client, Decimal, Env, Real, RealtimeTr, TokenCache};
 use kis_mock::{MockConfig, MockServer};
 
-use crate::realtime::{Event, Feed};
 use crate::render::{Align, Table, num, thousands};
 use crate::target::mock_builder;
 use crate::{ConnArgs, Failure};
@@ -405,9 +405,10 @@ async fn ticks(client: &Client<Real>) -> Result<(), Failure> {
             TICK_TIME.as_secs()
         ),
     );
-    code("kis_api::decode::realtime_records::<ccnl_krx::Record>(payload, count)");
-    let mut feed = Feed::connect(client, tr_id).await?;
-    feed.subscribe(tr_id, SYMBOL).await?;
+    code("session.subscribe(domestic_stock::H0STCNT0, \"005930\")  // then frame.records()");
+    let session = client.realtime().await?;
+    let mut ticks = session.subscribe(H0STCNT0, SYMBOL).await?;
+    say(&format!("subscribed to {} {}", ticks.tr_id(), ticks.key()));
     let deadline = tokio::time::Instant::now() + TICK_TIME;
     let mut t = Table::with_columns(vec![
         ("체결시간 time".into(), Align::Left),
@@ -418,57 +419,40 @@ async fn ticks(client: &Client<Real>) -> Result<(), Failure> {
     ]);
     let (mut frames, mut shown) = (0, 0);
     while shown < TICK_RECORDS {
-        let Ok(event) = tokio::time::timeout_at(deadline, feed.next()).await else {
+        let Ok(item) = tokio::time::timeout_at(deadline, ticks.recv()).await else {
             break;
         };
-        match event {
+        let frame = match item {
             None => break,
-            Some(Err(e)) => return Err(Failure::Api(e)),
-            Some(Ok(Event::Reply(r))) => {
-                say(&format!(
-                    "subscribe {} {}: {} {}",
-                    r.tr_id, r.tr_key, r.msg_cd, r.msg1
-                ));
-                if !r.ok {
-                    return Err(Failure::Runtime(format!(
-                        "subscribing to {tr_id} failed: {} {}",
-                        r.msg_cd, r.msg1
-                    )));
-                }
+            Some(Ok(frame)) => frame,
+            Some(Err(e)) => return Err(Failure::Api(e.into())),
+        };
+        frames += 1;
+        for rec in frame.records() {
+            let rec = rec.map_err(|e| {
+                Failure::Runtime(format!("a {tr_id} record could not be read: {e}"))
+            })?;
+            if shown == TICK_RECORDS {
+                break;
             }
-            Some(Ok(Event::Data(frame))) if frame.tr_id == tr_id && !frame.encrypted => {
-                frames += 1;
-                for rec in kis_api::decode::realtime_records::<ccnl_krx::Record<'_>>(
-                    &frame.payload,
-                    frame.count,
-                ) {
-                    let rec = rec.map_err(|e| {
-                        Failure::Runtime(format!("a {tr_id} record could not be read: {e}"))
-                    })?;
-                    if shown == TICK_RECORDS {
-                        break;
-                    }
-                    shown += 1;
-                    t.row(vec![
-                        rec.stck_cntg_hour
-                            .map(|h| h.format("%H:%M:%S").to_string())
-                            .unwrap_or_default(),
-                        num(rec.stck_prpr),
-                        format!(
-                            "{} {}",
-                            arrow(rec.prdy_vrss_sign),
-                            num(rec.prdy_vrss.map(|d| d.abs()))
-                        ),
-                        num(rec.prdy_ctrt),
-                        num(rec.acml_vol.map(Decimal::from)),
-                    ]);
-                }
-            }
-            Some(Ok(Event::Data(_))) => {}
+            shown += 1;
+            t.row(vec![
+                rec.stck_cntg_hour
+                    .map(|h| h.format("%H:%M:%S").to_string())
+                    .unwrap_or_default(),
+                num(rec.stck_prpr),
+                format!(
+                    "{} {}",
+                    arrow(rec.prdy_vrss_sign),
+                    num(rec.prdy_vrss.map(|d| d.abs()))
+                ),
+                num(rec.prdy_ctrt),
+                num(rec.acml_vol.map(Decimal::from)),
+            ]);
         }
     }
-    let _ = feed.unsubscribe(tr_id, SYMBOL).await;
-    feed.close().await;
+    drop(ticks);
+    session.close().await;
     indent(&t.render());
     say(&format!(
         "{shown} records from {frames} frames (flag|tr_id|count|payload, ^-separated, several records"

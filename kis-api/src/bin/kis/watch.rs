@@ -4,13 +4,14 @@
 use std::time::Duration;
 
 use clap::Args;
+use futures_util::StreamExt;
+use kis_api::EndpointMeta;
 use kis_api::meta::{FieldMeta, Kind, ValueType};
-use kis_api::{EndpointMeta, Error};
+use kis_api::realtime::RealtimeError;
 use serde_json::{Map, Value};
 use unicode_width::UnicodeWidthStr;
 
 use crate::catalog::{self, nearest};
-use crate::realtime::{Event, Feed, records};
 use crate::render::{Align, align_for, clean};
 use crate::target::{self, Target};
 use crate::{ConnArgs, Failure};
@@ -53,8 +54,9 @@ fn realtime_meta(query: &str) -> Result<&'static EndpointMeta, Failure> {
     }
     if m.encrypted {
         return Err(Failure::usage(format!(
-            "{} ({}) sends encrypted execution notices, which `kis watch` does not decrypt yet; \
-             it streams quotes and other plain TRs",
+            "{} ({}) sends execution notices, which carry the account number, so `kis watch` \
+             does not print them; the library's `Session::subscribe_notices` delivers them \
+             decrypted and typed",
             m.id, m.name
         )));
     }
@@ -123,18 +125,16 @@ async fn stream(
     columns: &[usize],
     args: &WatchArgs,
 ) -> Result<(), Failure> {
-    let env = target.env();
-    let Some(tr_id) = meta.tr_id(0, env) else {
-        return Err(Failure::Api(Error::NotInDemo {
-            endpoint: meta.id,
-            name: meta.name,
-            variant: None,
-        }));
-    };
-    let mut feed = Feed::connect(&target.client, tr_id).await?;
+    let session = target.client.realtime().await?;
+    // one stream per key, merged; each subscribe waits for KIS's confirmation
+    let mut subscriptions = Vec::with_capacity(args.keys.len());
     for key in &args.keys {
-        feed.subscribe(tr_id, key.trim()).await?;
+        let sub = session.subscribe_raw(meta, key.trim()).await?;
+        eprintln!("kis: subscribed to {} {}", sub.tr_id(), clean(sub.key()));
+        subscriptions.push(sub);
     }
+    let tr_id = subscriptions.first().map_or("", |s| s.tr_id());
+    let mut frames = futures_util::stream::select_all(subscriptions);
     let printer = Printer::new(meta.columns, columns, args);
     let deadline = args
         .seconds
@@ -147,68 +147,60 @@ async fn stream(
         }
         let next = async {
             match deadline {
-                Some(d) => tokio::time::timeout_at(d, feed.next()).await.ok(),
-                None => Some(feed.next().await),
+                Some(d) => tokio::time::timeout_at(d, frames.next()).await.ok(),
+                None => Some(frames.next().await),
             }
         };
-        let event = tokio::select! {
+        let item = tokio::select! {
             e = next => e,
             _ = tokio::signal::ctrl_c() => None,
         };
-        // None: time is up or Ctrl-C; Some(None): the server closed
-        let Some(event) = event else {
+        // None: time is up or Ctrl-C; Some(None): every stream ended
+        let Some(item) = item else {
             break Ok(());
         };
-        match event {
+        let frame = match item {
             None => {
-                break Err(Failure::Runtime(
-                    "the server closed the realtime session".to_string(),
-                ));
+                break Err(Failure::Runtime("the realtime session ended".to_string()));
             }
-            Some(Err(e)) => break Err(Failure::Api(e)),
-            Some(Ok(Event::Reply(r))) => {
-                if r.ok {
-                    let msg = format!("{} {} {} ({})", r.tr_id, r.tr_key, r.msg1, r.msg_cd);
-                    eprintln!("kis: {}", clean(&msg));
-                } else if r.msg_cd == "OPSP0002" {
-                    let msg = format!("{} {} already subscribed", r.tr_id, r.tr_key);
-                    eprintln!("kis: {}", clean(&msg));
-                } else {
-                    break Err(Failure::Runtime(format!(
-                        "{} {}: {} {}",
-                        r.tr_id, r.tr_key, r.msg_cd, r.msg1
-                    )));
-                }
+            Some(Ok(frame)) => frame,
+            Some(Err(RealtimeError::Closed { reason })) => {
+                break Err(Failure::Runtime(format!(
+                    "the realtime session closed{}",
+                    reason
+                        .map(|r| format!(": {}", clean(&r)))
+                        .unwrap_or_default()
+                )));
             }
-            Some(Ok(Event::Data(frame))) => {
-                if frame.tr_id != tr_id || frame.encrypted {
+            // a malformed frame or frames lost to a slow terminal: say so and keep going
+            Some(Err(e)) => {
+                eprintln!("kis: warning: {}", clean(&e.to_string()));
+                continue;
+            }
+        };
+        for rec in frame.records() {
+            if args.count.is_some_and(|n| seen >= n) {
+                break;
+            }
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("kis: warning: {tr_id} record skipped: {e}");
                     continue;
                 }
-                let recs = match records(&frame.payload, frame.count, meta.columns.len()) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        eprintln!("kis: warning: {tr_id} frame skipped: {e}");
-                        continue;
-                    }
-                };
-                for rec in recs {
-                    if args.count.is_some_and(|n| seen >= n) {
-                        break;
-                    }
-                    if !header_printed && !args.json {
-                        outln!("{}", printer.header());
-                        header_printed = true;
-                    }
-                    outln!("{}", printer.line(tr_id, &rec));
-                    seen += 1;
-                }
+            };
+            let fields: Vec<&str> = rec.fields().take(meta.columns.len()).collect();
+            if !header_printed && !args.json {
+                outln!("{}", printer.header());
+                header_printed = true;
             }
+            outln!("{}", printer.line(frame.tr_id(), &fields));
+            seen += 1;
         }
     };
-    for key in &args.keys {
-        let _ = feed.unsubscribe(tr_id, key.trim()).await;
-    }
-    feed.close().await;
+    // dropping the subscriptions unsubscribes; closing ends the session cleanly
+    drop(frames);
+    session.close().await;
     if outcome.is_ok() {
         eprintln!("kis: {seen} record(s) of {tr_id}");
     }
