@@ -661,30 +661,42 @@ impl<'de, T: Record, C: Collect<T>> Visitor<'de> for BlockSeed<'_, '_, T, C> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let rec = RecordVisitor::<T> {
+        let mut rec = T::default();
+        let any = RecordInto {
             cx: self.cx,
             block: self.block,
             row: None,
-            _p: PhantomData,
+            target: &mut rec,
         }
         .visit_map(map)?;
-        Ok(match rec {
-            Some(r) => C::single(r),
-            None => C::empty(),
-        })
+        Ok(if any { C::single(rec) } else { C::empty() })
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        let guess = if C::WANTS_ALL { 16 } else { 1 };
+        let mut rows: Vec<T> = Vec::with_capacity(seq.size_hint().unwrap_or(guess).min(1024));
         let mut i = 0usize;
-        while let Some(rec) = seq.next_element_seed(RecordVisitor::<T> {
-            cx: self.cx,
-            block: self.block,
-            row: Some(i),
-            _p: PhantomData,
-        })? {
-            if let Some(r) = rec {
-                rows.push(r);
+        loop {
+            // each record is decoded where it will stay
+            rows.push(T::default());
+            let Some(target) = rows.last_mut() else {
+                break;
+            };
+            let seed = RecordInto {
+                cx: self.cx,
+                block: self.block,
+                row: Some(i),
+                target,
+            };
+            match seq.next_element_seed(seed)? {
+                None => {
+                    rows.pop();
+                    break;
+                }
+                Some(false) => {
+                    rows.pop();
+                }
+                Some(true) => {}
             }
             i += 1;
             if !C::WANTS_ALL && !rows.is_empty() {
@@ -738,22 +750,24 @@ impl<'de, T: Record, C: Collect<T>> Visitor<'de> for BlockSeed<'_, '_, T, C> {
     }
 }
 
-/// One record: `None` for `{}` (no data), otherwise the record.
-struct RecordVisitor<'c, 'a, T> {
+/// Fills one record in place (records are large; moving each one into the block's `Vec` was a
+/// measurable share of decoding). The value is whether the record had any field: `{}` means no
+/// data.
+struct RecordInto<'c, 'a, 't, T> {
     cx: &'c DecodeCx<'a>,
     block: &'static str,
     row: Option<usize>,
-    _p: PhantomData<T>,
+    target: &'t mut T,
 }
 
-impl<'de, T: Record> DeserializeSeed<'de> for RecordVisitor<'_, '_, T> {
-    type Value = Option<T>;
+impl<'de, T: Record> DeserializeSeed<'de> for RecordInto<'_, '_, '_, T> {
+    type Value = bool;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<T: Record> RecordVisitor<'_, '_, T> {
+impl<T: Record> RecordInto<'_, '_, '_, T> {
     fn path(&self, field: &str) -> String {
         match self.row {
             Some(i) => format!("{}[{i}].{field}", self.block),
@@ -762,33 +776,122 @@ impl<T: Record> RecordVisitor<'_, '_, T> {
     }
 }
 
+/// A record key as bytes, borrowed from the input when it has no escapes. Keys are only matched
+/// against ASCII wire names, so validating them as UTF-8 (and `Cow<str>`'s `Deserialize`, which
+/// always copies) would be wasted work on every field.
+struct KeyBytes<'de>(Cow<'de, [u8]>);
+
+impl<'de> de::Deserialize<'de> for KeyBytes<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_bytes(KeyBytesVisitor)
+    }
+}
+
+struct KeyBytesVisitor;
+
+impl<'de> Visitor<'de> for KeyBytesVisitor {
+    type Value = KeyBytes<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<Self::Value, E> {
+        Ok(KeyBytes(Cow::Borrowed(v)))
+    }
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+        Ok(KeyBytes(Cow::Owned(v.to_vec())))
+    }
+    fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Self::Value, E> {
+        Ok(KeyBytes(Cow::Owned(v)))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(KeyBytes(Cow::Borrowed(v.as_bytes())))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(KeyBytes(Cow::Owned(v.as_bytes().to_vec())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(KeyBytes(Cow::Owned(v.into_bytes())))
+    }
+}
+
+/// A top-level key, borrowed from the input when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Key(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Key(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Key(Cow::Owned(v)))
+    }
+}
+
+/// Byte equality of two short keys without a call into `memcmp`, which dominated key matching.
+#[inline]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut ca, mut cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        let (Ok(x), Ok(y)) = (<[u8; 8]>::try_from(x), <[u8; 8]>::try_from(y)) else {
+            return false;
+        };
+        if u64::from_ne_bytes(x) != u64::from_ne_bytes(y) {
+            return false;
+        }
+    }
+    ca.remainder()
+        .iter()
+        .zip(cb.remainder())
+        .all(|(x, y)| x == y)
+}
+
 /// Index of `key` in `fields`, trying the expected position first: KIS sends keys in the
 /// documented order, so the cursor usually hits.
 #[inline]
-fn field_index(fields: &[FieldMeta], key: &str, cursor: usize) -> Option<usize> {
+fn field_index(fields: &[FieldMeta], key: &[u8], cursor: usize) -> Option<usize> {
     if let Some(f) = fields.get(cursor)
-        && f.wire == key
+        && same_key(f.wire.as_bytes(), key)
     {
         return Some(cursor);
     }
-    if let Some(i) = fields.iter().position(|f| f.wire == key) {
+    if let Some(i) = fields.iter().position(|f| same_key(f.wire.as_bytes(), key)) {
         return Some(i);
     }
-    fields.iter().position(|f| f.wire.eq_ignore_ascii_case(key))
+    fields
+        .iter()
+        .position(|f| f.wire.as_bytes().eq_ignore_ascii_case(key))
 }
 
-impl<'de, T: Record> Visitor<'de> for RecordVisitor<'_, '_, T> {
-    type Value = Option<T>;
+impl<'de, T: Record> Visitor<'de> for RecordInto<'_, '_, '_, T> {
+    type Value = bool;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "a record of block {}", self.block)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut rec = T::default();
         let mut cursor = 0usize;
         let mut any = false;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(KeyBytes(key)) = map.next_key()? {
             any = true;
             match field_index(T::FIELDS, &key, cursor) {
                 Some(i) => {
@@ -800,7 +903,7 @@ impl<'de, T: Record> Visitor<'de> for RecordVisitor<'_, '_, T> {
                                 .fail_shape(self.path(T::FIELDS[i].wire), e.to_string()));
                         }
                     };
-                    if let Err(e) = rec.set(i, &raw.0) {
+                    if let Err(e) = self.target.set(i, &raw.0) {
                         return Err(self.cx.fail(self.path(T::FIELDS[i].wire), e));
                     }
                     cursor = i + 1;
@@ -810,12 +913,12 @@ impl<'de, T: Record> Visitor<'de> for RecordVisitor<'_, '_, T> {
                 }
             }
         }
-        Ok(any.then_some(rec))
+        Ok(any)
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         if v.trim().is_empty() {
-            Ok(None)
+            Ok(false)
         } else {
             Err(self.cx.fail_shape(
                 self.path(""),
@@ -824,7 +927,7 @@ impl<'de, T: Record> Visitor<'de> for RecordVisitor<'_, '_, T> {
         }
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
+        Ok(false)
     }
 }
 
@@ -885,7 +988,7 @@ impl<'de, B: Body> Visitor<'de> for TopVisitor<'_, '_, B> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut env = Envelope::default();
         let mut body = B::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(Key(key)) = map.next_key()? {
             match key.as_ref() {
                 "rt_cd" => env.rt_cd = field_text(&mut map)?,
                 "msg_cd" => env.msg_cd = field_text(&mut map)?,
@@ -1124,6 +1227,22 @@ mod tests {
             decimal("1234567890123456789.5").unwrap(),
             Some(Decimal::from_str("1234567890123456789.5").unwrap())
         );
+    }
+
+    #[test]
+    fn keys_compare_by_bytes() {
+        for (a, b, same) in [
+            ("", "", true),
+            ("pdno", "pdno", true),
+            ("pdno", "pdnp", false),
+            ("stck_bsop_date", "stck_bsop_date", true),
+            ("stck_bsop_date", "stck_bsop_datf", false),
+            ("stck_bsop_date", "stck_bsop_dat", false),
+            ("prdy_vrss_sign__", "prdy_vrss_sign__", true),
+            ("prdy_vrss_sign__", "xrdy_vrss_sign__", false),
+        ] {
+            assert_eq!(same_key(a.as_bytes(), b.as_bytes()), same, "{a} vs {b}");
+        }
     }
 
     #[test]

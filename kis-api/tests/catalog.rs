@@ -1,0 +1,61 @@
+//! The compiled bindings cover the catalog on disk: one generated endpoint per catalog file, with
+//! the catalog's path, TR IDs, blocks and fields. (That each has a working typed method is shown
+//! by the integration suite, which calls every one of them against kis-mock.)
+
+#![cfg(all(
+    feature = "domestic-stock",
+    feature = "domestic-bond",
+    feature = "domestic-futureoption",
+    feature = "elw",
+    feature = "etfetn",
+    feature = "overseas-stock",
+    feature = "overseas-futureoption"
+))]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use kis_api::ENDPOINTS;
+
+#[test]
+fn every_catalog_endpoint_is_generated_with_the_catalog_s_facts() {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
+    let catalog = kis_codegen::load_catalog(&spec).unwrap_or_else(|d| panic!("{d}"));
+    let generated: BTreeSet<&str> = ENDPOINTS.iter().map(|m| m.id).collect();
+    let in_catalog: BTreeSet<&str> = catalog
+        .endpoints
+        .iter()
+        .map(|e| e.qualified_id.as_str())
+        .collect();
+    assert_eq!(ENDPOINTS.len(), generated.len(), "endpoint ids are unique");
+    assert_eq!(
+        generated, in_catalog,
+        "generated endpoints differ from the catalog"
+    );
+    assert!(ENDPOINTS.len() >= 339, "{} endpoints", ENDPOINTS.len());
+
+    for e in &catalog.endpoints {
+        let Some(m) = ENDPOINTS.iter().find(|m| m.id == e.qualified_id) else {
+            continue;
+        };
+        assert_eq!(m.path, e.path, "{}: path", m.id);
+        assert_eq!(m.demo, e.demo, "{}: demo", m.id);
+        let tr: Vec<(&str, Option<&str>)> = m.variants.iter().map(|v| (v.real, v.demo)).collect();
+        let want: Vec<(&str, Option<&str>)> =
+            e.tr.variants
+                .iter()
+                .map(|v| (v.real.as_str(), v.demo.as_deref()))
+                .collect();
+        assert_eq!(tr, want, "{}: TR IDs", m.id);
+        let blocks: Vec<(&str, usize)> =
+            m.blocks.iter().map(|b| (b.wire, b.fields.len())).collect();
+        let want: Vec<(&str, usize)> = e
+            .response
+            .blocks
+            .iter()
+            .map(|b| (b.wire.as_str(), b.fields.len()))
+            .collect();
+        assert_eq!(blocks, want, "{}: blocks", m.id);
+        assert_eq!(m.request.len(), e.request.len(), "{}: request fields", m.id);
+    }
+}
