@@ -6,7 +6,7 @@
 //! crate does on every call: token lookup, header building, the retry loop, the envelope check and the
 //! typed decode. The client-side rate limit is off: with it on, the limit is what gets measured.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kis_api::codes::StockMarket;
@@ -118,36 +118,63 @@ fn bench(c: &mut Criterion) {
     });
     let bare = std::sync::Arc::new(bare);
 
+    // Loopback round trips are dominated by thread wake-ups, and this machine's load drifts over
+    // seconds; measured one after the other, the two sides saw different conditions and the ratio
+    // swung between 0.8 and 1.2. So each measured batch is followed by an unmeasured batch of
+    // the other side: both are timed under the same conditions, interleaved.
+    let client_seq = || sequential(REQUESTS, || client_quote(&client));
+    let bare_seq = || sequential(REQUESTS, || bare.quote());
     let mut g = c.benchmark_group(format!("client_overhead/sequential_{REQUESTS}"));
     g.throughput(Throughput::Elements(REQUESTS as u64));
     g.bench_function("client", |b| {
-        b.iter(|| rt.block_on(sequential(REQUESTS, || client_quote(&client))))
+        b.iter_custom(|iters| rt.block_on(paired(iters, client_seq, bare_seq)))
     });
     g.bench_function("bare_reqwest", |b| {
-        b.iter(|| rt.block_on(sequential(REQUESTS, || bare.quote())))
+        b.iter_custom(|iters| rt.block_on(paired(iters, bare_seq, client_seq)))
     });
     g.finish();
 
+    let client_par = || {
+        concurrent(REQUESTS, || {
+            let client = client.clone();
+            async move { client_quote(&client).await }
+        })
+    };
+    let bare_par = || {
+        concurrent(REQUESTS, || {
+            let bare = bare.clone();
+            async move { bare.quote().await }
+        })
+    };
     let mut g = c.benchmark_group(format!("client_overhead/concurrent_{REQUESTS}"));
     g.throughput(Throughput::Elements(REQUESTS as u64));
     g.bench_function("client", |b| {
-        b.iter(|| {
-            rt.block_on(concurrent(REQUESTS, || {
-                let client = client.clone();
-                async move { client_quote(&client).await }
-            }))
-        })
+        b.iter_custom(|iters| rt.block_on(paired(iters, client_par, bare_par)))
     });
     g.bench_function("bare_reqwest", |b| {
-        b.iter(|| {
-            rt.block_on(concurrent(REQUESTS, || {
-                let bare = bare.clone();
-                async move { bare.quote().await }
-            }))
-        })
+        b.iter_custom(|iters| rt.block_on(paired(iters, bare_par, client_par)))
     });
     g.finish();
     drop(mock);
+}
+
+/// Runs `measured` `iters` times, each followed by one unmeasured run of `other`; the time of
+/// `measured` alone.
+async fn paired<M, MF, O, OF>(iters: u64, measured: M, other: O) -> Duration
+where
+    M: Fn() -> MF,
+    MF: Future<Output = ()>,
+    O: Fn() -> OF,
+    OF: Future<Output = ()>,
+{
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let started = Instant::now();
+        measured().await;
+        total += started.elapsed();
+        other().await;
+    }
+    total
 }
 
 async fn sequential<F, Fut>(n: usize, mut one: F)

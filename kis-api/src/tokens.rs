@@ -74,7 +74,11 @@ pub(crate) struct TokenManager {
     cache: TokenCache,
     issue_interval: Duration,
     refresh_before: Duration,
+    /// Held while a token is looked up on disk or issued, so concurrent callers wait for one.
     state: Mutex<Option<Token>>,
+    /// The token in use, readable without waiting: every request needs it, and taking the async
+    /// lock for each one made concurrent requests queue behind each other.
+    current: std::sync::RwLock<Option<Token>>,
 }
 
 impl std::fmt::Debug for TokenManager {
@@ -111,7 +115,18 @@ impl TokenManager {
             issue_interval,
             refresh_before,
             state: Mutex::new(None),
+            current: std::sync::RwLock::new(None),
         }
+    }
+
+    /// The token in use if it is still good.
+    fn peek(&self, now: DateTime<Utc>) -> Option<Token> {
+        let guard = self.current.read().unwrap_or_else(|p| p.into_inner());
+        guard.as_ref().filter(|t| self.usable(t, now)).cloned()
+    }
+
+    fn publish(&self, token: Option<Token>) {
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = token;
     }
 
     fn usable(&self, t: &Token, now: DateTime<Utc>) -> bool {
@@ -137,6 +152,9 @@ impl TokenManager {
     /// A valid token: from memory, from the cache file, or freshly issued. Concurrent callers wait
     /// for one issue.
     pub(crate) async fn get(&self) -> Result<Token, AuthError> {
+        if let Some(t) = self.peek(Utc::now()) {
+            return Ok(t);
+        }
         let mut state = self.state.lock().await;
         let now = Utc::now();
         if let Some(t) = state.as_ref()
@@ -153,6 +171,7 @@ impl TokenManager {
             }
         };
         *state = Some(token.clone());
+        self.publish(Some(token.clone()));
         Ok(token)
     }
 
@@ -163,6 +182,7 @@ impl TokenManager {
             && let Some(t) = state.as_mut()
         {
             t.expires_at = Utc::now() - chrono::Duration::seconds(1);
+            self.publish(None);
         }
         drop(state);
         if let Some((file, lock)) = self.files() {
