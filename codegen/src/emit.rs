@@ -159,24 +159,36 @@ fn response_type(rt: &TokenStream, t: ValueType, borrowed: bool) -> TokenStream 
 
 /// The runtime parser of a value type.
 fn parser(rt: &TokenStream, t: ValueType, borrowed: bool) -> TokenStream {
-    let f = format_ident!(
-        "{}",
-        match t {
-            ValueType::Text | ValueType::Code => {
-                if borrowed { "borrowed" } else { "text" }
+    let f = format_ident!("{}", parser_name(t, borrowed));
+    quote!(#rt::#f)
+}
+
+/// Name of the runtime parser of a value type (`kis_api::decode::price`).
+fn parser_name(t: ValueType, borrowed: bool) -> &'static str {
+    match t {
+        ValueType::Text | ValueType::Code => {
+            if borrowed {
+                "borrowed"
+            } else {
+                "text"
             }
-            ValueType::Decimal => "decimal",
-            ValueType::Price => "price",
-            ValueType::Amount => "amount",
-            ValueType::Rate => "rate",
-            ValueType::Quantity => "quantity",
-            ValueType::Integer => "integer",
-            ValueType::Date => "date",
-            ValueType::Time => "time",
-            ValueType::DateTime => "datetime",
-            ValueType::YesNo => "yes_no",
         }
-    );
+        ValueType::Decimal => "decimal",
+        ValueType::Price => "price",
+        ValueType::Amount => "amount",
+        ValueType::Rate => "rate",
+        ValueType::Quantity => "quantity",
+        ValueType::Integer => "integer",
+        ValueType::Date => "date",
+        ValueType::Time => "time",
+        ValueType::DateTime => "datetime",
+        ValueType::YesNo => "yes_no",
+    }
+}
+
+/// The runtime helper that parses a non-text value straight into its field.
+fn into_parser(rt: &TokenStream, t: ValueType, borrowed: bool) -> TokenStream {
+    let f = format_ident!("{}_into", parser_name(t, borrowed));
     quote!(#rt::#f)
 }
 
@@ -254,35 +266,22 @@ fn record(
         quote!(#fd pub #n: #t,)
     });
     let metas = fields.iter().map(|f| field_meta(rt, f));
+    // Each value arm is one call into a parse-and-store helper: with the parse inlined into the
+    // arms, the match compiled to one huge stack frame set up for every column.
     let arms: Vec<TokenStream> = fields
         .iter()
         .enumerate()
         .map(|(i, f)| {
             let n = ident(&f.rust_name);
-            let p = parser(rt, f.ty, realtime);
+            let into = into_parser(rt, f.ty, realtime);
             let i = Literal::usize_unsuffixed(i);
-            if f.ty.is_textual() {
-                quote!(#i => self.#n = #p(raw),)
-            } else {
-                quote!(#i => self.#n = #p(raw)?,)
-            }
+            quote!(#i => #into(&mut self.#n, raw),)
         })
         .collect();
-    let body = if arms.len() == 1 {
-        let f = &fields[0];
-        let n = ident(&f.rust_name);
-        let p = parser(rt, f.ty, realtime);
-        if f.ty.is_textual() {
-            quote!(if index == 0 { self.#n = #p(raw); })
-        } else {
-            quote!(if index == 0 { self.#n = #p(raw)?; })
-        }
-    } else {
-        quote! {
-            match index {
-                #(#arms)*
-                _ => {}
-            }
+    let body = quote! {
+        match index {
+            #(#arms)*
+            _ => ::core::result::Result::Ok(()),
         }
     };
     let debug_fields: Vec<(Ident, &str, bool)> = fields
@@ -319,7 +318,6 @@ fn record(
                 const COLUMNS: &'static [#rt::FieldMeta] = &[#(#metas),*];
                 fn set(&mut self, index: usize, raw: &'a str) -> ::core::result::Result<(), #rt::ValueError> {
                     #body
-                    ::core::result::Result::Ok(())
                 }
             }
         }
@@ -336,7 +334,6 @@ fn record(
                 const FIELDS: &'static [#rt::FieldMeta] = &[#(#metas),*];
                 fn set(&mut self, index: usize, raw: &str) -> ::core::result::Result<(), #rt::ValueError> {
                     #body
-                    ::core::result::Result::Ok(())
                 }
             }
         }

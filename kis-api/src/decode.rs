@@ -98,14 +98,14 @@ fn plain_decimal(t: &str) -> Option<Decimal> {
     if digits.is_empty() || digits.len() > 18 {
         return None;
     }
-    let mut mantissa: i64 = 0;
+    let mut mantissa: u64 = 0;
     let mut scale: u32 = 0;
     let mut dot = false;
     let mut any_digit = false;
     for &b in digits {
         match b {
             b'0'..=b'9' => {
-                mantissa = mantissa * 10 + i64::from(b - b'0');
+                mantissa = mantissa * 10 + u64::from(b - b'0');
                 scale += u32::from(dot);
                 any_digit = true;
             }
@@ -113,7 +113,9 @@ fn plain_decimal(t: &str) -> Option<Decimal> {
             _ => return None,
         }
     }
-    any_digit.then(|| Decimal::new(if negative { -mantissa } else { mantissa }, scale))
+    // `from_parts` inlines (`Decimal::new` does not); at most 18 digits, so the scale is <= 18
+    any_digit
+        .then(|| Decimal::from_parts(mantissa as u32, (mantissa >> 32) as u32, 0, negative, scale))
 }
 
 /// Two ASCII digits as a number.
@@ -369,6 +371,46 @@ pub fn yes_no(raw: &str) -> Result<Option<bool>, ValueError> {
         Some("N" | "n" | "0") => Ok(Some(false)),
         Some(_) => Err(bad(ValueType::YesNo, raw)),
     }
+}
+
+/// Parse-and-store helpers for generated `set` methods: one call per column, kept out of line so
+/// the generated `match` stays a table of small calls instead of one large stack frame.
+macro_rules! parse_into {
+    ($($into:ident => $parse:ident: $t:ty;)*) => {$(
+        #[doc = concat!("Parses `raw` with [`", stringify!($parse), "`] into `slot`.")]
+        #[inline(never)]
+        pub fn $into(slot: &mut Option<$t>, raw: &str) -> Result<(), ValueError> {
+            *slot = $parse(raw)?;
+            Ok(())
+        }
+    )*};
+}
+
+/// Stores text into `slot`; used by generated code.
+#[inline]
+pub fn text_into(slot: &mut String, raw: &str) -> Result<(), ValueError> {
+    raw.clone_into(slot);
+    Ok(())
+}
+
+/// Stores realtime text, borrowed from the frame, into `slot`; used by generated code.
+#[inline]
+pub fn borrowed_into<'a>(slot: &mut &'a str, raw: &'a str) -> Result<(), ValueError> {
+    *slot = raw;
+    Ok(())
+}
+
+parse_into! {
+    decimal_into => decimal: Decimal;
+    price_into => price: Decimal;
+    amount_into => amount: Decimal;
+    rate_into => rate: Decimal;
+    quantity_into => quantity: i64;
+    integer_into => integer: i64;
+    date_into => date: NaiveDate;
+    time_into => time: NaiveTime;
+    datetime_into => datetime: NaiveDateTime;
+    yes_no_into => yes_no: bool;
 }
 
 /// One record of an output block. Implemented by generated code.
@@ -1134,8 +1176,7 @@ impl<'a, R: RealtimeRecord<'a>> Iterator for RealtimeRecords<'a, R> {
         let mut rec = R::default();
         let mut rest = self.rest;
         for i in 0..self.width {
-            // fields are a few bytes long: a plain scan beats memchr's setup cost here
-            let (field, tail) = match rest.bytes().position(|b| b == b'^') {
+            let (field, tail) = match find_caret(rest.as_bytes()) {
                 Some(p) => (&rest[..p], &rest[p + 1..]),
                 None => (rest, ""),
             };
@@ -1157,6 +1198,34 @@ impl<'a, R: RealtimeRecord<'a>> Iterator for RealtimeRecords<'a, R> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.remaining, Some(self.remaining))
     }
+}
+
+/// Position of the first `^`. Fields are a few bytes long, too short for memchr's setup to pay
+/// off, so this tests eight bytes at a time in a register.
+#[inline]
+fn find_caret(bytes: &[u8]) -> Option<usize> {
+    const CARETS: u64 = u64::from_ne_bytes([b'^'; 8]);
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        // a zero byte of `x` marks a caret; the lowest flagged byte is exact
+        let x = u64::from_le_bytes(word) ^ CARETS;
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            return Some(offset + (found.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'^')
+        .map(|p| offset + p)
 }
 
 fn skip_fields(mut rest: &str, n: usize) -> &str {
@@ -1227,6 +1296,24 @@ mod tests {
             decimal("1234567890123456789.5").unwrap(),
             Some(Decimal::from_str("1234567890123456789.5").unwrap())
         );
+    }
+
+    #[test]
+    fn carets_are_found_at_every_position() {
+        for len in 0..40 {
+            for at in 0..len {
+                let mut s = vec![b'7'; len];
+                s[at] = b'^';
+                if at + 3 < len {
+                    s[at + 3] = b'^';
+                }
+                assert_eq!(find_caret(&s), Some(at), "len {len} at {at}");
+            }
+            assert_eq!(find_caret(&vec![b'1'; len]), None, "len {len}");
+        }
+        // bytes next to the caret value and multi-byte text never match
+        assert_eq!(find_caret(b"]_~]_~]_~]_~"), None);
+        assert_eq!(find_caret("삼성전자^1".as_bytes()), Some(12));
     }
 
     #[test]

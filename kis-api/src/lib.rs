@@ -59,8 +59,10 @@ pub mod runtime {
     pub use crate::client::Client;
     pub use crate::config::Redacted;
     pub use crate::decode::{
-        Body, DecodeCx, RealtimeRecord, Record, ValueError, amount, borrowed, date, datetime,
-        decimal, field, field_text, integer, many, one, price, quantity, rate, text, time, yes_no,
+        Body, DecodeCx, RealtimeRecord, Record, ValueError, amount, amount_into, borrowed,
+        borrowed_into, date, date_into, datetime, datetime_into, decimal, decimal_into, field,
+        field_text, integer, integer_into, many, one, price, price_into, quantity, quantity_into,
+        rate, rate_into, text, text_into, time, time_into, yes_no, yes_no_into,
     };
     pub use crate::endpoint::{Endpoint, Paginated, RealtimeTr};
     pub use crate::env::{Environment, RealCapable};
