@@ -818,7 +818,7 @@ impl<T: Record> RecordInto<'_, '_, '_, T> {
     }
 }
 
-/// A record key as bytes, borrowed from the input when it has no escapes. Keys are only matched
+/// A key as bytes, borrowed from the input when it has no escapes. Record keys are only matched
 /// against ASCII wire names, so validating them as UTF-8 (and `Cow<str>`'s `Deserialize`, which
 /// always copies) would be wasted work on every field.
 struct KeyBytes<'de>(Cow<'de, [u8]>);
@@ -854,34 +854,6 @@ impl<'de> Visitor<'de> for KeyBytesVisitor {
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
         Ok(KeyBytes(Cow::Owned(v.into_bytes())))
-    }
-}
-
-/// A top-level key, borrowed from the input when it has no escapes.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> de::Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(KeyVisitor)
-    }
-}
-
-struct KeyVisitor;
-
-impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = Key<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a field name")
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Key(Cow::Borrowed(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Key(Cow::Owned(v.to_owned())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Key(Cow::Owned(v)))
     }
 }
 
@@ -1030,8 +1002,13 @@ impl<'de, B: Body> Visitor<'de> for TopVisitor<'_, '_, B> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut env = Envelope::default();
         let mut body = B::default();
-        while let Some(Key(key)) = map.next_key()? {
-            match key.as_ref() {
+        while let Some(KeyBytes(key)) = map.next_key()? {
+            // a key that is not UTF-8 names nothing of ours
+            let Ok(key) = std::str::from_utf8(&key) else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            match key {
                 "rt_cd" => env.rt_cd = field_text(&mut map)?,
                 "msg_cd" => env.msg_cd = field_text(&mut map)?,
                 "msg1" => env.msg1 = field_text(&mut map)?,
