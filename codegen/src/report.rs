@@ -170,21 +170,23 @@ impl Report {
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "{:<24} {:>9} {:>6} {:>5} {:>5}",
+            "{:<22} {:>9} {:>6} {:>5} {:>5}  name",
             "group", "endpoints", "demo", "ws", "pages"
         );
         for g in &catalog.groups {
             let eps: Vec<_> = catalog.endpoints_of(&g.id).collect();
             let _ = writeln!(
                 s,
-                "{:<24} {:>9} {:>6} {:>5} {:>5}",
-                format!("{} ({})", g.id, g.name),
+                // The Korean name goes last: its display width is not its char count.
+                "{:<22} {:>9} {:>6} {:>5} {:>5}  {}",
+                g.id,
                 eps.len(),
                 eps.iter().filter(|e| e.demo).count(),
                 eps.iter()
                     .filter(|e| e.kind == EndpointKind::WebSocket)
                     .count(),
-                eps.iter().filter(|e| e.is_paginated()).count()
+                eps.iter().filter(|e| e.is_paginated()).count(),
+                g.name
             );
         }
         let _ = writeln!(s);
