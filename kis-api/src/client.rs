@@ -59,12 +59,16 @@ impl RetryPolicy {
     }
 
     pub(crate) fn delay(&self, attempt: u32) -> Duration {
-        let exp = self.base_delay.saturating_mul(1u32 << attempt.min(16));
-        let capped = exp.min(self.max_delay);
-        // full jitter between half and all of the delay: spreads retries of concurrent tasks
-        let half = capped / 2;
-        half + half.mul_f64(fastrand::f64())
+        jittered_backoff(self.base_delay, self.max_delay, attempt)
     }
+}
+
+/// Between half and all of `base * 2^attempt`, capped at `max`. The jitter spreads the retries
+/// (and reconnects) of concurrent tasks so they do not hit KIS in step.
+pub(crate) fn jittered_backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
+    let capped = base.saturating_mul(1u32 << attempt.min(16)).min(max);
+    let half = capped / 2;
+    half + half.mul_f64(fastrand::f64())
 }
 
 /// State shared by every client of one environment, app key and host in this process: the token,

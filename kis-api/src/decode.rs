@@ -1180,7 +1180,7 @@ impl<'a, R: RealtimeRecord<'a>> Iterator for RealtimeRecords<'a, R> {
 /// Position of the first `^`. Fields are a few bytes long, too short for memchr's setup to pay
 /// off, so this tests eight bytes at a time in a register.
 #[inline]
-fn find_caret(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn find_caret(bytes: &[u8]) -> Option<usize> {
     const CARETS: u64 = u64::from_ne_bytes([b'^'; 8]);
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);

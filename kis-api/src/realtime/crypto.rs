@@ -95,10 +95,7 @@ impl CipherKey {
             out.truncate(start);
             return Err(FrameErrorKind::CipherLength);
         }
-        let Ok(dec) = Aes256CbcDec::inner_iv_slice_init(self.cipher.clone(), &self.iv) else {
-            out.truncate(start);
-            return Err(FrameErrorKind::NoCipherKey);
-        };
+        let dec = Aes256CbcDec::inner_iv_init(self.cipher.clone(), &self.iv.into());
         let plain_len = match dec.decrypt_padded::<Pkcs7>(ct) {
             Ok(p) => p.len(),
             Err(_) => {

@@ -96,7 +96,7 @@ fn split_bar(s: &str) -> Option<(&str, &str)> {
 /// The first field of a payload (up to the first `^`): the product code or HTS id for most TRs.
 #[inline]
 pub(crate) fn first_field(payload: &str) -> &str {
-    match memchr::memchr(b'^', payload.as_bytes()) {
+    match crate::decode::find_caret(payload.as_bytes()) {
         Some(p) => payload.get(..p).unwrap_or(payload),
         None => payload,
     }
@@ -145,30 +145,22 @@ impl RawFrame {
         let payload_start = text.len() - h.payload.len();
         let tr_end = 2 + h.tr_id.len();
         let (count, encrypted) = (h.count, h.encrypted);
-        if !encrypted {
-            return Ok(RawFrame {
-                text,
-                tr_end,
-                payload_start,
-                count,
-                encrypted,
-                key: None,
-                meta: None,
-                connection: 0,
-            });
-        }
-        let fail = |kind| FrameError::new(kind, Some(h.tr_id), text.as_str());
-        let key = cipher(h.tr_id).ok_or_else(|| fail(FrameErrorKind::NoCipherKey))?;
-        // one allocation: the header, then the plaintext decrypted in place after it
-        let mut buf = Vec::with_capacity(text.len());
-        buf.extend_from_slice(text.as_bytes().get(..payload_start).unwrap_or_default());
-        key.decrypt_append(h.payload, &mut buf).map_err(fail)?;
-        if buf.len() == payload_start {
-            return Err(fail(FrameErrorKind::EmptyPayload));
-        }
-        let plain = String::from_utf8(buf).map_err(|_| fail(FrameErrorKind::Utf8))?;
+        let text = if encrypted {
+            let fail = |kind| FrameError::new(kind, Some(h.tr_id), text.as_str());
+            let key = cipher(h.tr_id).ok_or_else(|| fail(FrameErrorKind::NoCipherKey))?;
+            // one allocation: the header, then the plaintext decrypted in place after it
+            let mut buf = Vec::with_capacity(text.len());
+            buf.extend_from_slice(text.as_bytes().get(..payload_start).unwrap_or_default());
+            key.decrypt_append(h.payload, &mut buf).map_err(fail)?;
+            if buf.len() == payload_start {
+                return Err(fail(FrameErrorKind::EmptyPayload));
+            }
+            Utf8Bytes::from(String::from_utf8(buf).map_err(|_| fail(FrameErrorKind::Utf8))?)
+        } else {
+            text
+        };
         Ok(RawFrame {
-            text: Utf8Bytes::from(plain),
+            text,
             tr_end,
             payload_start,
             count,
@@ -557,15 +549,17 @@ pub(crate) fn parse_control(text: &str) -> Result<Control, FrameError> {
     let bad = || FrameError::new(FrameErrorKind::BadControl, None, "");
     let m: MsgIn<'_> = serde_json::from_str(text).map_err(|_| bad())?;
     let header = m.header.ok_or_else(bad)?;
-    let tr_id = header.tr_id.map(Cow::into_owned).unwrap_or_default();
+    let tr_id = header.tr_id.unwrap_or_default();
     if tr_id.trim() == "PINGPONG" {
         return Ok(Control::PingPong);
     }
-    let body = m.body.ok_or_else(|| FrameError {
-        kind: FrameErrorKind::BadControl,
-        tr_id: Some(tr_id.clone()),
-        excerpt: String::new(),
-    })?;
+    let Some(body) = m.body else {
+        return Err(FrameError {
+            kind: FrameErrorKind::BadControl,
+            tr_id: Some(tr_id.into_owned()),
+            excerpt: String::new(),
+        });
+    };
     let cipher = body.output.and_then(|o| match (o.key, o.iv) {
         (Some(k), Some(iv)) if !k.is_empty() && !iv.is_empty() => {
             Some(CipherKey::from_reply(&k, &iv))
@@ -575,7 +569,7 @@ pub(crate) fn parse_control(text: &str) -> Result<Control, FrameError> {
     let s = |c: Option<Cow<'_, str>>| c.map(Cow::into_owned).unwrap_or_default();
     Ok(Control::Reply(Box::new(Reply {
         tr_id: tr_id.trim().to_owned(),
-        tr_key: s(header.tr_key).trim().to_owned(),
+        tr_key: header.tr_key.as_deref().unwrap_or("").trim().to_owned(),
         rt_cd: s(body.rt_cd),
         msg_cd: s(body.msg_cd),
         msg1: s(body.msg1),

@@ -248,7 +248,6 @@ fn check(text: &str, cipher: &CipherKey) -> bool {
 #[test]
 fn random_and_mutated_frames_never_panic_and_never_lie() {
     let cipher = CipherKey::from_reply(KEY, IV).expect("key");
-    let mut yielded = 0;
     let mut refused = 0;
     for seed in 0..4u64 {
         let mut rng = fastrand::Rng::with_seed(0x4b49_5300 + seed);
@@ -256,14 +255,12 @@ fn random_and_mutated_frames_never_panic_and_never_lie() {
             let frame = random_frame(&mut rng);
             // valid frames always yield their records
             assert!(check(&frame, &cipher), "seed {seed}: {frame:?}");
-            yielded += 1;
             let bad = mutate(&mut rng, &frame);
             if !check(&bad, &cipher) {
                 refused += 1;
             }
         }
     }
-    assert_eq!(yielded, 12_000);
     // the mutations hit headers, separators and ciphertexts: most are refused
     assert!(refused > 6_000, "only {refused} mutated frames refused");
 }

@@ -74,10 +74,7 @@ impl ReconnectPolicy {
     /// The delay before attempt `attempt` (0-based): between half and all of
     /// `base_delay * 2^attempt`, capped at `max_delay`.
     pub fn delay(&self, attempt: u32) -> Duration {
-        let exp = self.base_delay.saturating_mul(1u32 << attempt.min(16));
-        let capped = exp.min(self.max_delay);
-        let half = capped / 2;
-        half + half.mul_f64(fastrand::f64())
+        crate::client::jittered_backoff(self.base_delay, self.max_delay, attempt)
     }
 }
 
@@ -863,11 +860,17 @@ struct ServerSub {
 impl ServerSub {
     /// The key as it may appear in logs (an HTS id never does).
     fn shown_key(&self) -> &str {
-        if self.meta.tr_key == Some(TrKeyMeaning::HtsId) {
-            "***"
-        } else {
-            &self.key
+        shown(self.meta, &self.key)
+    }
+
+    /// Ends the subscription with `err`: its pending subscribe calls fail and its streams get the
+    /// error, then end as the outlets drop.
+    fn fail(self, err: &RealtimeError) {
+        for w in self.waiters {
+            let _ = w.send(Err(err.clone()));
         }
+        let mut outlets = self.outlets;
+        offer_all(&mut outlets, &Err(err.clone()));
     }
 }
 
@@ -1369,15 +1372,12 @@ impl Driver {
         };
         let connection = self.connection;
         let target = exact.or(if n == 1 { only } else { None });
+        let Some((tr_id, meta)) = self.subs.get(any).map(|s| (s.tr_id, s.meta)) else {
+            return;
+        };
         let item = match target.and_then(|i| self.subs.get(i)) {
             Some(s) => Ok(raw.routed(Some(Arc::clone(&s.key)), s.meta, connection)),
-            None => {
-                let meta = self.subs.get(any).map(|s| s.meta);
-                match meta {
-                    Some(meta) => Ok(raw.routed(None, meta, connection)),
-                    None => return,
-                }
-            }
+            None => Ok(raw.routed(None, meta, connection)),
         };
         match target {
             Some(i) => {
@@ -1387,7 +1387,7 @@ impl Driver {
             }
             // several subscriptions of the TR and the frame names none: each gets it
             None => {
-                for s in self.subs.iter_mut().filter(|s| s.tr_id == tr_of(&item)) {
+                for s in self.subs.iter_mut().filter(|s| s.tr_id == tr_id) {
                     offer_all(&mut s.outlets, &item);
                 }
             }
@@ -1499,13 +1499,7 @@ impl Driver {
         tracing::warn!(tr_id = s.tr_id, key = %s.shown_key(), error = %err, "subscription refused");
         self.forget_cipher_if_unused(s.tr_id);
         self.publish();
-        let item: Item = Err(err.clone());
-        for w in s.waiters {
-            let _ = w.send(Err(err.clone()));
-        }
-        let mut outlets = s.outlets;
-        offer_all(&mut outlets, &item);
-        // the outlets drop here: their streams end after the error
+        s.fail(&err);
         Ok(())
     }
 
@@ -1541,14 +1535,10 @@ impl Driver {
             }
             let s = self.subs.remove(i);
             self.publish();
-            let item: Item = Err(err.clone());
-            for w in s.waiters {
-                let _ = w.send(Err(err.clone()));
-            }
-            let mut outlets = s.outlets;
-            offer_all(&mut outlets, &item);
+            let (tr_id, key) = (s.tr_id, Arc::clone(&s.key));
+            s.fail(&err);
             // KIS may still act on it: make sure it does not hold a subscription slot
-            self.request(sink, Op::Unsubscribe, s.tr_id, s.key, None)
+            self.request(sink, Op::Unsubscribe, tr_id, key, None)
                 .await?;
         }
         // streams dropped without a word (a cancelled subscribe call): release their slots
@@ -1594,37 +1584,27 @@ impl Driver {
         if let Some(r) = &reason {
             tracing::warn!(reason = %r, "realtime session closed");
         }
+        // a close the user asked for ends the streams quietly; any other says why
+        let announce = reason.is_some();
         let err = RealtimeError::Closed { reason };
-        let item: Item = Err(err.clone());
-        for f in self.inflight.drain(..) {
-            if let Some(a) = f.ack {
-                let _ = a.send(Ok(()));
-            }
-        }
+        self.connection_lost();
         for s in self.subs.drain(..) {
-            for w in s.waiters {
-                let _ = w.send(Err(err.clone()));
-            }
-            let mut outlets = s.outlets;
-            if matches!(&err, RealtimeError::Closed { reason: Some(_) }) {
-                offer_all(&mut outlets, &item);
+            if announce {
+                s.fail(&err);
+            } else {
+                for w in s.waiters {
+                    let _ = w.send(Err(err.clone()));
+                }
             }
         }
-        if matches!(&err, RealtimeError::Closed { reason: Some(_) }) {
-            offer_all(&mut self.taps, &item);
+        if announce {
+            offer_all(&mut self.taps, &Err(err));
         }
         self.taps.clear();
         self.publish();
         for a in self.close_acks.drain(..) {
             let _ = a.send(());
         }
-    }
-}
-
-fn tr_of(item: &Item) -> &str {
-    match item {
-        Ok(f) => f.tr_id(),
-        Err(_) => "",
     }
 }
 
