@@ -102,12 +102,11 @@ async fn fetch_page<R: Endpoint, E: Environment>(
         request.write(&mut w);
         inner.prepare(meta, tr_id, &w)?
     };
-    let (raw, _) = inner.send(&prepared, next_page, hashkey).await?;
-    let cx = DecodeCx::new(tr_id, meta);
-    let (envelope, body) = decode_body::<R::Response>(&raw.bytes, &cx).inspect_err(|e| {
-        tracing::warn!(endpoint = meta.id, tr_id, field = %e.field, "response could not be decoded");
-    })?;
-    let _ = raw.status;
+    let (raw, envelope, body) = inner
+        .send(&prepared, next_page, hashkey, |bytes| {
+            decode_body::<R::Response>(bytes, &DecodeCx::new(tr_id, meta))
+        })
+        .await?;
     Ok(Reply {
         body,
         envelope,
@@ -148,11 +147,11 @@ impl<'c, R: Paginated, E: Environment> Call<'c, R, E> {
     pub fn rows(self) -> BoxStream<'c, Result<R::Row>> {
         let pages = self.pages();
         Box::pin(pages.flat_map(|p| {
-            let items: Vec<Result<R::Row>> = match p {
-                Ok(page) => R::rows(page.reply.body).into_iter().map(Ok).collect(),
-                Err(e) => vec![Err(e)],
+            let (rows, err) = match p {
+                Ok(page) => (R::rows(page.reply.body), None),
+                Err(e) => (Vec::new(), Some(e)),
             };
-            futures_util::stream::iter(items)
+            futures_util::stream::iter(rows.into_iter().map(Ok).chain(err.map(Err)))
         }))
     }
 

@@ -181,8 +181,6 @@ struct DevlpFile {
     ops: Option<String>,
     vops: Option<String>,
     my_agent: Option<String>,
-    // tolerated, unused
-    my_token: Option<String>,
 }
 
 /// Values the samples ship as placeholders ("앱키", "증권계좌 8자리") count as unset.
@@ -206,7 +204,6 @@ impl DevlpConfig {
             let first = e.to_string();
             first.lines().next().unwrap_or("invalid YAML").to_string()
         })?;
-        let _ = &f.my_token;
         let mut c = DevlpConfig::default();
         if let (Some(k), Some(s)) = (real_value(f.my_app), real_value(f.my_sec)) {
             c.real = Some(Credentials::new(k, s));

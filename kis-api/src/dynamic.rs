@@ -216,14 +216,29 @@ impl<E: Environment> Client<E> {
             request.write(&mut w);
             inner.prepare(meta, tr_id, &w)?
         };
-        let (raw, envelope) = inner.send(&prepared, next_page, inner.hashkey).await?;
-        let body: serde_json::Value =
-            serde_json::from_slice(&raw.bytes).map_err(|e| crate::decode::DecodeError {
-                tr_id: tr_id.to_string(),
-                field: String::new(),
-                raw: None,
-                reason: format!("not a JSON body: {e}"),
-            })?;
+        let (raw, envelope, body) = inner
+            .send(&prepared, next_page, inner.hashkey, |bytes| {
+                let body: serde_json::Value =
+                    serde_json::from_slice(bytes).map_err(|e| crate::decode::DecodeError {
+                        tr_id: tr_id.to_string(),
+                        field: String::new(),
+                        raw: None,
+                        reason: format!("not a JSON body: {e}"),
+                    })?;
+                let text = |k: &str| {
+                    body.get(k)
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                let envelope = Envelope {
+                    rt_cd: text("rt_cd"),
+                    msg_cd: text("msg_cd"),
+                    msg1: text("msg1"),
+                };
+                Ok((envelope, body))
+            })
+            .await?;
         Ok(DynamicReply {
             envelope,
             body,

@@ -39,14 +39,6 @@ where
         index: usize,
         done: bool,
     }
-    // the keys copied from a response; fixed `next` values do not show progress
-    let copied = move |keys: &PageKeys| -> Vec<String> {
-        keys.iter()
-            .zip(meta.pagination)
-            .filter(|(_, k)| k.next.is_none())
-            .map(|((_, v), _)| v.clone())
-            .collect()
-    };
     let start = State {
         fetch,
         keys: Vec::new(),
@@ -99,8 +91,8 @@ where
             })
             .collect();
         // more pages announced with the same (or no) keys would fetch the same page forever
-        let progress =
-            copied(&next).iter().any(|v| !v.trim().is_empty()) && copied(&next) != copied(&st.keys);
+        let progress = copied(&next, meta).any(|v| !v.trim().is_empty())
+            && !copied(&next, meta).eq(copied(&st.keys, meta));
         let stop = if !progress {
             Some(PaginationStop::NoProgress)
         } else if st.index >= limit {
@@ -128,4 +120,12 @@ where
         }
     })
     .flat_map(futures_util::stream::iter)
+}
+
+/// The keys copied from a response; fixed `next` values do not show progress.
+fn copied<'k>(keys: &'k PageKeys, meta: &'static EndpointMeta) -> impl Iterator<Item = &'k str> {
+    keys.iter()
+        .zip(meta.pagination)
+        .filter(|(_, k)| k.next.is_none())
+        .map(|((_, v), _)| v.as_str())
 }

@@ -69,6 +69,8 @@ const CACHE_VERSION: u32 = 1;
 pub(crate) struct TokenManager {
     env: Env,
     credentials: Credentials,
+    /// [`key_hash`] of the app key: checks and names the cache file.
+    key_hash: String,
     token_url: String,
     http: reqwest::Client,
     cache: TokenCache,
@@ -96,6 +98,15 @@ pub(crate) fn key_hash(app_key: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The cache file of one environment and app key, and the lock file beside it.
+fn cache_files(dir: &Path, env: Env, key_hash: &str) -> (PathBuf, PathBuf) {
+    let stem = format!("{}-{}", env.name(), key_hash.get(..16).unwrap_or(key_hash));
+    (
+        dir.join(format!("{stem}.json")),
+        dir.join(format!("{stem}.lock")),
+    )
+}
+
 impl TokenManager {
     pub(crate) fn new(
         env: Env,
@@ -108,6 +119,7 @@ impl TokenManager {
     ) -> Self {
         TokenManager {
             env,
+            key_hash: key_hash(credentials.app_key.expose()),
             credentials,
             token_url: format!("{}/oauth2/tokenP", rest_url.trim_end_matches('/')),
             http,
@@ -137,14 +149,7 @@ impl TokenManager {
 
     fn files(&self) -> Option<(PathBuf, PathBuf)> {
         match &self.cache {
-            TokenCache::Dir(dir) => {
-                let hash = key_hash(self.credentials.app_key.expose());
-                let stem = format!("{}-{}", self.env.name(), &hash[..16]);
-                Some((
-                    dir.join(format!("{stem}.json")),
-                    dir.join(format!("{stem}.lock")),
-                ))
-            }
+            TokenCache::Dir(dir) => Some(cache_files(dir, self.env, &self.key_hash)),
             TokenCache::Memory => None,
         }
     }
@@ -188,7 +193,7 @@ impl TokenManager {
         if let Some((file, lock)) = self.files() {
             let token = token.clone();
             let env = self.env;
-            let hash = key_hash(self.credentials.app_key.expose());
+            let hash = self.key_hash.clone();
             let _ = tokio::task::spawn_blocking(move || {
                 let Ok(_guard) = lock_file(&lock) else { return };
                 if let Some(mut c) = read_cache(&file, env, &hash)
@@ -218,8 +223,7 @@ impl TokenManager {
                     format!("cannot lock the token cache {}: {e}", lock.display()),
                 )
             })?;
-        let hash = key_hash(self.credentials.app_key.expose());
-        let cached = read_cache(file, self.env, &hash);
+        let cached = read_cache(file, self.env, &self.key_hash);
         let now = Utc::now();
         if let Some(c) = &cached
             && !c.invalid
@@ -253,7 +257,7 @@ impl TokenManager {
         let c = CacheFile {
             version: CACHE_VERSION,
             env: self.env.name().to_string(),
-            app_key_sha256: hash,
+            app_key_sha256: self.key_hash.clone(),
             access_token: token.access.expose().to_string(),
             expires_at: token.expires_at,
             issued_at: token.issued_at,
@@ -502,8 +506,8 @@ fn write_cache(file: &Path, c: &CacheFile) -> std::io::Result<()> {
 /// Deletes the cached token of `credentials` (after a revoke).
 pub(crate) fn forget_cached(cache: &TokenCache, env: Env, credentials: &Credentials) {
     if let TokenCache::Dir(dir) = cache {
-        let hash = key_hash(credentials.app_key.expose());
-        let _ = fs::remove_file(dir.join(format!("{}-{}.json", env.name(), &hash[..16])));
+        let (file, _) = cache_files(dir, env, &key_hash(credentials.app_key.expose()));
+        let _ = fs::remove_file(file);
     }
 }
 
@@ -685,7 +689,11 @@ mod tests {
             read_cache(&file, Env::Real, &hash).is_none(),
             "a corrupted file reads as empty"
         );
-        assert!(!key_hash("PSkey").contains("PSkey"));
+        // a known SHA-256 vector: the file name is the digest, never the key
+        assert_eq!(
+            key_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

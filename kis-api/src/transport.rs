@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use crate::client::Inner;
-use crate::decode::{Envelope, decode_envelope};
+use crate::decode::{DecodeError, Envelope, decode_envelope};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::meta::{AccountKind, EndpointMeta, Kind, Method};
@@ -23,13 +23,11 @@ pub(crate) struct Prepared {
     pub(crate) body: Option<Vec<u8>>,
 }
 
-/// What came back, before decoding the body.
+/// The headers of a successful reply that the caller keeps.
 #[derive(Debug)]
 pub(crate) struct RawReply {
-    pub(crate) status: u16,
     pub(crate) tr_cont: String,
     pub(crate) gt_uid: Option<String>,
-    pub(crate) bytes: Vec<u8>,
 }
 
 impl Inner {
@@ -108,13 +106,16 @@ impl Inner {
         })
     }
 
-    /// Sends a prepared request with retries; returns the raw successful reply (`rt_cd` "0").
-    pub(crate) async fn send(
+    /// Sends a prepared request with retries; returns a successful reply (`rt_cd` "0") decoded by
+    /// `decode`. A reply is parsed once when it succeeds; only a failed decode or an error answer
+    /// is read again, for its envelope alone.
+    pub(crate) async fn send<T>(
         &self,
         p: &Prepared,
         next_page: bool,
         hashkey: bool,
-    ) -> Result<(RawReply, Envelope)> {
+        decode: impl Fn(&[u8]) -> std::result::Result<(Envelope, T), DecodeError>,
+    ) -> Result<(RawReply, Envelope, T)> {
         let meta = p.meta;
         let retry = self.retry;
         let mut refreshed = false;
@@ -125,13 +126,13 @@ impl Inner {
             ),
             _ => None,
         };
+        let url = format!("{}{}", self.rest_url, meta.path);
         loop {
             attempt += 1;
             if let Some(l) = &self.shared.limiter {
                 l.until_ready().await;
             }
             let token = self.shared.tokens.get().await?;
-            let url = format!("{}{}", self.rest_url, meta.path);
             let mut req = match meta.method {
                 Method::Post => self.http.post(&url),
                 _ => self.http.get(&url).query(&p.query),
@@ -161,6 +162,8 @@ impl Inner {
             let resp = match sent {
                 Ok(r) => r,
                 Err(e) => {
+                    // a GET URL carries the account number in its query: never show it
+                    let e = e.without_url();
                     // a connection that never opened cannot have delivered the request
                     let delivered_maybe = !e.is_connect();
                     if meta.mutates && delivered_maybe {
@@ -194,6 +197,7 @@ impl Inner {
             let bytes = match resp.bytes().await {
                 Ok(b) => b.to_vec(),
                 Err(e) => {
+                    let e = e.without_url();
                     if meta.mutates {
                         return Err(Error::OutcomeUnknown {
                             endpoint: meta.id,
@@ -211,6 +215,19 @@ impl Inner {
                     });
                 }
             };
+            let decoded = if status < 400 {
+                match decode(&bytes) {
+                    Ok((env, body)) if env.is_success() => {
+                        tracing::debug!(endpoint = meta.id, tr_id = p.tr_id, status, msg_cd = %env.msg_cd.trim(), tr_cont = %tr_cont, "received");
+                        return Ok((RawReply { tr_cont, gt_uid }, env, body));
+                    }
+                    Ok(_) => None,
+                    Err(e) => Some(e),
+                }
+            } else {
+                None
+            };
+            // not a success as decoded: read the envelope alone (error bodies need not match)
             let envelope = decode_envelope(&bytes);
             let msg_cd = envelope
                 .as_ref()
@@ -227,15 +244,12 @@ impl Inner {
             };
             match envelope {
                 Some(env) if env.is_success() && status < 400 => {
-                    return Ok((
-                        RawReply {
-                            status,
-                            tr_cont,
-                            gt_uid,
-                            bytes,
-                        },
-                        env,
-                    ));
+                    // KIS said success but the body does not fit its type
+                    let Some(e) = decoded else {
+                        return Err(api_error(&env));
+                    };
+                    tracing::warn!(endpoint = meta.id, tr_id = p.tr_id, field = %e.field, "response could not be decoded");
+                    return Err(e.into());
                 }
                 Some(env) => {
                     match msg_cd.as_str() {

@@ -1,5 +1,5 @@
 //! The compiled bindings cover the catalog on disk: one generated endpoint per catalog file, with
-//! the catalog's path, TR IDs, blocks and fields. (That each has a working typed method is shown
+//! the catalog's path, TR IDs, blocks, fields and value types. (That each has a working typed method is shown
 //! by the integration suite, which calls every one of them against kis-mock.)
 
 #![cfg(all(
@@ -47,13 +47,28 @@ fn every_catalog_endpoint_is_generated_with_the_catalog_s_facts() {
                 .map(|v| (v.real.as_str(), v.demo.as_deref()))
                 .collect();
         assert_eq!(tr, want, "{}: TR IDs", m.id);
-        let blocks: Vec<(&str, usize)> =
-            m.blocks.iter().map(|b| (b.wire, b.fields.len())).collect();
-        let want: Vec<(&str, usize)> = e
+        // each block's fields in order, with their value types: the runtime's ValueType is a
+        // separate enum from the generator's, so their names must agree
+        let blocks: Vec<(&str, Vec<(&str, &str)>)> = m
+            .blocks
+            .iter()
+            .map(|b| {
+                let fields = b.fields.iter().map(|f| (f.wire, f.ty.name())).collect();
+                (b.wire, fields)
+            })
+            .collect();
+        let want: Vec<(&str, Vec<(&str, &str)>)> = e
             .response
             .blocks
             .iter()
-            .map(|b| (b.wire.as_str(), b.fields.len()))
+            .map(|b| {
+                let fields = b
+                    .fields
+                    .iter()
+                    .map(|f| (f.wire.as_str(), f.ty.name()))
+                    .collect();
+                (b.wire.as_str(), fields)
+            })
             .collect();
         assert_eq!(blocks, want, "{}: blocks", m.id);
         assert_eq!(m.request.len(), e.request.len(), "{}: request fields", m.id);

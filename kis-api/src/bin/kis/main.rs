@@ -114,7 +114,7 @@ fn describe_error(e: &kis_api::Error) -> String {
             s
         }
         Error::Transport { endpoint, source } => {
-            let mut s = format!("{endpoint}: network error: {}", strip_url(source));
+            let mut s = format!("{endpoint}: network error: {source}");
             let mut cause = std::error::Error::source(source);
             while let Some(c) = cause {
                 s.push_str(&format!(": {c}"));
@@ -124,15 +124,6 @@ fn describe_error(e: &kis_api::Error) -> String {
         }
         Error::Config(m) => format!("configuration: {m}"),
         other => other.to_string(),
-    }
-}
-
-/// reqwest's message without the URL it names.
-fn strip_url(e: &reqwest::Error) -> String {
-    let text = e.to_string();
-    match text.find(" for url (") {
-        Some(i) => text[..i].to_string(),
-        None => text,
     }
 }
 

@@ -219,3 +219,42 @@ async fn a_realtime_session_logs_no_secret() {
         }
     }
 }
+
+/// A network error on a query whose URL carries the account number names neither: reqwest puts
+/// the URL in its messages, and errors end up in logs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_network_error_does_not_show_the_account_number() {
+    let capture = capture();
+    let mock = start_mock(mock_config(Environment::Real)).await;
+    let cache = tempfile::tempdir().expect("tempdir");
+    let client = builder_for(&mock, Env::Real, cache.path())
+        .retry(kis_api::RetryPolicy::none())
+        .build()
+        .expect("client");
+    mock.control().inject(
+        kis_mock::Fault::DropBeforeProcessing
+            .times(1)
+            .on_tr_id("TTTC8434R"),
+    );
+    let err = client
+        .domestic_stock()
+        .inquire_balance(inquire_balance::Request::new("02", "N", "00"))
+        .all()
+        .await
+        .expect_err("the connection dropped");
+    assert!(matches!(err, kis_api::Error::Transport { .. }), "{err:?}");
+    let mut shown = format!("{err} {err:?}");
+    let mut cause = std::error::Error::source(&err);
+    while let Some(c) = cause {
+        shown.push_str(&format!(" {c} {c:?}"));
+        cause = c.source();
+    }
+    let account_number = &STOCK_ACCOUNT[..8];
+    assert!(!shown.contains(account_number), "{shown}");
+    assert!(!shown.contains("CANO"), "{shown}");
+    let logs = String::from_utf8_lossy(&capture.0.lock().expect("lock")).into_owned();
+    assert!(
+        !logs.contains(account_number),
+        "the logs contain the account number"
+    );
+}
