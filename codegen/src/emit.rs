@@ -61,7 +61,7 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
-fn ident(s: &str) -> Ident {
+pub(crate) fn ident(s: &str) -> Ident {
     // field names are validated identifiers; `r#type` style names come pre-escaped
     match s.strip_prefix("r#") {
         Some(raw) => Ident::new_raw(raw, Span::call_site()),
@@ -166,23 +166,10 @@ fn parser(rt: &TokenStream, t: ValueType, borrowed: bool) -> TokenStream {
 /// Name of the runtime parser of a value type (`kis_api::decode::price`).
 fn parser_name(t: ValueType, borrowed: bool) -> &'static str {
     match t {
-        ValueType::Text | ValueType::Code => {
-            if borrowed {
-                "borrowed"
-            } else {
-                "text"
-            }
-        }
-        ValueType::Decimal => "decimal",
-        ValueType::Price => "price",
-        ValueType::Amount => "amount",
-        ValueType::Rate => "rate",
-        ValueType::Quantity => "quantity",
-        ValueType::Integer => "integer",
-        ValueType::Date => "date",
-        ValueType::Time => "time",
-        ValueType::DateTime => "datetime",
-        ValueType::YesNo => "yes_no",
+        ValueType::Text | ValueType::Code if borrowed => "borrowed",
+        ValueType::Text | ValueType::Code => "text",
+        // every other runtime parser is named after its catalog type
+        _ => t.name(),
     }
 }
 
@@ -1299,7 +1286,7 @@ fn groups_file(catalog: &Catalog, groups: &[&Group], opts: &Options) -> TokenStr
     }
 }
 
-fn format(tokens: TokenStream, header: &str) -> String {
+pub(crate) fn format(tokens: TokenStream, header: &str) -> String {
     let body = match syn::parse2::<syn::File>(tokens.clone()) {
         Ok(file) => prettyplease::unparse(&file),
         // keep the unformatted tokens: the compiler will point at the problem
@@ -1358,7 +1345,8 @@ fn format_pieces(catalog: &Catalog, groups: &[&Group], opts: &Options) -> Vec<(u
                 .collect();
             handles
                 .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
+                // a generator bug must fail the build with its message, not drop modules
+                .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
         })
     };
@@ -1419,13 +1407,9 @@ pub fn endpoint_source(catalog: &Catalog, qualified_id: &str) -> Option<String> 
     let e = catalog.endpoint(qualified_id)?;
     let group = catalog.group(&e.group)?;
     let opts = Options::for_kis_api(None);
-    let rt = quote!(rt);
-    let tokens = match e.kind {
-        EndpointKind::WebSocket => websocket_endpoint(&rt, e, group, &opts),
-        _ => rest_endpoint(&rt, e, group, &opts),
-    };
-    Some(format(
-        tokens,
-        &format!("// {qualified_id}: generated from spec/{}", e.source),
+    Some(format!(
+        "// {qualified_id}: generated from spec/{}\n{}",
+        e.source,
+        piece(catalog, group, Some(e), &opts)
     ))
 }

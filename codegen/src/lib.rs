@@ -5,7 +5,8 @@
 //!    types assigned and every reference checked;
 //! 3. [`emit`]: Rust source for `kis-api`, built with `quote` and formatted with `prettyplease`.
 //!
-//! `kis-api/build.rs` and `cargo xtask` share the single entry point [`generate`].
+//! `kis-api/build.rs` and `cargo xtask codegen` run [`load_catalog`] then
+//! [`emit::generate_catalog`] (timing the two apart); [`generate`] does both in one call.
 
 pub mod conformance;
 pub mod diag;
@@ -26,8 +27,7 @@ use std::path::Path;
 
 pub use emit::{GeneratedFile, Options};
 
-/// The single entry point of `kis-api/build.rs` and `cargo xtask codegen`: loads and validates
-/// the catalog in `spec_dir` and generates its Rust source.
+/// Loads and validates the catalog in `spec_dir` and generates its Rust source.
 pub fn generate(spec_dir: &Path, options: &Options) -> Result<Vec<GeneratedFile>, Diagnostics> {
     let catalog = load_catalog(spec_dir)?;
     Ok(emit::generate_catalog(&catalog, options))

@@ -581,7 +581,7 @@ fn build_endpoint(
                     );
                 }
             }
-            realtime = build_realtime(f, &id, common, ctx);
+            realtime = build_realtime(f, common, ctx);
         }
         EndpointKind::Rest | EndpointKind::Auth => {
             for (key, present) in [
@@ -1231,12 +1231,7 @@ fn build_pagination(
     })
 }
 
-fn build_realtime(
-    f: &spec::EndpointFile,
-    id: &str,
-    common: &Common,
-    ctx: &mut Ctx,
-) -> Option<Realtime> {
+fn build_realtime(f: &spec::EndpointFile, common: &Common, ctx: &mut Ctx) -> Option<Realtime> {
     let Some(enc) = f.encrypted else {
         ctx.err_line(
             "encrypted",
@@ -1285,7 +1280,6 @@ fn build_realtime(
             example: k.example.clone(),
         },
         columns,
-        record_type: format!("{}Record", names::pascal(id)),
     })
 }
 

@@ -308,21 +308,6 @@ impl Endpoint {
         self.request.iter().filter(|f| f.is_constructor_arg())
     }
 
-    /// Every TR ID of the endpoint: real, demo and aliases.
-    pub fn all_tr_ids(&self) -> Vec<&str> {
-        let mut v = Vec::new();
-        for var in &self.tr.variants {
-            v.push(var.real.as_str());
-            if let Some(d) = &var.demo {
-                v.push(d.as_str());
-            }
-            for a in &var.aliases {
-                v.push(a.tr_id.as_str());
-            }
-        }
-        v
-    }
-
     /// Whether the endpoint is paginated.
     pub fn is_paginated(&self) -> bool {
         self.pagination.is_some()
@@ -554,8 +539,6 @@ pub struct Realtime {
     pub tr_key: TrKey,
     /// Columns of one record, in order.
     pub columns: Vec<Field>,
-    /// Rust type name of one record (`CcnlKrxRecord`).
-    pub record_type: String,
 }
 
 /// What the subscription key means.

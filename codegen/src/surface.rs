@@ -59,15 +59,10 @@ pub fn api_surface(catalog: &Catalog) -> String {
                     .iter()
                     .filter(|f| !f.is_constructor_arg() && !f.paging)
                     .count();
-                let filled = e
+                let takes_account = e
                     .request
                     .iter()
-                    .filter(|f| f.fill.is_some())
-                    .map(|f| match f.fill {
-                        Some(FillSource::AccountNumber) => "account",
-                        _ => "",
-                    });
-                let filled = filled.filter(|s| !s.is_empty()).count();
+                    .any(|f| f.fill == Some(FillSource::AccountNumber));
                 let blocks: Vec<String> = e
                     .response
                     .blocks
@@ -94,7 +89,7 @@ pub fn api_surface(catalog: &Catalog) -> String {
                 if e.is_paginated() {
                     notes.push("pages");
                 }
-                if filled > 0 {
+                if takes_account {
                     notes.push("account");
                 }
                 format!(

@@ -22,10 +22,12 @@ fn main() {
         &catalog,
         "::kis_api",
     ));
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default()).join("calls.rs");
-    if std::fs::read_to_string(&out).ok().as_deref() != Some(code.as_str())
-        && let Err(e) = std::fs::write(&out, code)
-    {
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
+    let file = kis_codegen::GeneratedFile {
+        name: "calls.rs".into(),
+        contents: code,
+    };
+    if let Err(e) = kis_codegen::write_files(&out, &[file]) {
         println!("cargo::error=cannot write {}: {e}", out.display());
         std::process::exit(1);
     }

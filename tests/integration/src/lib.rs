@@ -7,6 +7,10 @@ use std::time::Duration;
 use kis_api::{AccountKind, Client, Env, TokenCache};
 use kis_mock::{MockConfig, MockServer};
 
+mod conformance;
+pub use conformance::{FrameCheck, Outcome, RealtimeTrInfo, Summary};
+use conformance::{spawn_checks, summarize_pages};
+
 include!(concat!(env!("OUT_DIR"), "/calls.rs"));
 
 /// App key the suite uses.
