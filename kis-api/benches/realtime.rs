@@ -10,6 +10,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kis_api::decode::realtime_records;
 use kis_api::domestic_stock::{asking_price_krx, ccnl_krx};
 use kis_api::meta::ValueType;
+use kis_api::realtime::parse_frame;
 use kis_api::runtime::RealtimeTr;
 
 const RECORDS_PER_FRAME: usize = 8;
@@ -40,13 +41,10 @@ fn frame<T: RealtimeTr>(records: usize) -> String {
     )
 }
 
-/// Header split shared by both sides: TR ID, record count, payload.
+/// Header split shared by both sides (the library's): TR ID, record count, payload.
 fn split_header(text: &str) -> Option<(&str, usize, &str)> {
-    let mut parts = text.splitn(4, '|');
-    let _encrypted = parts.next()?;
-    let tr = parts.next()?;
-    let count = parts.next()?.parse().ok()?;
-    Some((tr, count, parts.next()?))
+    let h = parse_frame(text).ok()?;
+    Some((h.tr_id, h.count, h.payload))
 }
 
 fn typed<T: RealtimeTr>(text: &str) -> usize {

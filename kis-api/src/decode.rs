@@ -1022,10 +1022,7 @@ impl<'de, B: Body> Visitor<'de> for TopVisitor<'_, '_, B> {
                         .meta
                         .blocks
                         .iter()
-                        .find(|b| {
-                            b.wire.eq_ignore_ascii_case(k)
-                                || b.aliases.iter().any(|a| a.eq_ignore_ascii_case(k))
-                        })
+                        .find(|b| b.is_named(k))
                         .map(|b| b.wire)
                         .or_else(|| {
                             self.cx

@@ -205,6 +205,15 @@ pub struct BlockMeta {
     pub fields: &'static [FieldMeta],
 }
 
+impl BlockMeta {
+    /// Whether a body key names this block: its wire name or an alias, in any case (KIS has sent
+    /// `Output1` for `output1`).
+    pub fn is_named(&self, key: &str) -> bool {
+        self.wire.eq_ignore_ascii_case(key)
+            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(key))
+    }
+}
+
 /// A continuation key pair, or a request value fixed on the pages after the first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageKeyMeta {

@@ -3,7 +3,7 @@
 
 use clap::Args;
 use futures_util::StreamExt;
-use kis_api::meta::{Kind, RequestFieldMeta, Shape, ValueType};
+use kis_api::meta::{BlockMeta, Kind, RequestFieldMeta, Shape, ValueType};
 use kis_api::{DynamicReply, DynamicRequest, EndpointMeta, Env};
 use serde_json::Value;
 
@@ -355,27 +355,9 @@ fn all_fields(meta: &EndpointMeta) -> impl Iterator<Item = &'static kis_api::met
 
 /// `--fields` must name output fields.
 fn check_fields(meta: &'static EndpointMeta, wanted: &[String]) -> Result<(), Failure> {
+    let fields: Vec<_> = all_fields(meta).collect();
     for w in wanted {
-        let w = w.trim();
-        if all_fields(meta).any(|f| f.wire.eq_ignore_ascii_case(w) || f.label == w) {
-            continue;
-        }
-        let near = nearest(
-            &w.to_lowercase(),
-            all_fields(meta)
-                .map(|f| f.wire)
-                .chain(all_fields(meta).map(|f| f.label)),
-            3,
-        );
-        let hint = if near.is_empty() {
-            format!("`kis describe {}` lists them", meta.id)
-        } else {
-            format!("did you mean {}?", near.join(", "))
-        };
-        return Err(Failure::usage(format!(
-            "--fields: {} has no output field '{w}'; {hint}",
-            meta.id
-        )));
+        catalog::field_position(meta, &fields, w, "output field")?;
     }
     Ok(())
 }
@@ -385,24 +367,25 @@ fn scalar(v: &Value) -> String {
     match v {
         Value::String(s) => s.trim().to_string(),
         Value::Null => String::new(),
-        Value::Array(_) | Value::Object(_) => v.to_string(),
         other => other.to_string(),
     }
 }
 
+/// The value of field `wire` in an object, its key in any case (as the "other fields" list
+/// treats keys, so a key is shown in one of the two).
+fn field_in<'v>(object: &'v serde_json::Map<String, Value>, wire: &str) -> Option<&'v Value> {
+    object
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(wire))
+        .map(|(_, v)| v)
+}
+
 /// The records of block `b` in one body: an array's items, an object, or none for `""`/`[]`/`{}`.
-fn records<'v>(
-    body: &'v Value,
-    wire: &str,
-    aliases: &[&str],
-) -> Vec<&'v serde_json::Map<String, Value>> {
+fn records<'v>(body: &'v Value, block: &BlockMeta) -> Vec<&'v serde_json::Map<String, Value>> {
     let Value::Object(top) = body else {
         return Vec::new();
     };
-    let value = top.iter().find_map(|(k, v)| {
-        (k.eq_ignore_ascii_case(wire) || aliases.iter().any(|a| k.eq_ignore_ascii_case(a)))
-            .then_some(v)
-    });
+    let value = top.iter().find_map(|(k, v)| block.is_named(k).then_some(v));
     match value {
         Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
         Some(Value::Object(o)) if !o.is_empty() => vec![o],
@@ -430,11 +413,7 @@ fn render_replies(meta: &EndpointMeta, replies: &[DynamicReply], args: &CallArgs
         }
     ));
     let wanted = |f: &kis_api::meta::FieldMeta| {
-        args.fields.is_empty()
-            || args
-                .fields
-                .iter()
-                .any(|w| f.wire.eq_ignore_ascii_case(w.trim()) || f.label == w.trim())
+        args.fields.is_empty() || args.fields.iter().any(|w| catalog::names_field(f, w))
     };
     let name = |f: &kis_api::meta::FieldMeta| {
         if args.labels {
@@ -448,7 +427,10 @@ fn render_replies(meta: &EndpointMeta, replies: &[DynamicReply], args: &CallArgs
         .body
         .iter()
         .filter(|f| wanted(f))
-        .filter_map(|f| last.body.get(f.wire).map(|v| (name(f), scalar(v))))
+        .filter_map(|f| {
+            let v = field_in(last.body.as_object()?, f.wire)?;
+            Some((name(f), scalar(v)))
+        })
         .collect();
     if !top.is_empty() {
         out.push('\n');
@@ -460,17 +442,11 @@ fn render_replies(meta: &EndpointMeta, replies: &[DynamicReply], args: &CallArgs
             continue;
         }
         let rows: Vec<&serde_json::Map<String, Value>> = match b.shape {
-            Shape::Array => replies
-                .iter()
-                .flat_map(|r| records(&r.body, b.wire, b.aliases))
-                .collect(),
-            Shape::Object => records(&last.body, b.wire, b.aliases),
+            Shape::Array => replies.iter().flat_map(|r| records(&r.body, b)).collect(),
+            Shape::Object => records(&last.body, b),
         };
         let value_of = |row: &serde_json::Map<String, Value>, wire: &str| -> String {
-            row.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(wire))
-                .map(|(_, v)| scalar(v))
-                .unwrap_or_default()
+            field_in(row, wire).map(scalar).unwrap_or_default()
         };
         match (b.shape, rows.as_slice()) {
             (_, []) => out.push_str(&heading(&format!("{}: empty", b.wire))),
@@ -509,10 +485,7 @@ fn render_replies(meta: &EndpointMeta, replies: &[DynamicReply], args: &CallArgs
         let known = |k: &str| {
             matches!(k, "rt_cd" | "msg_cd" | "msg1")
                 || meta.body.iter().any(|f| f.wire.eq_ignore_ascii_case(k))
-                || meta.blocks.iter().any(|b| {
-                    b.wire.eq_ignore_ascii_case(k)
-                        || b.aliases.iter().any(|a| a.eq_ignore_ascii_case(k))
-                })
+                || meta.blocks.iter().any(|b| b.is_named(k))
                 || meta
                     .pagination
                     .iter()

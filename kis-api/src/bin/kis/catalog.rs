@@ -1,7 +1,7 @@
 //! `kis list` and `kis describe`, and finding endpoints, inputs and values by name with
 //! suggestions for near misses.
 
-use kis_api::meta::{AccountKind, Kind, Method, Shape, TrKeyMeaning};
+use kis_api::meta::{AccountKind, FieldMeta, Kind, Method, Shape, TrKeyMeaning};
 use kis_api::{ENDPOINTS, EndpointMeta};
 use serde_json::{Value, json};
 
@@ -78,6 +78,40 @@ pub fn nearest<'a>(
     out
 }
 
+/// Whether a `--fields` word names `f`: its wire name in any case, or its Korean label.
+pub fn names_field(f: &FieldMeta, word: &str) -> bool {
+    let word = word.trim();
+    f.wire.eq_ignore_ascii_case(word) || f.label == word
+}
+
+/// The position among `fields` of the one a `--fields` word names; a miss is a usage error that
+/// suggests the nearest names. `noun` says what `fields` are ("output field", "column").
+pub fn field_position(
+    meta: &EndpointMeta,
+    fields: &[&FieldMeta],
+    word: &str,
+    noun: &str,
+) -> Result<usize, Failure> {
+    if let Some(i) = fields.iter().position(|f| names_field(f, word)) {
+        return Ok(i);
+    }
+    let word = word.trim();
+    let names = fields
+        .iter()
+        .map(|f| f.wire)
+        .chain(fields.iter().map(|f| f.label));
+    let near = nearest(word, names, 3);
+    let hint = if near.is_empty() {
+        format!("`kis describe {}` lists them", meta.id)
+    } else {
+        format!("did you mean {}?", near.join(", "))
+    };
+    Err(Failure::usage(format!(
+        "--fields: {} has no {noun} '{word}'; {hint}",
+        meta.id
+    )))
+}
+
 /// Finds an endpoint by id, `group/endpoint`, endpoint part (when unique), TR ID or Korean name;
 /// a miss is a usage error that suggests the nearest ids.
 pub fn find(query: &str) -> Result<&'static EndpointMeta, Failure> {
@@ -101,9 +135,8 @@ pub fn find(query: &str) -> Result<&'static EndpointMeta, Failure> {
         }
     }
     let raw = query.trim();
-    let by_tr: Vec<_> = endpoints()
-        .filter(|m| m.has_tr_id(&raw.to_uppercase()))
-        .collect();
+    let tr_id = raw.to_uppercase();
+    let by_tr: Vec<_> = endpoints().filter(|m| m.has_tr_id(&tr_id)).collect();
     if let [one] = by_tr.as_slice() {
         return Ok(one);
     }

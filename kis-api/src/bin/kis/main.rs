@@ -146,7 +146,7 @@ struct Cli {
 }
 
 /// Where requests go and with which credentials.
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Clone, Default, Args)]
 #[command(next_help_heading = "Connection (any command)")]
 pub struct ConnArgs {
     /// App key (앱키). Prefer KIS_APP_KEY or kis_devlp.yaml: command lines are visible to others
@@ -176,6 +176,24 @@ pub struct ConnArgs {
     /// WebSocket base URL [default: KIS's host of the environment, or KIS_WS_URL]
     #[arg(long, global = true, value_name = "URL")]
     pub ws_url: Option<String>,
+}
+
+/// Shows whether credentials and an account were given, never their values.
+impl std::fmt::Debug for ConnArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let given = |v: &Option<String>| v.as_ref().map(|_| "***");
+        f.debug_struct("ConnArgs")
+            .field("app_key", &given(&self.app_key))
+            .field("app_secret", &given(&self.app_secret))
+            .field("config", &self.config)
+            .field("demo", &self.demo)
+            .field("real", &self.real)
+            .field("account", &given(&self.account))
+            .field("mock", &self.mock)
+            .field("rest_url", &self.rest_url)
+            .field("ws_url", &self.ws_url)
+            .finish()
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -245,5 +263,25 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Call(args) => call::run(&cli.conn, args).await,
         Command::Watch(args) => watch::run(&cli.conn, args).await,
         Command::Mock(args) => serve::run(&cli.conn, args).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ConnArgs;
+
+    #[test]
+    fn debug_of_connection_flags_hides_credentials_and_account() {
+        let conn = ConnArgs {
+            app_key: Some("PSsecretAppKey".into()),
+            app_secret: Some("secret-value".into()),
+            account: Some("50012345-01".into()),
+            ..ConnArgs::default()
+        };
+        let shown = format!("{conn:?}");
+        for secret in ["PSsecretAppKey", "secret-value", "50012345"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("***"), "{shown}");
     }
 }

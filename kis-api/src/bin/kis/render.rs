@@ -115,27 +115,11 @@ impl Table {
             }
         }
         let line = |cells: &[String], out: &mut String| {
-            let mut l = String::new();
-            for (i, c) in cells.iter().enumerate() {
-                let pad = widths[i].saturating_sub(width(c));
-                let last = i + 1 == cells.len();
-                if i > 0 {
-                    l.push_str("  ");
-                }
-                match self.align[i] {
-                    Align::Right => {
-                        l.push_str(&" ".repeat(pad));
-                        l.push_str(c);
-                    }
-                    Align::Left => {
-                        l.push_str(c);
-                        if !last {
-                            l.push_str(&" ".repeat(pad));
-                        }
-                    }
-                }
-            }
-            out.push_str(l.trim_end());
+            out.push_str(&pad_row(
+                cells.iter().map(String::as_str),
+                &widths,
+                &self.align,
+            ));
             out.push('\n');
         };
         let mut out = String::new();
@@ -147,6 +131,34 @@ impl Table {
         }
         out
     }
+}
+
+/// One line of a table: cells padded to `widths` by display width and aligned, two spaces apart,
+/// without trailing blanks. Cells are shown as given (clean them first).
+pub fn pad_row<'a>(
+    cells: impl IntoIterator<Item = &'a str>,
+    widths: &[usize],
+    align: &[Align],
+) -> String {
+    let mut out = String::new();
+    for (i, c) in cells.into_iter().enumerate() {
+        let pad = widths.get(i).copied().unwrap_or(0).saturating_sub(width(c));
+        if i > 0 {
+            out.push_str("  ");
+        }
+        match align.get(i).copied().unwrap_or(Align::Left) {
+            Align::Right => {
+                out.push_str(&" ".repeat(pad));
+                out.push_str(c);
+            }
+            Align::Left => {
+                out.push_str(c);
+                out.push_str(&" ".repeat(pad));
+            }
+        }
+    }
+    out.truncate(out.trim_end().len());
+    out
 }
 
 /// A key/value list: keys padded to one width.

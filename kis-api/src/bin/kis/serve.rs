@@ -1,7 +1,7 @@
 //! `kis mock`: the mock KIS server in the foreground, until Ctrl-C.
 
 use clap::Args;
-use kis_mock::{MockConfig, MockServer};
+use kis_mock::MockServer;
 
 use crate::target::chosen_env;
 use crate::{ConnArgs, Failure};
@@ -24,10 +24,7 @@ pub struct MockArgs {
 /// Runs `kis mock`.
 pub async fn run(conn: &ConnArgs, args: MockArgs) -> Result<(), Failure> {
     let env = chosen_env(conn)?.unwrap_or(kis_api::Env::Real);
-    let mut config = match env {
-        kis_api::Env::Real => MockConfig::default(),
-        kis_api::Env::Demo => MockConfig::demo(),
-    };
+    let mut config = crate::target::mock_config(env);
     config.rest_port = args.port;
     config.ws_port = args.ws_port;
     if let Some(s) = args.seed {

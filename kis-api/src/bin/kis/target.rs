@@ -179,16 +179,20 @@ pub fn korean(env: Env) -> &'static str {
     }
 }
 
+/// The mock's settings for emulating `env`.
+pub fn mock_config(env: Env) -> MockConfig {
+    match env {
+        Env::Real => MockConfig::default(),
+        Env::Demo => MockConfig::demo(),
+    }
+}
+
 /// Starts an embedded mock emulating `env` and a client aimed at it.
 async fn embedded(conn: &ConnArgs, env: Env, why: &str) -> Result<Target, Failure> {
     if conn.rest_url.is_some() || conn.ws_url.is_some() {
         eprintln!("kis: --rest-url/--ws-url are ignored with the embedded mock");
     }
-    let config = match env {
-        Env::Real => MockConfig::default(),
-        Env::Demo => MockConfig::demo(),
-    };
-    let (mock, client) = start_mock(config, env).await?;
+    let (mock, client) = start_mock(mock_config(env), env).await?;
     eprintln!(
         "kis: {why}: using an embedded mock server ({env}, {}) at {}; nothing leaves this machine",
         korean(env),

@@ -59,7 +59,15 @@ fn arrow(sign: &str) -> &'static str {
 
 /// Runs the tour.
 pub async fn run(conn: &ConnArgs) -> Result<(), Failure> {
-    if conn.app_key.is_some() || conn.config.is_some() || conn.demo || conn.real {
+    if conn.app_key.is_some()
+        || conn.config.is_some()
+        || conn.demo
+        || conn.real
+        || conn.account.is_some()
+        || conn.mock
+        || conn.rest_url.is_some()
+        || conn.ws_url.is_some()
+    {
         eprintln!(
             "kis: the tour always runs against its own embedded mock; connection flags are not used"
         );

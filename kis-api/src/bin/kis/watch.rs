@@ -11,8 +11,8 @@ use kis_api::realtime::RealtimeError;
 use serde_json::{Map, Value};
 use unicode_width::UnicodeWidthStr;
 
-use crate::catalog::{self, nearest};
-use crate::render::{Align, align_for, clean};
+use crate::catalog;
+use crate::render::{Align, align_for, clean, pad_row};
 use crate::target::{self, Target};
 use crate::{ConnArgs, Failure};
 
@@ -73,37 +73,11 @@ fn selected_columns(meta: &EndpointMeta, args: &WatchArgs) -> Result<Vec<usize>,
         };
         return Ok((0..n).collect());
     }
-    let mut out = Vec::new();
-    for w in &args.fields {
-        let w = w.trim();
-        match meta
-            .columns
-            .iter()
-            .position(|c| c.wire.eq_ignore_ascii_case(w) || c.label == w)
-        {
-            Some(i) => out.push(i),
-            None => {
-                let near = nearest(
-                    &w.to_uppercase(),
-                    meta.columns
-                        .iter()
-                        .map(|c| c.wire)
-                        .chain(meta.columns.iter().map(|c| c.label)),
-                    3,
-                );
-                let hint = if near.is_empty() {
-                    format!("`kis describe {}` lists them", meta.id)
-                } else {
-                    format!("did you mean {}?", near.join(", "))
-                };
-                return Err(Failure::usage(format!(
-                    "--fields: {} has no column '{w}'; {hint}",
-                    meta.id
-                )));
-            }
-        }
-    }
-    Ok(out)
+    let columns: Vec<_> = meta.columns.iter().collect();
+    args.fields
+        .iter()
+        .map(|w| catalog::field_position(meta, &columns, w, "column"))
+        .collect()
 }
 
 /// Runs `kis watch`.
@@ -247,26 +221,12 @@ impl Printer {
     }
 
     fn cells<'a>(&self, names: impl Iterator<Item = &'a str>) -> String {
-        let mut out = String::new();
-        for (i, c) in names.enumerate() {
-            let c = clean(c);
-            let width = self.widths.get(i).copied().unwrap_or(0);
-            let pad = width.saturating_sub(UnicodeWidthStr::width(c.as_str()));
-            if i > 0 {
-                out.push_str("  ");
-            }
-            match self.align.get(i).copied().unwrap_or(Align::Left) {
-                Align::Right => {
-                    out.push_str(&" ".repeat(pad));
-                    out.push_str(&c);
-                }
-                Align::Left => {
-                    out.push_str(&c);
-                    out.push_str(&" ".repeat(pad));
-                }
-            }
-        }
-        out.trim_end().to_string()
+        let cleaned: Vec<String> = names.map(clean).collect();
+        pad_row(
+            cleaned.iter().map(String::as_str),
+            &self.widths,
+            &self.align,
+        )
     }
 
     fn header(&self) -> String {
