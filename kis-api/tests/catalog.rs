@@ -35,9 +35,10 @@ fn every_catalog_endpoint_is_generated_with_the_catalog_s_facts() {
     assert!(ENDPOINTS.len() >= 339, "{} endpoints", ENDPOINTS.len());
 
     for e in &catalog.endpoints {
-        let Some(m) = ENDPOINTS.iter().find(|m| m.id == e.qualified_id) else {
-            continue;
-        };
+        let m = ENDPOINTS
+            .iter()
+            .find(|m| m.id == e.qualified_id)
+            .unwrap_or_else(|| panic!("{} not generated", e.qualified_id));
         assert_eq!(m.path, e.path, "{}: path", m.id);
         assert_eq!(m.demo, e.demo, "{}: demo", m.id);
         let tr: Vec<(&str, Option<&str>)> = m.variants.iter().map(|v| (v.real, v.demo)).collect();

@@ -43,6 +43,9 @@ pub(crate) enum Role {
     Mirror(usize),
     /// The product code.
     Product,
+    /// A product code named like request input `n`, a filter: the input when given, else the
+    /// row's product (an order list filtered by nothing shows each order's product).
+    ProductFilter(usize),
     /// Continuation key `n` of the pagination plan.
     PageKey(usize),
     /// Open price.
@@ -439,7 +442,11 @@ fn field_plan(
         .position(|r| r.wire.eq_ignore_ascii_case(&f.wire))
         .filter(|_| f.ty.is_textual())
     {
-        role = Role::Mirror(i);
+        role = if is_product_field(&lower, f.ty) {
+            Role::ProductFilter(i)
+        } else {
+            Role::Mirror(i)
+        };
     } else if is_product_field(&lower, f.ty) {
         role = Role::Product;
     } else if matches!(f.ty, ValueType::Price)

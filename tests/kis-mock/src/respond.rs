@@ -363,6 +363,10 @@ impl<'a> Generator<'a> {
                 }
             }
             Role::Product => out.push_str(&row.symbol),
+            Role::ProductFilter(i) => match self.req.inputs.get(i) {
+                Some(v) if order.is_none() && !v.trim().is_empty() => out.push_str(v),
+                _ => out.push_str(&row.symbol),
+            },
             _ => {
                 if f.blank {
                     return;

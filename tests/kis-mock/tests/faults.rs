@@ -34,6 +34,8 @@ async fn rate_limit_fault_hits_n_times() {
     let h = kis
         .control()
         .inject(Fault::RateLimit.times(2).on_tr_id("FHKST01010100"));
+    // another TR is not affected and uses none of the fault's hits
+    assert_eq!(buy(&kis).await.expect("reply").str("/rt_cd"), "0");
     for _ in 0..2 {
         let r = price(&kis).await.expect("reply");
         assert_eq!(
@@ -44,7 +46,6 @@ async fn rate_limit_fault_hits_n_times() {
     }
     assert_eq!(price(&kis).await.expect("reply").str("/rt_cd"), "0");
     assert_eq!(h.hits(), 2);
-    // other TRs were never affected
     let stats = kis.control().stats();
     assert_eq!(stats.count("FHKST01010100"), 3);
 }

@@ -203,9 +203,13 @@ async fn overseas_orders_are_remembered_per_group() {
         ("AAPL", 4, OrderStatus::Filled)
     );
     assert_eq!(o.fill_price.as_deref(), Some("182.5200"));
-    // the domestic order list of the same account does not show it
-    let ccld = inquiry(&kis, "domestic_stock.inquire_psbl_rvsecncl").await;
-    assert!(rows(&ccld, "output").iter().all(|r| r["pdno"] != "AAPL"));
+    // the domestic order list of the same account shows a domestic order, not the overseas one
+    let r = order_cash(&kis, "TTTC0012U", "005930", "00", "1", "70000").await;
+    assert_eq!(r.str("/rt_cd"), "0", "{}", r.json);
+    let ccld = inquiry(&kis, "domestic_stock.inquire_daily_ccld").await;
+    let listed = rows(&ccld, "output1");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["pdno"], "005930", "{listed:?}");
     // a bad quantity is refused and nothing is remembered
     set(&mut inputs, "ORD_QTY", "many");
     let r = kis
@@ -213,7 +217,11 @@ async fn overseas_orders_are_remembered_per_group() {
         .await
         .expect("reply");
     assert_eq!((r.str("/rt_cd"), r.str("/msg_cd")), ("2", "OPSQ2001"));
-    assert_eq!(control.orders().len(), 1);
+    assert_eq!(
+        control.orders().len(),
+        2,
+        "the overseas and the domestic order"
+    );
 }
 
 #[tokio::test]

@@ -66,6 +66,7 @@ async fn body_keys_page_through_all_pages_in_order() {
     assert_eq!(seq[0].tr_cont, "");
     assert_eq!(seq[1].tr_cont, "N");
     assert!(seq[0].keys.iter().all(|(_, v)| v.is_empty()));
+    assert_eq!(seq[2].keys.len(), 2, "{:?}", seq[2].keys);
     assert!(seq[2].keys.iter().all(|(_, v)| !v.trim().is_empty()));
     assert_eq!(stats.count("TTTC0081R"), 3);
 }

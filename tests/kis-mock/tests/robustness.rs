@@ -95,7 +95,7 @@ async fn weird_inputs_get_answers() {
         )
         .await
         .expect("answered");
-        assert!(r.status >= 200, "{path}");
+        assert!(matches!(r.status, 200 | 403 | 500), "{path}: {}", r.status);
     }
     // a raw request with a mangled query and non-UTF-8 header values
     {

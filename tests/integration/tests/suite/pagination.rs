@@ -167,15 +167,29 @@ async fn the_page_limit_fails_rather_than_returning_a_partial_result() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_error_mid_way_fails_the_whole_call() {
     let (mock, _c, client) = setup(3).await;
-    mock.control().inject(
-        Fault::ServerError { json_body: false }
-            .always()
-            .on_tr_id(TR),
-    );
+    // page 2 always fails: after two restarts the call gives up, with no partial result
+    mock.control()
+        .inject(Fault::PagingDataChanged { page: 2 }.always().on_tr_id(TR));
     let first = client
         .domestic_stock()
         .inquire_daily_ccld(request())
         .all()
         .await;
     assert!(first.is_err(), "no partial result");
+    assert!(
+        matches!(
+            first,
+            Err(Error::Pagination {
+                reason: PaginationStop::DataChanged,
+                pages: 1,
+                ..
+            })
+        ),
+        "{first:?}"
+    );
+    assert_eq!(
+        mock.control().stats().count(TR),
+        6,
+        "pages 1-2, then two restarts of pages 1-2"
+    );
 }
