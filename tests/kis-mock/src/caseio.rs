@@ -161,11 +161,11 @@ fn recase_head(head: &mut [u8]) -> Option<u64> {
         {
             let name = &mut head[i..i + colon];
             recase_name(name);
-            let value = trim(&head[i + colon + 1..line_end]);
-            let lname = head[i..i + colon].to_ascii_lowercase();
-            if lname == b"content-length" {
+            let value = head[i + colon + 1..line_end].trim_ascii();
+            let name = &head[i..i + colon];
+            if name.eq_ignore_ascii_case(b"content-length") {
                 content_length = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok());
-            } else if lname == b"transfer-encoding" {
+            } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
                 chunked = true;
             }
         }
@@ -178,19 +178,6 @@ fn recase_head(head: &mut [u8]) -> Option<u64> {
         return None;
     }
     content_length
-}
-
-fn trim(b: &[u8]) -> &[u8] {
-    let s = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let e = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map(|p| p + 1)
-        .unwrap_or(s);
-    &b[s..e.max(s)]
 }
 
 /// `content-type` → `Content-Type`; names with `_` (`tr_id`) stay lower case.

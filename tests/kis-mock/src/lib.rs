@@ -54,5 +54,5 @@ pub fn decrypt_notice(key: &str, iv: &str, payload: &str) -> Option<String> {
 
 /// The catalog embedded at build time, loaded and validated.
 pub fn embedded_catalog() -> std::io::Result<kis_codegen::Catalog> {
-    plan::load(None)
+    plan::load_embedded()
 }

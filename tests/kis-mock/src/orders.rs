@@ -93,14 +93,7 @@ pub(crate) fn place(
     let oi = &plan.order;
     let now = kst_now();
     let date = fmt_date(now.date());
-    let time = fmt_time(
-        u32::try_from(
-            now.time()
-                .signed_duration_since(chrono::NaiveTime::MIN)
-                .num_seconds(),
-        )
-        .unwrap_or(0),
-    );
+    let time = fmt_time(chrono::Timelike::num_seconds_from_midnight(&now.time()));
     let account = input(inputs, oi.account).to_string();
     let account_product = input(inputs, oi.product_code).to_string();
     let style = plan.style;

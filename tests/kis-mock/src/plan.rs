@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 use kis_codegen::model::{
     Block, Endpoint, EndpointKind, Field, Method, RequestField, ResponseKey, Shape, TrKeyMeaning,
@@ -27,13 +28,31 @@ pub(crate) fn embedded_sources() -> Vec<SourceFile> {
         .collect()
 }
 
-/// Loads the embedded catalog or the one in `dir`.
-pub(crate) fn load(dir: Option<&Path>) -> io::Result<Catalog> {
-    let res = match dir {
-        Some(d) => kis_codegen::load_catalog(d),
-        None => kis_codegen::load_from_sources(&embedded_sources()),
-    };
-    res.map_err(|d| io::Error::new(io::ErrorKind::InvalidData, format!("invalid catalog:\n{d}")))
+/// The plans of the embedded catalog or of the one in `dir`. The embedded one is parsed once per
+/// process: its plans do not depend on the server's settings, and test suites start many servers.
+pub(crate) fn load_plans(dir: Option<&Path>) -> io::Result<Arc<Plans>> {
+    if let Some(d) = dir {
+        return Ok(Arc::new(Plans::new(
+            kis_codegen::load_catalog(d).map_err(invalid)?,
+        )));
+    }
+    static EMBEDDED: OnceLock<Arc<Plans>> = OnceLock::new();
+    if let Some(p) = EMBEDDED.get() {
+        return Ok(Arc::clone(p));
+    }
+    let catalog = load_embedded()?;
+    Ok(Arc::clone(
+        EMBEDDED.get_or_init(|| Arc::new(Plans::new(catalog))),
+    ))
+}
+
+/// The embedded catalog, loaded and validated.
+pub(crate) fn load_embedded() -> io::Result<Catalog> {
+    kis_codegen::load_from_sources(&embedded_sources()).map_err(invalid)
+}
+
+fn invalid(d: kis_codegen::Diagnostics) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("invalid catalog:\n{d}"))
 }
 
 /// What a response field is, for generating its value.
@@ -292,7 +311,7 @@ fn json_key(name: &str) -> String {
     s
 }
 
-/// Lower-case name without trailing digits (`askp_rsqn10` → `askp_rsqn`).
+/// A name without trailing digits and `_` (`askp_rsqn10` → `askp_rsqn`), in either case.
 pub(crate) fn stem(lower: &str) -> &str {
     let t = lower.trim_end_matches(|c: char| c.is_ascii_digit());
     let t = t.trim_end_matches('_');
@@ -301,19 +320,13 @@ pub(crate) fn stem(lower: &str) -> &str {
 
 /// Whether an input holds the product code.
 fn is_product_input(upper: &str) -> bool {
-    let s = stem_upper(upper);
+    let s = stem(upper);
     s.ends_with("ISCD")
         || s.ends_with("PDNO")
         || s == "SYMB"
         || s.ends_with("SRS_CD")
         || s == "SHT_CD"
         || s == "ITEM_CD"
-}
-
-fn stem_upper(upper: &str) -> &str {
-    let t = upper.trim_end_matches(|c: char| c.is_ascii_digit());
-    let t = t.trim_end_matches('_');
-    if t.is_empty() { upper } else { t }
 }
 
 /// Whether a response field holds a product code.
@@ -524,8 +537,7 @@ fn block_plan(b: &Block, inputs: &[RequestField], salt: u64, allow_blank: bool) 
 
 /// Whether the listed values of a field are literal codes we can check against.
 fn checkable_values(f: &RequestField) -> Option<Vec<String>> {
-    if !(f.required && f.default.is_none() && f.fill.is_none() && !f.paging) || f.values.is_empty()
-    {
+    if !f.is_constructor_arg() || f.values.is_empty() {
         return None;
     }
     let literal = f.values.iter().all(|v| {
@@ -664,7 +676,7 @@ fn rest_plan(ep: &Endpoint) -> RestPlan {
         account,
         product_code: pos(&|u| u == "ACNT_PRDT_CD"),
         product: pos(&is_product_input),
-        qty: pos(&|u| stem_upper(u).ends_with("ORD_QTY")),
+        qty: pos(&|u| stem(u).ends_with("ORD_QTY")),
         price: ep
             .request
             .iter()

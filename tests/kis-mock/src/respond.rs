@@ -322,8 +322,8 @@ impl<'a> Generator<'a> {
             sep(out, &mut first);
             out.push_str(&f.key);
             tmp.clear();
+            // order fields are filled by `value`
             let done = match (f.state, order, &hold) {
-                (Some(s), Some(o), _) => order_value(tmp, s, o),
                 (Some(s), None, Some(h)) => holding_value(tmp, s, h, &row.style),
                 _ => false,
             };

@@ -144,7 +144,7 @@ type CacheKey = (usize, u32, String);
 /// Everything the REST and WebSocket tasks share.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub(crate) plans: Plans,
+    pub(crate) plans: Arc<Plans>,
     pub(crate) config: MockConfig,
     pub(crate) demo: bool,
     state: Mutex<State>,
@@ -229,11 +229,10 @@ impl MockServer {
     /// Loads the catalog, binds 127.0.0.1 on the configured ports (0 = any free port) and
     /// serves REST and WebSocket in the current tokio runtime.
     pub async fn start(config: MockConfig) -> io::Result<MockServer> {
-        let catalog = crate::plan::load(config.catalog_dir.as_deref())?;
+        let plans = crate::plan::load_plans(config.catalog_dir.as_deref())?;
         let ws_cap = config
             .ws_subscription_cap
-            .unwrap_or(catalog.common.websocket_subscriptions) as usize;
-        let plans = Plans::new(catalog);
+            .unwrap_or(plans.catalog.common.websocket_subscriptions) as usize;
         let rest_listener = TcpListener::bind(("127.0.0.1", config.rest_port)).await?;
         let ws_listener = TcpListener::bind(("127.0.0.1", config.ws_port)).await?;
         let rest_addr = rest_listener.local_addr()?;

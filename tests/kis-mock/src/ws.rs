@@ -147,12 +147,7 @@ fn clean(s: &str) -> String {
 }
 
 fn kst_secs() -> u32 {
-    let t = kst_now().time();
-    u32::try_from(
-        t.signed_duration_since(chrono::NaiveTime::MIN)
-            .num_seconds(),
-    )
-    .unwrap_or(0)
+    chrono::Timelike::num_seconds_from_midnight(&kst_now().time())
 }
 
 fn notice_record(shared: &Shared, plan: &WsPlan, n: &Notice) -> String {
@@ -166,14 +161,14 @@ fn notice_record(shared: &Shared, plan: &WsPlan, n: &Notice) -> String {
     let ohlc = day_prices(&plan.style, shared.config.seed, &o.product, base, 0);
     let mut out = String::new();
     let mut tmp = String::new();
+    let now = kst_secs();
+    let fill_qty = if n.fill { o.filled_qty } else { 0 };
+    let fill_price = if n.fill { o.fill_price.unwrap_or(0) } else { 0 };
     for (i, c) in plan.columns.iter().enumerate() {
         if i > 0 {
             out.push('^');
         }
-        let upper = c.wire.to_ascii_uppercase();
         let stem = crate::plan::stem(&c.lower).to_ascii_uppercase();
-        let fill_qty = if n.fill { o.filled_qty } else { 0 };
-        let fill_price = if n.fill { o.fill_price.unwrap_or(0) } else { 0 };
         let v: String = match stem.as_str() {
             "CUST_ID" | "USER_ID" => shared.config.hts_id.clone(),
             "ACNT_NO" | "ACCT_NO" => format!("{}{}", o.account, o.account_product),
@@ -218,13 +213,12 @@ fn notice_record(shared: &Shared, plan: &WsPlan, n: &Notice) -> String {
                         0,
                         &mut rng,
                         &plan.group,
-                        Some(kst_secs()),
+                        Some(now),
                     );
                     tmp.clone()
                 }
             }
         };
-        let _ = upper;
         out.push_str(&clean(&v));
     }
     out
