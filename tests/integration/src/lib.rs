@@ -65,3 +65,22 @@ pub fn builder_for(
         )
         .hts_id(HTS_ID)
 }
+
+/// A client of [`builder_for`] as it is.
+pub fn client_for(mock: &MockServer, env: Env, cache: &Path) -> Client {
+    match builder_for(mock, env, cache).build() {
+        Ok(c) => c,
+        Err(e) => panic!("client: {e}"),
+    }
+}
+
+/// A Samsung Electronics (005930) quote on KRX, the query the suite uses most.
+pub async fn quote(
+    client: &Client,
+) -> kis_api::Result<kis_api::domestic_stock::inquire_price::Response> {
+    let request = kis_api::domestic_stock::inquire_price::Request::new(
+        kis_api::codes::StockMarket::Krx,
+        "005930",
+    );
+    client.domestic_stock().inquire_price(request).await
+}

@@ -2,7 +2,7 @@
 
 use kis_api::{EndpointMeta, Env, Error, meta::Kind};
 use kis_integration_tests::{
-    Outcome, builder_for, call_every_mutation, call_every_query, mock_config, start_mock,
+    Outcome, call_every_mutation, call_every_query, client_for, mock_config, start_mock,
 };
 use kis_mock::Environment;
 
@@ -26,9 +26,7 @@ fn refers_to_an_order(m: &EndpointMeta) -> bool {
 async fn every_rest_endpoint_is_called_and_decoded() {
     let mock = start_mock(mock_config(Environment::Real).with_pages(2, 3)).await;
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = builder_for(&mock, Env::Real, cache.path())
-        .build()
-        .expect("client");
+    let client = client_for(&mock, Env::Real, cache.path());
 
     // queries first, on an account without orders: every block has generated rows
     let queries = call_every_query(&client).await;
@@ -132,9 +130,7 @@ fn check_demo(
 async fn in_demo_served_endpoints_work_and_the_rest_fail_before_io() {
     let mock = start_mock(mock_config(Environment::Demo).with_pages(2, 3)).await;
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = builder_for(&mock, Env::Demo, cache.path())
-        .build()
-        .expect("client");
+    let client = client_for(&mock, Env::Demo, cache.path());
 
     let (mut served, mut refused) = (0, 0);
     check_demo(

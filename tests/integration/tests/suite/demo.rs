@@ -4,16 +4,14 @@ use kis_api::codes::{OrderDivision, StockMarket};
 use kis_api::domestic_futureoption::order as fo_order;
 use kis_api::domestic_stock::{inquire_price, inquire_price_2, order_cash};
 use kis_api::{Client, Decimal, Env, Error};
-use kis_integration_tests::{builder_for, mock_config, start_mock};
+use kis_integration_tests::{builder_for, client_for, mock_config, start_mock};
 use kis_mock::Environment;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_only_endpoint_on_a_demo_client_never_reaches_the_network() {
     let mock = start_mock(mock_config(Environment::Demo)).await;
     let cache = tempfile::tempdir().expect("tempdir");
-    let client: Client = builder_for(&mock, Env::Demo, cache.path())
-        .build()
-        .expect("client");
+    let client: Client = client_for(&mock, Env::Demo, cache.path());
     let err = client
         .domestic_stock()
         .inquire_price_2(inquire_price_2::Request::new(StockMarket::Krx, "005930"))
@@ -71,7 +69,7 @@ async fn a_real_only_endpoint_on_a_demo_client_never_reaches_the_network() {
 async fn a_typed_demo_client_calls_demo_endpoints_with_demo_tr_ids() {
     let mock = start_mock(mock_config(Environment::Demo)).await;
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = kis_integration_tests::builder_for(&mock, Env::Demo, cache.path())
+    let client = builder_for(&mock, Env::Demo, cache.path())
         .demo()
         .build()
         .expect("client");

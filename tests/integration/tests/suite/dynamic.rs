@@ -2,7 +2,7 @@
 
 use futures_util::StreamExt;
 use kis_api::{DynamicRequest, ENDPOINTS, Env, Error};
-use kis_integration_tests::{builder_for, mock_config, start_mock};
+use kis_integration_tests::{client_for, mock_config, start_mock};
 use kis_mock::Environment;
 
 fn meta(id: &str) -> &'static kis_api::EndpointMeta {
@@ -17,9 +17,7 @@ fn meta(id: &str) -> &'static kis_api::EndpointMeta {
 async fn dynamic_calls_use_the_same_runtime() {
     let mock = start_mock(mock_config(Environment::Real).with_pages(3, 2)).await;
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = builder_for(&mock, Env::Real, cache.path())
-        .build()
-        .expect("client");
+    let client = client_for(&mock, Env::Real, cache.path());
 
     let quote = DynamicRequest::new(meta("domestic_stock.inquire_price"))
         .and_then(|r| r.set("fid_cond_mrkt_div_code", "J"))

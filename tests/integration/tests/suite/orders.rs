@@ -3,7 +3,7 @@
 use kis_api::codes::{ModifyOrCancel, OrderDivision};
 use kis_api::domestic_stock::{inquire_balance, inquire_psbl_rvsecncl, order_cash, order_rvsecncl};
 use kis_api::{Decimal, Env};
-use kis_integration_tests::{builder_for, mock_config, start_mock};
+use kis_integration_tests::{client_for, mock_config, start_mock};
 use kis_mock::{Environment, OrderStatus};
 use std::str::FromStr;
 
@@ -12,9 +12,7 @@ async fn place_modify_cancel_fill_and_see_the_balance() {
     let mock = start_mock(mock_config(Environment::Real)).await;
     mock.control().set_price("005930", "71900");
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = builder_for(&mock, Env::Real, cache.path())
-        .build()
-        .expect("client");
+    let client = client_for(&mock, Env::Real, cache.path());
     let stock = client.domestic_stock();
 
     // a limit buy far below the market stays open

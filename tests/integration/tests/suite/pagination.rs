@@ -4,7 +4,7 @@ use futures_util::StreamExt;
 use kis_api::codes::SideFilter;
 use kis_api::domestic_stock::inquire_daily_ccld;
 use kis_api::{Env, Error, NaiveDate, PaginationStop};
-use kis_integration_tests::{builder_for, mock_config, start_mock};
+use kis_integration_tests::{builder_for, client_for, mock_config, start_mock};
 use kis_mock::{Environment, Fault};
 
 const TR: &str = "TTTC0081R";
@@ -25,9 +25,7 @@ fn request() -> inquire_daily_ccld::Request {
 async fn setup(pages: u32) -> (kis_mock::MockServer, tempfile::TempDir, kis_api::Client) {
     let mock = start_mock(mock_config(Environment::Real).with_pages(pages, 4)).await;
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = builder_for(&mock, Env::Real, cache.path())
-        .build()
-        .expect("client");
+    let client = client_for(&mock, Env::Real, cache.path());
     (mock, cache, client)
 }
 

@@ -15,10 +15,10 @@ use kis_api::realtime::{ConnectionState, FrameErrorKind, RealtimeError, Reconnec
 use kis_api::runtime::RealtimeRecord;
 use kis_api::{AnyEnv, Client, Decimal, Env, Error};
 use kis_integration_tests::{
-    FrameCheck, HTS_ID, REALTIME_TRS, builder_for, call_every_mutation, mock_config, start_mock,
+    FrameCheck, HTS_ID, REALTIME_TRS, call_every_mutation, client_for, mock_config, start_mock,
     subscribe_realtime,
 };
-use kis_mock::{Environment, MockConfig, MockServer};
+use kis_mock::{Environment, MockConfig};
 
 /// Upper bound of any single wait; far above what the mock needs.
 const WAIT: Duration = Duration::from_secs(15);
@@ -48,10 +48,6 @@ fn config(env: Environment) -> MockConfig {
             .with_ping_interval(Duration::from_millis(100))
             .with_ticks(true, Duration::from_millis(20))
     }
-}
-
-fn client(mock: &MockServer, env: Env, cache: &std::path::Path) -> Client<AnyEnv> {
-    builder_for(mock, env, cache).build().expect("client")
 }
 
 fn fast_reconnect() -> ReconnectPolicy {
@@ -91,7 +87,7 @@ async fn ticks_come_in_multi_record_frames_and_decode_typed() {
     let mock = start_mock(config(Environment::Real)).await;
     mock.control().set_price("005930", "71900");
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = client(&mock, Env::Real, cache.path());
+    let client = client_for(&mock, Env::Real, cache.path());
     let session = session(&client).await;
     let mut tap = session.frames().await;
     let mut samsung = within(
@@ -188,7 +184,7 @@ async fn notices_decode(env: Environment, client_env: Env, tr_id: &str) {
     let mock = start_mock(config(env)).await;
     mock.control().set_price("005930", "71900");
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = client(&mock, client_env, cache.path());
+    let client = client_for(&mock, client_env, cache.path());
     let session = session(&client).await;
     let mut notices = within(
         "subscribe",
@@ -283,7 +279,7 @@ async fn pingpong_is_echoed() {
     let mock =
         start_mock(config(Environment::Real).with_ping_interval(Duration::from_millis(30))).await;
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = client(&mock, Env::Real, cache.path());
+    let client = client_for(&mock, Env::Real, cache.path());
     let session = session(&client).await;
     let control = mock.control();
     eventually("five PINGPONG echoes", || {
@@ -303,7 +299,7 @@ async fn a_dropped_connection_is_healed_with_every_subscription_restored() {
     let mock = start_mock(config(Environment::Real)).await;
     let control = mock.control();
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = client(&mock, Env::Real, cache.path());
+    let client = client_for(&mock, Env::Real, cache.path());
     let session = session(&client).await;
     let mut samsung = session
         .subscribe(domestic_stock::H0STCNT0, "005930")
@@ -400,7 +396,7 @@ async fn the_subscription_cap_fails_clearly_before_sending() {
         start_mock(config(Environment::Real).with_ticks(false, Duration::from_millis(500))).await;
     let control = mock.control();
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = client(&mock, Env::Real, cache.path());
+    let client = client_for(&mock, Env::Real, cache.path());
     let session = session(&client).await;
     assert_eq!(
         session.max_subscriptions(),
@@ -496,7 +492,7 @@ async fn malformed_frames_are_reported_and_skipped() {
     let mock = start_mock(config(Environment::Real)).await;
     let control = mock.control();
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = client(&mock, Env::Real, cache.path());
+    let client = client_for(&mock, Env::Real, cache.path());
     let session = session(&client).await;
     let mut ticks = session
         .subscribe(domestic_stock::H0STCNT0, "005930")
@@ -619,7 +615,7 @@ async fn a_real_only_tr_on_a_demo_client_fails_before_any_io() {
     let mock = start_mock(config(Environment::Demo)).await;
     let control = mock.control();
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = client(&mock, Env::Demo, cache.path());
+    let client = client_for(&mock, Env::Demo, cache.path());
     let session = session(&client).await;
     let err = session
         .subscribe(domestic_stock::H0NXCNT0, "005930")
@@ -679,7 +675,7 @@ async fn every_tr(env: Environment, client_env: Env) -> (usize, usize) {
     let mock = start_mock(config(env)).await;
     let control = mock.control();
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = client(&mock, client_env, cache.path());
+    let client = client_for(&mock, client_env, cache.path());
     let session = session(&client).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<FrameCheck>();
 
@@ -797,7 +793,7 @@ async fn a_silent_connection_is_replaced() {
     .await;
     let control = mock.control();
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = client(&mock, Env::Real, cache.path());
+    let client = client_for(&mock, Env::Real, cache.path());
     let session = within(
         "the session",
         client
@@ -831,7 +827,7 @@ async fn a_silent_connection_is_replaced() {
 async fn the_session_gives_up_after_the_configured_attempts() {
     let mock = start_mock(config(Environment::Real)).await;
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = client(&mock, Env::Real, cache.path());
+    let client = client_for(&mock, Env::Real, cache.path());
     let session = within(
         "the session",
         client

@@ -6,15 +6,11 @@ use std::time::Duration;
 use kis_api::codes::{OrderDivision, StockMarket};
 use kis_api::domestic_stock::{inquire_price, order_cash};
 use kis_api::{Decimal, Env, Error, RetryPolicy};
-use kis_integration_tests::{builder_for, mock_config, start_mock};
+use kis_integration_tests::{builder_for, mock_config, quote, start_mock};
 use kis_mock::{Environment, Fault};
 
 const QUOTE_TR: &str = "FHKST01010100";
 const BUY_TR: &str = "TTTC0012U";
-
-fn quote() -> inquire_price::Request {
-    inquire_price::Request::new(StockMarket::Krx, "005930")
-}
 
 fn buy() -> order_cash::Request {
     order_cash::Request::new(
@@ -51,11 +47,7 @@ async fn a_rate_limited_query_is_retried() {
     let fault = mock
         .control()
         .inject(Fault::RateLimit.times(2).on_tr_id(QUOTE_TR));
-    let r = client
-        .domestic_stock()
-        .inquire_price(quote())
-        .await
-        .expect("retried until accepted");
+    let r = quote(&client).await.expect("retried until accepted");
     assert!(r.output.is_some());
     assert_eq!(fault.hits(), 2);
     assert_eq!(mock.control().stats().count(QUOTE_TR), 3);
@@ -66,11 +58,7 @@ async fn a_query_rate_limited_past_the_attempts_fails_clearly() {
     let (mock, _c, client) = setup().await;
     mock.control()
         .inject(Fault::RateLimit.always().on_tr_id(QUOTE_TR));
-    let err = client
-        .domestic_stock()
-        .inquire_price(quote())
-        .await
-        .expect_err("gives up");
+    let err = quote(&client).await.expect_err("gives up");
     assert!(
         matches!(err, Error::RateLimited { attempts: 4, .. }),
         "{err}"
@@ -134,31 +122,19 @@ async fn dropped_connections_and_5xx_are_retried_for_queries() {
     let (mock, _c, client) = setup().await;
     mock.control()
         .inject(Fault::DropBeforeProcessing.times(1).on_tr_id(QUOTE_TR));
-    client
-        .domestic_stock()
-        .inquire_price(quote())
-        .await
-        .expect("after a dropped connection");
+    quote(&client).await.expect("after a dropped connection");
     mock.control().inject(
         Fault::ServerError { json_body: false }
             .times(1)
             .on_tr_id(QUOTE_TR),
     );
-    client
-        .domestic_stock()
-        .inquire_price(quote())
-        .await
-        .expect("after an empty 500");
+    quote(&client).await.expect("after an empty 500");
     mock.control().inject(
         Fault::ServerError { json_body: true }
             .times(1)
             .on_tr_id(QUOTE_TR),
     );
-    client
-        .domestic_stock()
-        .inquire_price(quote())
-        .await
-        .expect("after a gateway 500");
+    quote(&client).await.expect("after a gateway 500");
     assert_eq!(mock.control().stats().count(QUOTE_TR), 6);
 }
 
@@ -170,11 +146,7 @@ async fn http_500_with_a_kis_body_is_an_api_error() {
             .always()
             .on_tr_id(QUOTE_TR),
     );
-    let err = client
-        .domestic_stock()
-        .inquire_price(quote())
-        .await
-        .expect_err("api error");
+    let err = quote(&client).await.expect_err("api error");
     match &err {
         Error::Api {
             status,
@@ -194,11 +166,7 @@ async fn http_500_with_a_kis_body_is_an_api_error() {
             .always()
             .on_tr_id(QUOTE_TR),
     );
-    let err = client
-        .domestic_stock()
-        .inquire_price(quote())
-        .await
-        .expect_err("http error");
+    let err = quote(&client).await.expect_err("http error");
     assert!(matches!(err, Error::Http { status: 500, .. }), "{err}");
 }
 

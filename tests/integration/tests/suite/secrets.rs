@@ -8,7 +8,7 @@ use kis_api::codes::{OrderDivision, StockMarket};
 use kis_api::domestic_stock::{inquire_balance, inquire_price, order_cash};
 use kis_api::{Decimal, Env};
 use kis_integration_tests::{
-    APP_KEY, APP_SECRET, STOCK_ACCOUNT, builder_for, mock_config, start_mock,
+    APP_KEY, APP_SECRET, STOCK_ACCOUNT, builder_for, client_for, mock_config, start_mock,
 };
 use kis_mock::Environment;
 
@@ -142,9 +142,7 @@ async fn a_realtime_session_logs_no_secret() {
     let mock = start_mock(config).await;
     let control = mock.control();
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = builder_for(&mock, Env::Real, cache.path())
-        .build()
-        .expect("client");
+    let client = client_for(&mock, Env::Real, cache.path());
     let approval = client.approval_key().await.expect("approval key");
     let wait = std::time::Duration::from_secs(15);
     let session = client

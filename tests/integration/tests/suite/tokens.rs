@@ -3,14 +3,9 @@
 
 use std::time::Duration;
 
-use kis_api::domestic_stock::inquire_price;
 use kis_api::{Client, Env, Error};
-use kis_integration_tests::{builder_for, mock_config, start_mock};
+use kis_integration_tests::{builder_for, client_for, mock_config, quote, start_mock};
 use kis_mock::Environment;
-
-fn quote() -> inquire_price::Request {
-    inquire_price::Request::new(kis_api::codes::StockMarket::Krx, "005930")
-}
 
 fn cache_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     std::fs::read_dir(dir)
@@ -30,16 +25,10 @@ async fn ten_concurrent_tasks_with_an_empty_cache_issue_one_token() {
     let mut tasks = Vec::new();
     for _ in 0..10 {
         // separate clients, as separate parts of a program would build them
-        let client = builder_for(&mock, Env::Real, cache.path())
-            .build()
-            .expect("client");
-        tasks.push(tokio::spawn(async move {
-            client
-                .domestic_stock()
-                .inquire_price(quote())
-                .await
-                .map(|_| ())
-        }));
+        let client = client_for(&mock, Env::Real, cache.path());
+        tasks.push(tokio::spawn(
+            async move { quote(&client).await.map(|_| ()) },
+        ));
     }
     for t in tasks {
         t.await.expect("task").expect("quote");
@@ -89,24 +78,14 @@ async fn the_cache_is_reused_and_a_corrupted_or_foreign_file_is_replaced() {
     let mock = start_mock(mock_config(Environment::Real)).await;
     let cache = tempfile::tempdir().expect("tempdir");
     {
-        let a = builder_for(&mock, Env::Real, cache.path())
-            .build()
-            .expect("client");
-        a.domestic_stock()
-            .inquire_price(quote())
-            .await
-            .expect("quote");
+        let a = client_for(&mock, Env::Real, cache.path());
+        quote(&a).await.expect("quote");
     }
     assert_eq!(mock.control().tokens_issued(), 1);
     {
         // a new client (the first is gone) reads the token from the file
-        let b = builder_for(&mock, Env::Real, cache.path())
-            .build()
-            .expect("client");
-        b.domestic_stock()
-            .inquire_price(quote())
-            .await
-            .expect("quote");
+        let b = client_for(&mock, Env::Real, cache.path());
+        quote(&b).await.expect("quote");
     }
     assert_eq!(
         mock.control().tokens_issued(),
@@ -138,13 +117,8 @@ async fn the_cache_is_reused_and_a_corrupted_or_foreign_file_is_replaced() {
 
     std::fs::write(&files[0], b"\x00\x01 not json {").expect("corrupt");
     {
-        let c = builder_for(&mock, Env::Real, cache.path())
-            .build()
-            .expect("client");
-        c.domestic_stock()
-            .inquire_price(quote())
-            .await
-            .expect("quote despite a corrupted cache");
+        let c = client_for(&mock, Env::Real, cache.path());
+        quote(&c).await.expect("quote despite a corrupted cache");
     }
     assert_eq!(mock.control().tokens_issued(), 2);
     let text = std::fs::read_to_string(&files[0]).expect("rewritten");
@@ -157,13 +131,8 @@ async fn the_cache_is_reused_and_a_corrupted_or_foreign_file_is_replaced() {
     let foreign = text.replace("\"env\": \"real\"", "\"env\": \"demo\"");
     std::fs::write(&files[0], foreign).expect("foreign");
     {
-        let d = builder_for(&mock, Env::Real, cache.path())
-            .build()
-            .expect("client");
-        d.domestic_stock()
-            .inquire_price(quote())
-            .await
-            .expect("quote");
+        let d = client_for(&mock, Env::Real, cache.path());
+        quote(&d).await.expect("quote");
     }
     assert_eq!(mock.control().tokens_issued(), 3);
 }
@@ -172,20 +141,10 @@ async fn the_cache_is_reused_and_a_corrupted_or_foreign_file_is_replaced() {
 async fn an_expired_token_is_refreshed_and_the_query_retried_once() {
     let mock = start_mock(mock_config(Environment::Real)).await;
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = builder_for(&mock, Env::Real, cache.path())
-        .build()
-        .expect("client");
-    client
-        .domestic_stock()
-        .inquire_price(quote())
-        .await
-        .expect("first");
+    let client = client_for(&mock, Env::Real, cache.path());
+    quote(&client).await.expect("first");
     mock.control().expire_tokens();
-    client
-        .domestic_stock()
-        .inquire_price(quote())
-        .await
-        .expect("refreshed and retried");
+    quote(&client).await.expect("refreshed and retried");
     let stats = mock.control().stats();
     assert_eq!(stats.tokens_issued, 2);
     assert_eq!(
@@ -211,17 +170,9 @@ async fn egw00133_from_the_token_endpoint_is_a_clear_auth_error() {
         .token_issue_interval(Duration::from_millis(20))
         .build()
         .expect("client");
-    client
-        .domestic_stock()
-        .inquire_price(quote())
-        .await
-        .expect("first");
+    quote(&client).await.expect("first");
     mock.control().expire_tokens();
-    let err = client
-        .domestic_stock()
-        .inquire_price(quote())
-        .await
-        .expect_err("refused");
+    let err = quote(&client).await.expect_err("refused");
     match err {
         Error::Auth(a) => assert_eq!(a.code.as_deref(), Some("EGW00133"), "{a}"),
         other => panic!("expected an auth error, got {other}"),
@@ -237,19 +188,9 @@ async fn a_token_near_its_expiry_is_refreshed_ahead() {
     config.token_lifetime = Duration::from_secs(600);
     let mock = start_mock(config).await;
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = builder_for(&mock, Env::Real, cache.path())
-        .build()
-        .expect("client");
-    client
-        .domestic_stock()
-        .inquire_price(quote())
-        .await
-        .expect("first");
-    client
-        .domestic_stock()
-        .inquire_price(quote())
-        .await
-        .expect("second");
+    let client = client_for(&mock, Env::Real, cache.path());
+    quote(&client).await.expect("first");
+    quote(&client).await.expect("second");
     assert_eq!(mock.control().tokens_issued(), 2);
     assert_eq!(mock.control().stats().token_issue_refused, 0);
 }
@@ -258,24 +199,14 @@ async fn a_token_near_its_expiry_is_refreshed_ahead() {
 async fn revoke_approval_key_and_hashkey() {
     let mock = start_mock(mock_config(Environment::Real)).await;
     let cache = tempfile::tempdir().expect("tempdir");
-    let client: Client = builder_for(&mock, Env::Real, cache.path())
-        .build()
-        .expect("client");
-    client
-        .domestic_stock()
-        .inquire_price(quote())
-        .await
-        .expect("quote");
+    let client: Client = client_for(&mock, Env::Real, cache.path());
+    quote(&client).await.expect("quote");
     client.revoke_token().await.expect("revoke");
     assert!(
         cache_files(cache.path()).is_empty(),
         "a revoked token leaves the cache"
     );
-    client
-        .domestic_stock()
-        .inquire_price(quote())
-        .await
-        .expect("a new token after revoke");
+    quote(&client).await.expect("a new token after revoke");
     assert_eq!(mock.control().tokens_issued(), 2);
 
     let k1 = client.approval_key().await.expect("approval key");
