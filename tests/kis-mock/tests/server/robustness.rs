@@ -1,8 +1,6 @@
 //! Hostile input never panics the server: every weird request still gets an answer.
 
-mod common;
-
-use common::{APP_KEY, APP_SECRET, Kis, send, set, tr_of, well_formed};
+use crate::common::{APP_KEY, APP_SECRET, Kis, send, set, tr_of, well_formed};
 use kis_codegen::model::EndpointKind;
 use kis_mock::MockConfig;
 

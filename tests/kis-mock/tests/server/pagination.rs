@@ -1,11 +1,9 @@
 //! Pagination: `tr_cont` M…D, continuation keys padded like KIS, rows in order across pages,
 //! stale keys refused, keys inside an object block (fixture catalog).
 
-mod common;
-
 use std::path::Path;
 
-use common::{Kis, set, tr_of, well_formed};
+use crate::common::{Kis, set, tr_of, well_formed};
 use kis_mock::MockConfig;
 use serde_json::Value;
 

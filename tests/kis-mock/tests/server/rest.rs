@@ -1,11 +1,9 @@
 //! REST behaviour: the wire format of a quote (raw bytes), KIS's checks and their error codes,
 //! determinism and plausibility of generated data.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{APP_KEY, APP_SECRET, Kis, send, set, well_formed};
+use crate::common::{APP_KEY, APP_SECRET, Kis, send, set, well_formed};
 use kis_mock::{Environment, MockConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -342,7 +340,7 @@ async fn same_request_and_seed_give_the_same_bytes() {
     let c = Kis::start(MockConfig::default().with_seed(8)).await;
     let ep = a.endpoint("domestic_stock.inquire_daily_itemchartprice");
     let inputs = well_formed(&ep, None);
-    let tr = common::tr_of(&ep, false).expect("tr");
+    let tr = crate::common::tr_of(&ep, false).expect("tr");
     let ra = a.call(&ep, &tr, "", &inputs).await.expect("reply");
     let ra2 = a.call(&ep, &tr, "", &inputs).await.expect("reply");
     let rb = b.call(&ep, &tr, "", &inputs).await.expect("reply");

@@ -1,14 +1,16 @@
 //! Auth endpoints: token issue and its once-per-interval rule, revoke, approval key, hashkey.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{APP_KEY, APP_SECRET, Kis, send};
+use crate::common::{APP_KEY, APP_SECRET, Kis, send};
 use kis_mock::{MockConfig, MockServer};
 use serde_json::json;
 
-async fn token_request(addr: std::net::SocketAddr, key: &str, secret: &str) -> common::Reply {
+async fn token_request(
+    addr: std::net::SocketAddr,
+    key: &str,
+    secret: &str,
+) -> crate::common::Reply {
     let body = json!({"grant_type": "client_credentials", "appkey": key, "appsecret": secret});
     send(
         addr,

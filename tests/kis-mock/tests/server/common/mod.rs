@@ -1,8 +1,6 @@
 //! Test helpers: a plain HTTP/1.1 client (hyper), a KIS-shaped caller, request builders from
 //! the catalog, and value-shape checks.
 
-#![allow(dead_code)]
-
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -2,9 +2,7 @@
 //! carrying every block and field with the right JSON kind and value shape; in demo mode,
 //! real-only endpoints are refused with `MCA00124`.
 
-mod common;
-
-use common::{Kis, schema_problems, tr_of, well_formed};
+use crate::common::{Kis, schema_problems, tr_of, well_formed};
 use kis_codegen::model::EndpointKind;
 use kis_mock::{MockConfig, OrderStatus};
 

@@ -1,10 +1,8 @@
 //! Fault injection: every fault kind, targeting, counts, removal; request statistics.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Kis, set, well_formed};
+use crate::common::{Kis, set, well_formed};
 use kis_mock::{Fault, MockConfig, OrderStatus};
 
 const PRICE_PATH: &str = "/uapi/domestic-stock/v1/quotations/inquire-price";
@@ -16,11 +14,11 @@ fn quote() -> Vec<(String, String)> {
     ]
 }
 
-async fn price(kis: &Kis) -> Result<common::Reply, String> {
+async fn price(kis: &Kis) -> Result<crate::common::Reply, String> {
     kis.get(PRICE_PATH, "FHKST01010100", "", &quote()).await
 }
 
-async fn buy(kis: &Kis) -> Result<common::Reply, String> {
+async fn buy(kis: &Kis) -> Result<crate::common::Reply, String> {
     let ep = kis.endpoint("domestic_stock.order_cash");
     let mut inputs = well_formed(&ep, None);
     set(&mut inputs, "ORD_DVSN", "01");
@@ -179,7 +177,7 @@ async fn faults_target_paths_and_auth_and_clear() {
     let control = kis.control();
     // an All-target fault leaves the token endpoint alone; a path target reaches it
     control.inject(Fault::RateLimit);
-    let r = common::send(
+    let r = crate::common::send(
         kis.addr,
         "POST",
         "/oauth2/Approval",
@@ -193,7 +191,7 @@ async fn faults_target_paths_and_auth_and_clear() {
     control.clear_faults();
     assert_eq!(price(&kis).await.expect("reply").str("/rt_cd"), "0");
     control.inject(Fault::ServerError { json_body: true }.on_path("/oauth2/Approval"));
-    let r = common::send(kis.addr, "POST", "/oauth2/Approval", &[], "{}")
+    let r = crate::common::send(kis.addr, "POST", "/oauth2/Approval", &[], "{}")
         .await
         .expect("reply");
     assert_eq!(r.status, 500);

@@ -1,14 +1,12 @@
 //! WebSocket: subscribe protocol, cap, PINGPONG, multi-record tick frames, encrypted execution
 //! notices, server-side drops and raw frames.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{Kis, set, well_formed};
 use aes::cipher::block_padding::Pkcs7;
 use aes::cipher::{BlockModeDecrypt, KeyIvInit};
 use base64::Engine as _;
-use common::{Kis, set, well_formed};
 use futures_util::{SinkExt, StreamExt};
 use kis_mock::MockConfig;
 use serde_json::{Value, json};
@@ -19,8 +17,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 async fn approval(kis: &Kis) -> String {
-    let body = json!({"grant_type": "client_credentials", "appkey": common::APP_KEY, "secretkey": common::APP_SECRET});
-    let r = common::send(kis.addr, "POST", "/oauth2/Approval", &[], &body.to_string())
+    let body = json!({"grant_type": "client_credentials", "appkey": crate::common::APP_KEY, "secretkey": crate::common::APP_SECRET});
+    let r = crate::common::send(kis.addr, "POST", "/oauth2/Approval", &[], &body.to_string())
         .await
         .expect("reply");
     r.str("/approval_key").to_string()

@@ -1,8 +1,6 @@
 //! Orders: place, inquire, modify, cancel, balance; the state tests assert on.
 
-mod common;
-
-use common::{CANO, Kis, set, well_formed};
+use crate::common::{CANO, Kis, set, well_formed};
 use kis_mock::{MockConfig, OrderSide, OrderStatus};
 use serde_json::Value;
 
@@ -13,7 +11,7 @@ async fn order_cash(
     dvsn: &str,
     qty: &str,
     price: &str,
-) -> common::Reply {
+) -> crate::common::Reply {
     let ep = kis.endpoint("domestic_stock.order_cash");
     let mut inputs = well_formed(&ep, None);
     set(&mut inputs, "PDNO", code);
@@ -23,7 +21,13 @@ async fn order_cash(
     kis.call(&ep, tr, "", &inputs).await.expect("reply")
 }
 
-async fn rvsecncl(kis: &Kis, odno: &str, kind: &str, qty: &str, price: &str) -> common::Reply {
+async fn rvsecncl(
+    kis: &Kis,
+    odno: &str,
+    kind: &str,
+    qty: &str,
+    price: &str,
+) -> crate::common::Reply {
     let ep = kis.endpoint("domestic_stock.order_rvsecncl");
     let mut inputs = well_formed(&ep, Some(odno));
     set(&mut inputs, "RVSE_CNCL_DVSN_CD", kind);
@@ -38,13 +42,13 @@ async fn rvsecncl(kis: &Kis, odno: &str, kind: &str, qty: &str, price: &str) -> 
 
 async fn inquiry(kis: &Kis, qualified: &str) -> Value {
     let ep = kis.endpoint(qualified);
-    let tr = common::tr_of(&ep, false).expect("tr");
+    let tr = crate::common::tr_of(&ep, false).expect("tr");
     let r = kis
         .call(&ep, &tr, "", &well_formed(&ep, None))
         .await
         .expect("reply");
     assert_eq!(r.str("/rt_cd"), "0", "{}", r.json);
-    let problems = common::schema_problems(&ep, &r.json);
+    let problems = crate::common::schema_problems(&ep, &r.json);
     assert!(problems.is_empty(), "{problems:?}");
     r.json
 }
