@@ -74,6 +74,16 @@ pub fn client_for(mock: &MockServer, env: Env, cache: &Path) -> Client {
     }
 }
 
+/// A cash buy of Samsung Electronics (005930), the stock the suite trades.
+pub fn buy_samsung(
+    division: kis_api::codes::OrderDivision,
+    quantity: u64,
+    price: kis_api::Decimal,
+) -> kis_api::domestic_stock::order_cash::Request {
+    use kis_api::domestic_stock::order_cash;
+    order_cash::Request::new(order_cash::Side::Buy, "005930", division, quantity, price)
+}
+
 /// A Samsung Electronics (005930) quote on KRX, the query the suite uses most.
 pub async fn quote(
     client: &Client,

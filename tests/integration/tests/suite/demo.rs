@@ -2,9 +2,9 @@
 
 use kis_api::codes::{OrderDivision, StockMarket};
 use kis_api::domestic_futureoption::order as fo_order;
-use kis_api::domestic_stock::{inquire_price, inquire_price_2, order_cash};
+use kis_api::domestic_stock::{inquire_price, inquire_price_2};
 use kis_api::{Client, Decimal, Env, Error};
-use kis_integration_tests::{builder_for, client_for, mock_config, start_mock};
+use kis_integration_tests::{builder_for, buy_samsung, client_for, mock_config, start_mock};
 use kis_mock::Environment;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -79,13 +79,7 @@ async fn a_typed_demo_client_calls_demo_endpoints_with_demo_tr_ids() {
         .await
         .expect("quote in demo");
     assert!(q.output.is_some());
-    let order = order_cash::Request::new(
-        order_cash::Side::Buy,
-        "005930",
-        OrderDivision::Market,
-        1,
-        Decimal::ZERO,
-    );
+    let order = buy_samsung(OrderDivision::Market, 1, Decimal::ZERO);
     let reply = client
         .domestic_stock()
         .order_cash(order)

@@ -1,9 +1,9 @@
 //! An order's life through the typed client: place, find it, modify, cancel, fill, balance.
 
 use kis_api::codes::{ModifyOrCancel, OrderDivision};
-use kis_api::domestic_stock::{inquire_balance, inquire_psbl_rvsecncl, order_cash, order_rvsecncl};
+use kis_api::domestic_stock::{inquire_balance, inquire_psbl_rvsecncl, order_rvsecncl};
 use kis_api::{Decimal, Env};
-use kis_integration_tests::{client_for, mock_config, start_mock};
+use kis_integration_tests::{buy_samsung, client_for, mock_config, start_mock};
 use kis_mock::{Environment, OrderStatus};
 use std::str::FromStr;
 
@@ -18,13 +18,7 @@ async fn place_modify_cancel_fill_and_see_the_balance() {
     // a limit buy far below the market stays open
     let low = Decimal::new(50000, 0);
     let placed = stock
-        .order_cash(order_cash::Request::new(
-            order_cash::Side::Buy,
-            "005930",
-            OrderDivision::Limit,
-            10,
-            low,
-        ))
+        .order_cash(buy_samsung(OrderDivision::Limit, 10, low))
         .reply()
         .await
         .expect("order");
@@ -83,13 +77,7 @@ async fn place_modify_cancel_fill_and_see_the_balance() {
 
     // a market buy fills, and the balance shows the holding
     stock
-        .order_cash(order_cash::Request::new(
-            order_cash::Side::Buy,
-            "005930",
-            OrderDivision::Market,
-            3,
-            Decimal::ZERO,
-        ))
+        .order_cash(buy_samsung(OrderDivision::Market, 3, Decimal::ZERO))
         .await
         .expect("market order");
     let pages = stock

@@ -9,16 +9,16 @@ use std::future::Future;
 use std::time::Duration;
 
 use kis_api::codes::OrderDivision;
-use kis_api::domestic_stock::{self, order_cash};
+use kis_api::domestic_stock;
 use kis_api::meta::{Kind, ValueType};
 use kis_api::realtime::{ConnectionState, FrameErrorKind, RealtimeError, ReconnectPolicy, Session};
 use kis_api::runtime::RealtimeRecord;
 use kis_api::{AnyEnv, Client, Decimal, Env, Error};
 use kis_integration_tests::{
-    FrameCheck, HTS_ID, REALTIME_TRS, call_every_mutation, client_for, mock_config, start_mock,
-    subscribe_realtime,
+    FrameCheck, HTS_ID, REALTIME_TRS, buy_samsung, call_every_mutation, client_for, mock_config,
+    start_mock, subscribe_realtime,
 };
-use kis_mock::{Environment, MockConfig};
+use kis_mock::{Environment, MockConfig, MockServer};
 
 /// Upper bound of any single wait; far above what the mock needs.
 const WAIT: Duration = Duration::from_secs(15);
@@ -58,6 +58,19 @@ fn fast_reconnect() -> ReconnectPolicy {
     }
 }
 
+/// A mock, a client of it (token cache in a temporary directory) and a connected session. The
+/// mock and the directory are returned to be kept alive for the test.
+async fn connected(
+    env: Environment,
+    client_env: Env,
+) -> (MockServer, tempfile::TempDir, Client<AnyEnv>, Session) {
+    let mock = start_mock(config(env)).await;
+    let cache = tempfile::tempdir().expect("tempdir");
+    let client = client_for(&mock, client_env, cache.path());
+    let session = session(&client).await;
+    (mock, cache, client, session)
+}
+
 async fn session(client: &Client<AnyEnv>) -> Session {
     within(
         "the session",
@@ -84,11 +97,8 @@ fn sample(ty: ValueType) -> &'static str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ticks_come_in_multi_record_frames_and_decode_typed() {
-    let mock = start_mock(config(Environment::Real)).await;
+    let (mock, _cache, _client, session) = connected(Environment::Real, Env::Real).await;
     mock.control().set_price("005930", "71900");
-    let cache = tempfile::tempdir().expect("tempdir");
-    let client = client_for(&mock, Env::Real, cache.path());
-    let session = session(&client).await;
     let mut tap = session.frames().await;
     let mut samsung = within(
         "subscribe",
@@ -181,11 +191,8 @@ async fn ticks_come_in_multi_record_frames_and_decode_typed() {
 }
 
 async fn notices_decode(env: Environment, client_env: Env, tr_id: &str) {
-    let mock = start_mock(config(env)).await;
+    let (mock, _cache, client, session) = connected(env, client_env).await;
     mock.control().set_price("005930", "71900");
-    let cache = tempfile::tempdir().expect("tempdir");
-    let client = client_for(&mock, client_env, cache.path());
-    let session = session(&client).await;
     let mut notices = within(
         "subscribe",
         session.subscribe_notices(domestic_stock::H0STCNI0),
@@ -198,9 +205,7 @@ async fn notices_decode(env: Environment, client_env: Env, tr_id: &str) {
     // a limit order below the market: accepted, not filled
     let placed = client
         .domestic_stock()
-        .order_cash(order_cash::Request::new(
-            order_cash::Side::Buy,
-            "005930",
+        .order_cash(buy_samsung(
             OrderDivision::Limit,
             10,
             Decimal::new(50000, 0),
@@ -235,13 +240,7 @@ async fn notices_decode(env: Environment, client_env: Env, tr_id: &str) {
     // a market order fills at once: an acceptance, then a fill with the quantity
     let filled = client
         .domestic_stock()
-        .order_cash(order_cash::Request::new(
-            order_cash::Side::Buy,
-            "005930",
-            OrderDivision::Market,
-            3,
-            Decimal::ZERO,
-        ))
+        .order_cash(buy_samsung(OrderDivision::Market, 3, Decimal::ZERO))
         .await
         .expect("market order")
         .output
@@ -296,11 +295,8 @@ async fn pingpong_is_echoed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_connection_is_healed_with_every_subscription_restored() {
-    let mock = start_mock(config(Environment::Real)).await;
+    let (mock, _cache, client, session) = connected(Environment::Real, Env::Real).await;
     let control = mock.control();
-    let cache = tempfile::tempdir().expect("tempdir");
-    let client = client_for(&mock, Env::Real, cache.path());
-    let session = session(&client).await;
     let mut samsung = session
         .subscribe(domestic_stock::H0STCNT0, "005930")
         .await
@@ -360,13 +356,7 @@ async fn a_dropped_connection_is_healed_with_every_subscription_restored() {
         // the notice comes encrypted with the new subscription's key, and decrypts
         let placed = client
             .domestic_stock()
-            .order_cash(order_cash::Request::new(
-                order_cash::Side::Buy,
-                "005930",
-                OrderDivision::Limit,
-                1,
-                Decimal::new(50000, 0),
-            ))
+            .order_cash(buy_samsung(OrderDivision::Limit, 1, Decimal::new(50000, 0)))
             .await
             .expect("order")
             .output
@@ -489,11 +479,8 @@ async fn the_subscription_cap_fails_clearly_before_sending() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_frames_are_reported_and_skipped() {
-    let mock = start_mock(config(Environment::Real)).await;
+    let (mock, _cache, client, session) = connected(Environment::Real, Env::Real).await;
     let control = mock.control();
-    let cache = tempfile::tempdir().expect("tempdir");
-    let client = client_for(&mock, Env::Real, cache.path());
-    let session = session(&client).await;
     let mut ticks = session
         .subscribe(domestic_stock::H0STCNT0, "005930")
         .await
@@ -584,13 +571,7 @@ async fn malformed_frames_are_reported_and_skipped() {
     }
     client
         .domestic_stock()
-        .order_cash(order_cash::Request::new(
-            order_cash::Side::Buy,
-            "005930",
-            OrderDivision::Limit,
-            1,
-            Decimal::new(50000, 0),
-        ))
+        .order_cash(buy_samsung(OrderDivision::Limit, 1, Decimal::new(50000, 0)))
         .await
         .expect("order");
     let n = within("a notice", notices.recv())
@@ -612,11 +593,8 @@ async fn malformed_frames_are_reported_and_skipped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_only_tr_on_a_demo_client_fails_before_any_io() {
-    let mock = start_mock(config(Environment::Demo)).await;
+    let (mock, cache, _client, session) = connected(Environment::Demo, Env::Demo).await;
     let control = mock.control();
-    let cache = tempfile::tempdir().expect("tempdir");
-    let client = client_for(&mock, Env::Demo, cache.path());
-    let session = session(&client).await;
     let err = session
         .subscribe(domestic_stock::H0NXCNT0, "005930")
         .await
@@ -672,11 +650,8 @@ async fn a_real_only_tr_on_a_demo_client_fails_before_any_io() {
 /// Subscribes every TR of the catalog in batches under the cap, places orders so the notice
 /// TRs speak, and checks that every TR delivers a frame that decodes into its typed record.
 async fn every_tr(env: Environment, client_env: Env) -> (usize, usize) {
-    let mock = start_mock(config(env)).await;
+    let (mock, _cache, client, session) = connected(env, client_env).await;
     let control = mock.control();
-    let cache = tempfile::tempdir().expect("tempdir");
-    let client = client_for(&mock, client_env, cache.path());
-    let session = session(&client).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<FrameCheck>();
 
     let in_catalog = kis_api::ENDPOINTS

@@ -6,20 +6,14 @@ use std::time::Duration;
 use kis_api::codes::{OrderDivision, StockMarket};
 use kis_api::domestic_stock::{inquire_price, order_cash};
 use kis_api::{Decimal, Env, Error, RetryPolicy};
-use kis_integration_tests::{builder_for, mock_config, quote, start_mock};
+use kis_integration_tests::{builder_for, buy_samsung, mock_config, quote, start_mock};
 use kis_mock::{Environment, Fault};
 
 const QUOTE_TR: &str = "FHKST01010100";
 const BUY_TR: &str = "TTTC0012U";
 
 fn buy() -> order_cash::Request {
-    order_cash::Request::new(
-        order_cash::Side::Buy,
-        "005930",
-        OrderDivision::Limit,
-        10,
-        Decimal::new(60000, 0),
-    )
+    buy_samsung(OrderDivision::Limit, 10, Decimal::new(60000, 0))
 }
 
 fn fast_retries() -> RetryPolicy {

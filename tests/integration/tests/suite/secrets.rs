@@ -5,10 +5,11 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use kis_api::codes::{OrderDivision, StockMarket};
-use kis_api::domestic_stock::{inquire_balance, inquire_price, order_cash};
+use kis_api::domestic_stock::{inquire_balance, inquire_price};
 use kis_api::{Decimal, Env};
 use kis_integration_tests::{
-    APP_KEY, APP_SECRET, STOCK_ACCOUNT, builder_for, client_for, mock_config, start_mock,
+    APP_KEY, APP_SECRET, STOCK_ACCOUNT, builder_for, buy_samsung, client_for, mock_config,
+    start_mock,
 };
 use kis_mock::Environment;
 
@@ -69,13 +70,7 @@ async fn a_full_session_logs_no_secret() {
         .inquire_price(inquire_price::Request::new(StockMarket::Krx, "005930"))
         .await
         .expect("quote");
-    let order = order_cash::Request::new(
-        order_cash::Side::Buy,
-        "005930",
-        OrderDivision::Limit,
-        1,
-        Decimal::new(60000, 0),
-    );
+    let order = buy_samsung(OrderDivision::Limit, 1, Decimal::new(60000, 0));
     let debug_of_request = format!("{order:?}");
     client
         .domestic_stock()
@@ -161,13 +156,7 @@ async fn a_realtime_session_logs_no_secret() {
         .expect("notices");
     client
         .domestic_stock()
-        .order_cash(order_cash::Request::new(
-            order_cash::Side::Buy,
-            "005930",
-            OrderDivision::Limit,
-            1,
-            Decimal::new(60000, 0),
-        ))
+        .order_cash(buy_samsung(OrderDivision::Limit, 1, Decimal::new(60000, 0)))
         .await
         .expect("order");
     let frame = tokio::time::timeout(wait, notices.recv())
