@@ -174,25 +174,22 @@ pub(crate) mod tests {
         );
     }
 
+    /// One block encrypted as it is, without padding: lets a test pick the final pad byte.
+    fn encrypt_unpadded(mut block: [u8; 16]) -> String {
+        let enc = Aes256CbcEnc::new_from_slices(KEY.as_bytes(), IV.as_bytes()).expect("key");
+        let ct = enc
+            .encrypt_padded::<aes::cipher::block_padding::NoPadding>(&mut block, 16)
+            .expect("one block");
+        base64::engine::general_purpose::STANDARD.encode(ct)
+    }
+
     #[test]
     fn bad_padding_is_reported() {
-        // encrypt a full block whose last byte is not a valid PKCS#7 pad, without padding
-        let mut block = *b"0123456789abcde\x07";
-        let enc = Aes256CbcEnc::new_from_slices(KEY.as_bytes(), IV.as_bytes()).expect("key");
-        let ct = enc
-            .encrypt_padded::<aes::cipher::block_padding::NoPadding>(&mut block, 16)
-            .expect("one block")
-            .to_vec();
-        let b64 = base64::engine::general_purpose::STANDARD.encode(ct);
+        // a last byte that is not a valid PKCS#7 pad
+        let b64 = encrypt_unpadded(*b"0123456789abcde\x07");
         assert_eq!(key().decrypt(&b64), Err(FrameErrorKind::Padding));
         // a zero pad byte is invalid too
-        let mut block = [0u8; 16];
-        let enc = Aes256CbcEnc::new_from_slices(KEY.as_bytes(), IV.as_bytes()).expect("key");
-        let ct = enc
-            .encrypt_padded::<aes::cipher::block_padding::NoPadding>(&mut block, 16)
-            .expect("one block")
-            .to_vec();
-        let b64 = base64::engine::general_purpose::STANDARD.encode(ct);
+        let b64 = encrypt_unpadded([0u8; 16]);
         assert_eq!(key().decrypt(&b64), Err(FrameErrorKind::Padding));
     }
 

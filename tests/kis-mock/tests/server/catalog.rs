@@ -3,20 +3,12 @@
 //! real-only endpoints are refused with `MCA00124`.
 
 use crate::common::{Kis, schema_problems, tr_of, well_formed};
-use kis_codegen::model::EndpointKind;
 use kis_mock::{MockConfig, OrderStatus};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_rest_endpoint_answers_schema_valid() {
     let kis = Kis::start(MockConfig::default().with_pages(3, 4)).await;
-    let eps: Vec<_> = kis
-        .server
-        .catalog()
-        .endpoints
-        .iter()
-        .filter(|e| e.kind == EndpointKind::Rest)
-        .cloned()
-        .collect();
+    let eps = kis.rest_endpoints();
     assert!(eps.len() > 200, "catalog has {} REST endpoints", eps.len());
     let mut failures = Vec::new();
     for ep in &eps {
@@ -70,14 +62,7 @@ async fn every_rest_endpoint_answers_schema_valid() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_serves_demo_endpoints_and_refuses_real_only_ones() {
     let kis = Kis::start(MockConfig::demo()).await;
-    let eps: Vec<_> = kis
-        .server
-        .catalog()
-        .endpoints
-        .iter()
-        .filter(|e| e.kind == EndpointKind::Rest)
-        .cloned()
-        .collect();
+    let eps = kis.rest_endpoints();
     let mut served = 0;
     let mut refused = 0;
     let mut failures = Vec::new();

@@ -1,7 +1,6 @@
 //! Hostile input never panics the server: every weird request still gets an answer.
 
 use crate::common::{APP_KEY, APP_SECRET, Kis, send, set, tr_of, well_formed};
-use kis_codegen::model::EndpointKind;
 use kis_mock::MockConfig;
 
 const WEIRD: &[&str] = &[
@@ -23,14 +22,7 @@ const WEIRD: &[&str] = &[
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn weird_inputs_get_answers() {
     let kis = Kis::start(MockConfig::default().with_pages(2, 2)).await;
-    let eps: Vec<_> = kis
-        .server
-        .catalog()
-        .endpoints
-        .iter()
-        .filter(|e| e.kind == EndpointKind::Rest)
-        .cloned()
-        .collect();
+    let eps = kis.rest_endpoints();
     let mut answered = 0;
     for (n, ep) in eps.iter().enumerate() {
         let tr = tr_of(ep, false).expect("tr");

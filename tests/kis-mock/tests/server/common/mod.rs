@@ -9,7 +9,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper::header::HeaderMap;
 use hyper_util::rt::TokioIo;
-use kis_codegen::model::{Endpoint, FillSource, Method};
+use kis_codegen::model::{Endpoint, EndpointKind, FillSource, Method};
 use kis_codegen::types::ValueType;
 use kis_mock::{MockConfig, MockServer};
 use serde_json::Value;
@@ -105,6 +105,16 @@ pub struct Kis {
 }
 
 impl Kis {
+    /// The catalog's REST endpoints, in catalog order.
+    pub fn rest_endpoints(&self) -> Vec<Endpoint> {
+        let catalog = self.server.catalog();
+        let rest = catalog
+            .endpoints
+            .iter()
+            .filter(|e| e.kind == EndpointKind::Rest);
+        rest.cloned().collect()
+    }
+
     /// Starts a server and issues a token.
     pub async fn start(config: MockConfig) -> Kis {
         let server = MockServer::start(config).await.expect("server starts");
