@@ -124,15 +124,7 @@ fn bench(c: &mut Criterion) {
     // the other side: both are timed under the same conditions, interleaved.
     let client_seq = || sequential(REQUESTS, || client_quote(&client));
     let bare_seq = || sequential(REQUESTS, || bare.quote());
-    let mut g = c.benchmark_group(format!("client_overhead/sequential_{REQUESTS}"));
-    g.throughput(Throughput::Elements(REQUESTS as u64));
-    g.bench_function("client", |b| {
-        b.iter_custom(|iters| rt.block_on(paired(iters, client_seq, bare_seq)))
-    });
-    g.bench_function("bare_reqwest", |b| {
-        b.iter_custom(|iters| rt.block_on(paired(iters, bare_seq, client_seq)))
-    });
-    g.finish();
+    paired_group(c, &rt, "sequential", client_seq, bare_seq);
 
     let client_par = || {
         concurrent(REQUESTS, || {
@@ -146,16 +138,33 @@ fn bench(c: &mut Criterion) {
             async move { bare.quote().await }
         })
     };
-    let mut g = c.benchmark_group(format!("client_overhead/concurrent_{REQUESTS}"));
+    paired_group(c, &rt, "concurrent", client_par, bare_par);
+    drop(mock);
+}
+
+/// The group `client_overhead/<mode>_N`: the client and bare reqwest, each measured paired with
+/// the other.
+fn paired_group<C, CF, B, BF>(
+    c: &mut Criterion,
+    rt: &tokio::runtime::Runtime,
+    mode: &str,
+    client: C,
+    bare: B,
+) where
+    C: Fn() -> CF + Copy,
+    CF: Future<Output = ()>,
+    B: Fn() -> BF + Copy,
+    BF: Future<Output = ()>,
+{
+    let mut g = c.benchmark_group(format!("client_overhead/{mode}_{REQUESTS}"));
     g.throughput(Throughput::Elements(REQUESTS as u64));
     g.bench_function("client", |b| {
-        b.iter_custom(|iters| rt.block_on(paired(iters, client_par, bare_par)))
+        b.iter_custom(|iters| rt.block_on(paired(iters, client, bare)))
     });
     g.bench_function("bare_reqwest", |b| {
-        b.iter_custom(|iters| rt.block_on(paired(iters, bare_par, client_par)))
+        b.iter_custom(|iters| rt.block_on(paired(iters, bare, client)))
     });
     g.finish();
-    drop(mock);
 }
 
 /// Runs `measured` `iters` times, each followed by one unmeasured run of `other`; the time of
