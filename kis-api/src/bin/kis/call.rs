@@ -7,7 +7,7 @@ use kis_api::meta::{BlockMeta, Kind, RequestFieldMeta, Shape, ValueType};
 use kis_api::{DynamicReply, DynamicRequest, EndpointMeta, Env};
 use serde_json::Value;
 
-use crate::catalog::{self, nearest, values_text};
+use crate::catalog::{self, did_you_mean, nearest, values_text};
 use crate::render::{Align, Table, align_for, clean, heading, key_values};
 use crate::target::{self, Target, korean};
 use crate::{ConnArgs, Failure};
@@ -162,11 +162,7 @@ pub fn build_request(
                 Some(x) => req = req.variant(x.name)?,
                 None => {
                     let near = nearest(v, meta.variants.iter().map(|x| x.name), 2);
-                    let hint = if near.is_empty() {
-                        String::new()
-                    } else {
-                        format!("did you mean {}? ", near.join(", "))
-                    };
+                    let hint = did_you_mean(&near).map(|s| s + " ").unwrap_or_default();
                     return Err(Failure::usage(format!(
                         "{}: no variant '{v}'; {hint}variants: {}",
                         meta.id,
@@ -257,12 +253,10 @@ fn find_field(
             }
             acc
         });
-    let hint = if near.is_empty() {
+    let hint = did_you_mean(&near).unwrap_or_else(|| {
         let all: Vec<&str> = meta.request.iter().map(|f| f.wire).collect();
         format!("inputs: {}", all.join(", "))
-    } else {
-        format!("did you mean {}?", near.join(", "))
-    };
+    });
     Err(Failure::usage(format!(
         "{} has no input '{key}'; {hint}",
         meta.id
@@ -305,11 +299,9 @@ fn check_value(f: &RequestFieldMeta, raw: &str, force: bool) -> Result<String, F
             }
             None => {
                 let near = nearest(t, f.values.iter().map(|v| v.value), 2);
-                let hint = if near.is_empty() {
-                    String::new()
-                } else {
-                    format!("; did you mean {}?", near.join(", "))
-                };
+                let hint = did_you_mean(&near)
+                    .map(|s| format!("; {s}"))
+                    .unwrap_or_default();
                 let msg = format!(
                     "{} ({}): '{raw}' is not one of {}{hint}",
                     f.wire,

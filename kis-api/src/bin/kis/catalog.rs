@@ -78,6 +78,12 @@ pub fn nearest<'a>(
     out
 }
 
+/// "did you mean a, b?" for the nearest names, or `None` when nothing is near.
+pub fn did_you_mean<S: AsRef<str>>(near: &[S]) -> Option<String> {
+    let names: Vec<&str> = near.iter().map(AsRef::as_ref).collect();
+    (!names.is_empty()).then(|| format!("did you mean {}?", names.join(", ")))
+}
+
 /// Whether a `--fields` word names `f`: its wire name in any case, or its Korean label.
 pub fn names_field(f: &FieldMeta, word: &str) -> bool {
     let word = word.trim();
@@ -101,11 +107,8 @@ pub fn field_position(
         .map(|f| f.wire)
         .chain(fields.iter().map(|f| f.label));
     let near = nearest(word, names, 3);
-    let hint = if near.is_empty() {
-        format!("`kis describe {}` lists them", meta.id)
-    } else {
-        format!("did you mean {}?", near.join(", "))
-    };
+    let hint =
+        did_you_mean(&near).unwrap_or_else(|| format!("`kis describe {}` lists them", meta.id));
     Err(Failure::usage(format!(
         "--fields: {} has no {noun} '{word}'; {hint}",
         meta.id
@@ -159,13 +162,10 @@ pub fn find(query: &str) -> Result<&'static EndpointMeta, Failure> {
         .take(5)
         .map(|(_, m)| format!("{} ({})", m.id, m.name))
         .collect();
-    let mut msg = format!("unknown endpoint '{query}'");
-    if ids.is_empty() {
-        msg.push_str("; `kis list` shows every endpoint");
-    } else {
-        msg.push_str(&format!("; did you mean: {}?", ids.join(", ")));
-    }
-    Err(Failure::usage(msg))
+    let hint = did_you_mean(&ids).unwrap_or_else(|| "`kis list` shows every endpoint".into());
+    Err(Failure::usage(format!(
+        "unknown endpoint '{query}'; {hint}"
+    )))
 }
 
 fn method_name(m: &EndpointMeta) -> &'static str {
@@ -207,11 +207,8 @@ pub fn list(group: Option<&str>, json: bool) -> Result<(), Failure> {
                 Some(found) => Some(*found),
                 None => {
                     let near = nearest(&g, all.iter().copied(), 3);
-                    let hint = if near.is_empty() {
-                        format!("groups: {}", all.join(", "))
-                    } else {
-                        format!("did you mean: {}?", near.join(", "))
-                    };
+                    let hint = did_you_mean(&near)
+                        .unwrap_or_else(|| format!("groups: {}", all.join(", ")));
                     return Err(Failure::usage(format!("unknown group '{raw}'; {hint}")));
                 }
             }
