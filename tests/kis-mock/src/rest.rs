@@ -339,6 +339,14 @@ async fn apply_pre(shared: &Shared, faults: Vec<Fault>, tr: &str) -> Pre {
                     shared,
                 ));
             }
+            Fault::Answer {
+                msg_cd,
+                msg1,
+                http_status,
+            } => {
+                let body = envelope("1", &msg_cd, &msg1);
+                return Pre::Respond(respond(http_status, body, tr, "", shared));
+            }
             Fault::ServerError { json_body } => {
                 let body = if json_body {
                     envelope("1", "EGW00500", "서버 내부 오류입니다.")
