@@ -54,10 +54,15 @@ async fn a_code_marked_retry_query_is_retried() {
         .expect("mock with the fixture catalog");
     let cache = tempfile::tempdir().expect("tempdir");
     let client = client_for(&mock, cache.path()).await;
-    let fault = mock.control().inject(opsq2001().times(1).on_tr_id(QUOTE_TR));
+    let fault = mock
+        .control()
+        .inject(opsq2001().times(1).on_tr_id(QUOTE_TR));
     let quote = client
         .sample()
-        .inquire_price(sample::inquire_price::Request::new(StockMarket::Krx, "005930"))
+        .inquire_price(sample::inquire_price::Request::new(
+            StockMarket::Krx,
+            "005930",
+        ))
         .await
         .expect("retried after OPSQ2001");
     assert!(quote.output.is_some());
@@ -70,7 +75,8 @@ async fn the_same_code_marked_fail_is_not() {
     let mock = MockServer::start(mock_config()).await.expect("mock");
     let cache = tempfile::tempdir().expect("tempdir");
     let client = client_for(&mock, cache.path()).await;
-    mock.control().inject(opsq2001().times(1).on_tr_id(QUOTE_TR));
+    mock.control()
+        .inject(opsq2001().times(1).on_tr_id(QUOTE_TR));
     let err = client
         .domestic_stock()
         .inquire_price(inquire_price::Request::new(ApiMarket::Krx, "005930"))
