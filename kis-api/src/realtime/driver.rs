@@ -464,3 +464,42 @@ fn housekeeping_interval(cfg: &DriverConfig) -> Duration {
         .map_or(cfg.reply_timeout, |i| i.min(cfg.reply_timeout));
     (shortest / 4).clamp(Duration::from_millis(10), Duration::from_secs(1))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_built_as_kis_reads_them() {
+        let r = Request {
+            op: Op::Unsubscribe,
+            tr_id: "H0STCNT0",
+            key: Arc::from("005930"),
+        };
+        let text = encode(&r, "approval", "P").expect("serializable");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(v["header"]["approval_key"], "approval");
+        assert_eq!(v["header"]["custtype"], "P");
+        assert_eq!(v["header"]["tr_type"], "2");
+        assert_eq!(v["header"]["content-type"], "utf-8");
+        assert_eq!(v["body"]["input"]["tr_id"], "H0STCNT0");
+        assert_eq!(v["body"]["input"]["tr_key"], "005930");
+    }
+
+    #[test]
+    fn housekeeping_runs_at_a_quarter_of_the_shortest_timeout() {
+        let cfg = |reply_ms: u64, idle_ms: Option<u64>| DriverConfig {
+            url: String::new(),
+            reconnect: ReconnectPolicy::never(),
+            max_subscriptions: 1,
+            reply_timeout: Duration::from_millis(reply_ms),
+            idle_timeout: idle_ms.map(Duration::from_millis),
+            connect_timeout: Duration::from_secs(1),
+        };
+        let tick = |c: DriverConfig| housekeeping_interval(&c).as_millis();
+        assert_eq!(tick(cfg(400, Some(800))), 100);
+        assert_eq!(tick(cfg(800, Some(400))), 100);
+        assert_eq!(tick(cfg(8, None)), 10, "at least 10 ms");
+        assert_eq!(tick(cfg(60_000, None)), 1_000, "at most 1 s");
+    }
+}
