@@ -14,7 +14,9 @@ use super::error::{FrameErrorKind, RealtimeError};
 use super::frame::Reply;
 use super::outlet::{Item, Outlet};
 use super::status::Status;
-use super::subscriptions::{Op, Outcome, ReplyEffect, Request, Subscriptions, reply_outcome};
+use super::subscriptions::{
+    MAX_SUBSCRIPTIONS, Op, Outcome, ReplyEffect, Request, Subscriptions, reply_outcome,
+};
 use crate::env::Env;
 use crate::meta::EndpointMeta;
 
@@ -577,4 +579,20 @@ fn closing_on_request_ends_the_streams_quietly() {
         Some(Err(RealtimeError::Closed { reason: None }))
     );
     assert!(ended(live.next()));
+}
+
+#[test]
+fn the_limit_matches_the_catalog() {
+    let common = include_str!("../../../spec/common.yaml");
+    let line = common
+        .lines()
+        .find(|l| l.trim_start().starts_with("websocket_subscriptions:"))
+        .expect("common.yaml states the WebSocket subscription limit");
+    let n: usize = line
+        .split(':')
+        .nth(1)
+        .map(str::trim)
+        .and_then(|v| v.parse().ok())
+        .expect("a number");
+    assert_eq!(n, MAX_SUBSCRIPTIONS);
 }
