@@ -31,8 +31,8 @@
 //!   malformed frames as error items: for tools that pick TRs at run time. A [`RawFrame`] gives
 //!   its TR, key, record count, payload and untyped [`records`](RawFrame::records) paired with
 //!   the catalog's columns.
-//! - **Limits.** KIS allows about 40 subscriptions per session ([`MAX_SUBSCRIPTIONS`], settable
-//!   with [`SessionBuilder::max_subscriptions`]) and one session per approval key. One more
+//! - **Limits.** KIS allows about 40 subscriptions per session ([`MAX_SUBSCRIPTIONS`], the
+//!   catalog's `rate_limits`; settable with [`SessionBuilder::max_subscriptions`]) and one session per approval key. One more
 //!   subscription fails with [`RealtimeError::TooManySubscriptions`] before anything is sent.
 //! - **Self-healing.** After a drop, the session reconnects with exponential backoff
 //!   ([`ReconnectPolicy`]) and subscribes again to everything with the same keys; encrypted

@@ -17,12 +17,12 @@ use super::error::{FrameError, FrameErrorKind, RealtimeError};
 use super::frame::{RawFrame, Reply, first_field};
 use super::outlet::{Ack, Item, Outlet, offer_all};
 use super::status::Status;
-use crate::meta::{EndpointMeta, TrKeyMeaning};
+use crate::meta::{EndpointMeta, ErrorAction, TrKeyMeaning};
 
-/// Subscriptions KIS allows on one session (`rate_limits.websocket_subscriptions` in
-/// `spec/common.yaml`; sources say 40 or 41). The default of
+/// Subscriptions KIS allows on one session: the catalog's `rate_limits.websocket_subscriptions`
+/// (`spec/common.yaml`). The default of
 /// [`SessionBuilder::max_subscriptions`](super::SessionBuilder::max_subscriptions).
-pub const MAX_SUBSCRIPTIONS: usize = 40;
+pub const MAX_SUBSCRIPTIONS: usize = crate::CATALOG.limits.websocket_subscriptions as usize;
 
 /// A subscribe (`tr_type` 1) or an unsubscribe (`tr_type` 2) request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,16 +44,17 @@ pub(super) enum Outcome {
     Refused,
 }
 
-/// Classifies a control reply by its `msg_cd` and `rt_cd`: the one place that knows KIS's codes.
+/// Classifies a control reply by the catalog's action for its `msg_cd` (`errors` in
+/// `spec/common.yaml`), and its `rt_cd`.
 pub(super) fn reply_outcome(msg_cd: &str, rt_cd: &str, op: Op) -> Outcome {
-    match (msg_cd, op) {
+    match (crate::CATALOG.action(msg_cd), op) {
         // subscribed, or already subscribed
-        ("OPSP0000" | "OPSP0002", _) => Outcome::Accepted,
+        (Some(ErrorAction::Subscribed), _) => Outcome::Accepted,
         // unsubscribed, or nothing to unsubscribe: either way the subscription is gone
-        ("OPSP0001" | "OPSP0003", Op::Unsubscribe) => Outcome::Accepted,
+        (Some(ErrorAction::Unsubscribed), Op::Unsubscribe) => Outcome::Accepted,
         _ if rt_cd.trim() == "0" => Outcome::Accepted,
-        ("OPSP0011", _) => Outcome::ApprovalRefused,
-        ("OPSP8996", _) => Outcome::KeyInUse,
+        (Some(ErrorAction::RefreshApprovalKey), _) => Outcome::ApprovalRefused,
+        (Some(ErrorAction::KeyInUse), _) => Outcome::KeyInUse,
         _ => Outcome::Refused,
     }
 }

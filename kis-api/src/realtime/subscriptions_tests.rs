@@ -580,19 +580,3 @@ fn closing_on_request_ends_the_streams_quietly() {
     );
     assert!(ended(live.next()));
 }
-
-#[test]
-fn the_limit_matches_the_catalog() {
-    let common = include_str!("../../../spec/common.yaml");
-    let line = common
-        .lines()
-        .find(|l| l.trim_start().starts_with("websocket_subscriptions:"))
-        .expect("common.yaml states the WebSocket subscription limit");
-    let n: usize = line
-        .split(':')
-        .nth(1)
-        .map(str::trim)
-        .and_then(|v| v.parse().ok())
-        .expect("a number");
-    assert_eq!(n, MAX_SUBSCRIPTIONS);
-}
