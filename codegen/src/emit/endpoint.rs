@@ -1,7 +1,7 @@
 //! Endpoint modules: a REST or auth endpoint's request, response and records, and a WebSocket
 //! TR's record and marker type.
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::Options;
@@ -21,7 +21,31 @@ pub(super) fn rest_endpoint(
 ) -> TokenStream {
     let module = ident(&crate::names::field_ident(&e.id));
     let mdoc = doc(&endpoint_doc(e, opts));
-    // response records
+    let (records, block_types) = block_records(rt, e);
+    let response = response_type_tokens(rt, e, &block_types);
+    let meta = meta_static(rt, e, group, opts, &block_types, quote!(&[]));
+    let request = if e.kind == EndpointKind::Rest {
+        request_type_tokens(rt, e)
+    } else {
+        TokenStream::new()
+    };
+    quote! {
+        #mdoc
+        pub mod #module {
+            use super::rt;
+            #request
+            #response
+            #(#records)*
+            #meta
+        }
+    }
+}
+
+/// One record struct per response block, and each block's type name.
+fn block_records<'e>(
+    rt: &TokenStream,
+    e: &'e Endpoint,
+) -> (Vec<TokenStream>, Vec<(Ident, &'e Block)>) {
     let mut records = Vec::new();
     let mut block_types = Vec::new();
     for b in &e.response.blocks {
@@ -50,7 +74,15 @@ pub(super) fn rest_endpoint(
         ));
         block_types.push((t, b));
     }
-    // response body
+    (records, block_types)
+}
+
+/// The `Response` struct (blocks, then body fields) and its `Body` impl.
+fn response_type_tokens(
+    rt: &TokenStream,
+    e: &Endpoint,
+    block_types: &[(Ident, &Block)],
+) -> TokenStream {
     let body_decls = e.response.body.iter().map(|f| {
         let n = ident(&f.rust_name);
         let t = response_type(rt, f.ty, false);
@@ -65,8 +97,31 @@ pub(super) fn rest_endpoint(
             Shape::Array => quote!(#d pub #n: ::std::vec::Vec<#t>,),
         }
     });
+    let uses_cx = !block_types.is_empty() || e.response.body.iter().any(|f| !f.ty.is_textual());
+    let cx = if uses_cx { quote!(cx) } else { quote!(_cx) };
+    let entry_body = entry_body(rt, e, block_types);
+    let page_key = e.pagination.as_ref().map(|p| page_key_fn(e, p));
+    quote! {
+        /// The response body (envelope aside: see `Reply` for `msg_cd`/`msg1`).
+        #[derive(Debug, Clone, Default, PartialEq)]
+        #[non_exhaustive]
+        pub struct Response {
+            #(#block_decls)*
+            #(#body_decls)*
+        }
+        impl #rt::Body for Response {
+            fn entry<'de, A: #rt::MapAccess<'de>>(&mut self, key: &str, map: &mut A, #cx: &#rt::DecodeCx<'_>) -> ::core::result::Result<bool, A::Error> {
+                #entry_body
+            }
+            #page_key
+        }
+    }
+}
+
+/// `Body::entry`: stores the value under each known key (blocks by name or alias, body fields).
+fn entry_body(rt: &TokenStream, e: &Endpoint, block_types: &[(Ident, &Block)]) -> TokenStream {
     let mut arms = Vec::new();
-    for (t, b) in &block_types {
+    for (t, b) in block_types {
         let n = ident(&b.rust_name);
         let keys = std::iter::once(&b.wire)
             .chain(b.aliases.iter())
@@ -88,9 +143,7 @@ pub(super) fn rest_endpoint(
             arms.push(quote!(#w => self.#n = #rt::field(map, cx, #w, #p)?,));
         }
     }
-    let uses_cx = !block_types.is_empty() || e.response.body.iter().any(|f| !f.ty.is_textual());
-    let cx = if uses_cx { quote!(cx) } else { quote!(_cx) };
-    let entry_body = if arms.is_empty() {
+    if arms.is_empty() {
         quote! {
             let _ = (key, map);
             ::core::result::Result::Ok(false)
@@ -103,86 +156,65 @@ pub(super) fn rest_endpoint(
             }
             ::core::result::Result::Ok(true)
         }
-    };
-    let page_key = e.pagination.as_ref().map(|p| {
-        let arms = p.keys.iter().enumerate().map(|(i, k)| {
-            let i = Literal::usize_unsuffixed(i);
-            match &k.response {
-                ResponseKey::Body(f) => {
-                    let n = e
-                        .response
-                        .body
-                        .iter()
-                        .find(|x| &x.wire == f)
-                        .map(|x| ident(&x.rust_name));
-                    match n {
-                        Some(n) => quote!(#i => ::core::option::Option::Some(self.#n.as_str()),),
-                        None => quote!(#i => ::core::option::Option::None,),
-                    }
-                }
-                ResponseKey::InBlock { block, field } => {
-                    let b = e.response.blocks.iter().find(|b| &b.wire == block);
-                    let bf = b.and_then(|b| {
-                        b.fields
-                            .iter()
-                            .find(|x| &x.wire == field)
-                            .map(|x| (b.shape, ident(&b.rust_name), ident(&x.rust_name)))
-                    });
-                    match bf {
-                        Some((Shape::Object, bn, fname)) => {
-                            quote!(#i => self.#bn.as_ref().map(|b| b.#fname.as_str()),)
-                        }
-                        // an array block: the key is on its first row
-                        Some((Shape::Array, bn, fname)) => {
-                            quote!(#i => self.#bn.first().map(|b| b.#fname.as_str()),)
-                        }
-                        None => quote!(#i => ::core::option::Option::None,),
-                    }
-                }
-            }
-        });
-        quote! {
-            fn page_key(&self, index: usize) -> ::core::option::Option<&str> {
-                match index {
-                    #(#arms)*
-                    _ => ::core::option::Option::None,
-                }
-            }
-        }
+    }
+}
+
+/// `Body::page_key`: where each continuation key is read in a decoded response.
+fn page_key_fn(e: &Endpoint, p: &Pagination) -> TokenStream {
+    let arms = p.keys.iter().enumerate().map(|(i, k)| {
+        let i = Literal::usize_unsuffixed(i);
+        let read = page_key_read(e, &k.response);
+        quote!(#i => #read,)
     });
-    let response = quote! {
-        /// The response body (envelope aside: see `Reply` for `msg_cd`/`msg1`).
-        #[derive(Debug, Clone, Default, PartialEq)]
-        #[non_exhaustive]
-        pub struct Response {
-            #(#block_decls)*
-            #(#body_decls)*
-        }
-        impl #rt::Body for Response {
-            fn entry<'de, A: #rt::MapAccess<'de>>(&mut self, key: &str, map: &mut A, #cx: &#rt::DecodeCx<'_>) -> ::core::result::Result<bool, A::Error> {
-                #entry_body
-            }
-            #page_key
-        }
-    };
-    let meta = meta_static(rt, e, group, opts, &block_types, quote!(&[]));
-    let request = if e.kind == EndpointKind::Rest {
-        request_type_tokens(rt, e)
-    } else {
-        TokenStream::new()
-    };
     quote! {
-        #mdoc
-        pub mod #module {
-            use super::rt;
-            #request
-            #response
-            #(#records)*
-            #meta
+        fn page_key(&self, index: usize) -> ::core::option::Option<&str> {
+            match index {
+                #(#arms)*
+                _ => ::core::option::Option::None,
+            }
         }
     }
 }
 
+/// The expression reading one continuation key (`None` when the response lacks it).
+fn page_key_read(e: &Endpoint, key: &ResponseKey) -> TokenStream {
+    let none = quote!(::core::option::Option::None);
+    match key {
+        ResponseKey::Body(f) => {
+            let n = e
+                .response
+                .body
+                .iter()
+                .find(|x| &x.wire == f)
+                .map(|x| ident(&x.rust_name));
+            match n {
+                Some(n) => quote!(::core::option::Option::Some(self.#n.as_str())),
+                None => none,
+            }
+        }
+        ResponseKey::InBlock { block, field } => {
+            let b = e.response.blocks.iter().find(|b| &b.wire == block);
+            let bf = b.and_then(|b| {
+                b.fields
+                    .iter()
+                    .find(|x| &x.wire == field)
+                    .map(|x| (b.shape, ident(&b.rust_name), ident(&x.rust_name)))
+            });
+            match bf {
+                Some((Shape::Object, bn, fname)) => {
+                    quote!(self.#bn.as_ref().map(|b| b.#fname.as_str()))
+                }
+                // an array block: the key is on its first row
+                Some((Shape::Array, bn, fname)) => {
+                    quote!(self.#bn.first().map(|b| b.#fname.as_str()))
+                }
+                None => none,
+            }
+        }
+    }
+}
+
+/// A WebSocket TR module: its record and the `Tr` marker to subscribe with.
 pub(super) fn websocket_endpoint(
     rt: &TokenStream,
     e: &Endpoint,

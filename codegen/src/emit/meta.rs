@@ -7,6 +7,7 @@ use super::Options;
 use super::tokens::*;
 use crate::model::*;
 
+/// `META`: the static facts of one endpoint (`columns` is the realtime record's, or `&[]`).
 pub(super) fn meta_static(
     rt: &TokenStream,
     e: &Endpoint,
@@ -22,16 +23,7 @@ pub(super) fn meta_static(
     let kind = variant(rt, "EndpointKind", e.kind);
     let method = option(e.method.map(|m| variant(rt, "Method", m)));
     let p = lit(&e.path);
-    let variants = e.tr.variants.iter().map(|v| {
-        let (n, l, r) = (
-            lit(&v.name),
-            lit(v.label.as_deref().unwrap_or("")),
-            lit(&v.real),
-        );
-        let d = opt_lit(v.demo.as_deref());
-        let a = v.aliases.iter().map(|a| lit(&a.tr_id));
-        quote!(#rt::VariantMeta { name: #n, label: #l, real: #r, demo: #d, aliases: &[#(#a),*] })
-    });
+    let variants = variants_meta(rt, e);
     let selector = opt_lit(e.tr.selector.as_ref().map(|s| s.label.as_str()));
     let demo = e.demo;
     let mutates = e.mutates;
@@ -43,43 +35,10 @@ pub(super) fn meta_static(
             "None"
         }
     );
-    let request = e.request.iter().map(|f| {
-        let (w, l) = (lit(&f.wire), lit(&f.label));
-        let req = f.required;
-        let def = opt_lit(f.default.as_deref());
-        let vals = f.values.iter().map(|v| {
-            let (a, b) = (lit(&v.value), lit(v.label.as_deref().unwrap_or("")));
-            quote!(#rt::ValueMeta::new(#a, #b))
-        });
-        let t = value_type_tokens(rt, f.ty);
-        let fill = option(f.fill.map(|x| variant(rt, "FillSource", x)));
-        let paging = f.paging;
-        quote!(#rt::RequestFieldMeta { wire: #w, label: #l, required: #req, default: #def, values: &[#(#vals),*], ty: #t, fill: #fill, paging: #paging })
-    });
-    let mut pages: Vec<TokenStream> = e
-        .pagination
-        .iter()
-        .flat_map(|p| p.keys.iter())
-        .map(|k| {
-            let r = lit(&k.request);
-            let (b, f) = match &k.response {
-                ResponseKey::Body(f) => (quote!(::core::option::Option::None), lit(f)),
-                ResponseKey::InBlock { block, field } => (opt_lit(Some(block)), lit(field)),
-            };
-            quote!(#rt::PageKeyMeta { request: #r, block: #b, response: #f, next: ::core::option::Option::None })
-        })
-        .collect();
-    for (req, value) in e.pagination.iter().flat_map(|p| p.next_values.iter()) {
-        let (r, v) = (lit(req), lit(value));
-        pages.push(quote!(#rt::PageKeyMeta { request: #r, block: ::core::option::Option::None, response: "", next: ::core::option::Option::Some(#v) }));
-    }
+    let request = e.request.iter().map(|f| request_field_meta(rt, f));
+    let pages = pages_meta(rt, e);
     let body = e.response.body.iter().map(|f| field_meta(rt, f));
-    let blocks = block_types.iter().map(|(t, b)| {
-        let w = lit(&b.wire);
-        let a = b.aliases.iter().map(|x| lit(x));
-        let shape = variant(rt, "Shape", b.shape);
-        quote!(#rt::BlockMeta { wire: #w, aliases: &[#(#a),*], shape: #shape, fields: <#t as #rt::Record>::FIELDS })
-    });
+    let blocks = block_types.iter().map(|(t, b)| block_meta(rt, t, b));
     let encrypted = e.realtime.as_ref().is_some_and(|r| r.encrypted);
     let tr_key = option(
         e.realtime
@@ -113,6 +72,66 @@ pub(super) fn meta_static(
             catalog: &crate::CATALOG,
         };
     }
+}
+
+/// One `VariantMeta` per TR ID variant.
+fn variants_meta(rt: &TokenStream, e: &Endpoint) -> Vec<TokenStream> {
+    e.tr.variants
+        .iter()
+        .map(|v| {
+            let (n, l, r) = (
+                lit(&v.name),
+                lit(v.label.as_deref().unwrap_or("")),
+                lit(&v.real),
+            );
+            let d = opt_lit(v.demo.as_deref());
+            let a = v.aliases.iter().map(|a| lit(&a.tr_id));
+            quote!(#rt::VariantMeta { name: #n, label: #l, real: #r, demo: #d, aliases: &[#(#a),*] })
+        })
+        .collect()
+}
+
+fn request_field_meta(rt: &TokenStream, f: &RequestField) -> TokenStream {
+    let (w, l) = (lit(&f.wire), lit(&f.label));
+    let req = f.required;
+    let def = opt_lit(f.default.as_deref());
+    let vals = f.values.iter().map(|v| {
+        let (a, b) = (lit(&v.value), lit(v.label.as_deref().unwrap_or("")));
+        quote!(#rt::ValueMeta::new(#a, #b))
+    });
+    let t = value_type_tokens(rt, f.ty);
+    let fill = option(f.fill.map(|x| variant(rt, "FillSource", x)));
+    let paging = f.paging;
+    quote!(#rt::RequestFieldMeta { wire: #w, label: #l, required: #req, default: #def, values: &[#(#vals),*], ty: #t, fill: #fill, paging: #paging })
+}
+
+/// One `PageKeyMeta` per continuation key copied from the response, then per fixed next value.
+fn pages_meta(rt: &TokenStream, e: &Endpoint) -> Vec<TokenStream> {
+    let mut pages: Vec<TokenStream> = e
+        .pagination
+        .iter()
+        .flat_map(|p| p.keys.iter())
+        .map(|k| {
+            let r = lit(&k.request);
+            let (b, f) = match &k.response {
+                ResponseKey::Body(f) => (quote!(::core::option::Option::None), lit(f)),
+                ResponseKey::InBlock { block, field } => (opt_lit(Some(block)), lit(field)),
+            };
+            quote!(#rt::PageKeyMeta { request: #r, block: #b, response: #f, next: ::core::option::Option::None })
+        })
+        .collect();
+    for (req, value) in e.pagination.iter().flat_map(|p| p.next_values.iter()) {
+        let (r, v) = (lit(req), lit(value));
+        pages.push(quote!(#rt::PageKeyMeta { request: #r, block: ::core::option::Option::None, response: "", next: ::core::option::Option::Some(#v) }));
+    }
+    pages
+}
+
+fn block_meta(rt: &TokenStream, t: &Ident, b: &Block) -> TokenStream {
+    let w = lit(&b.wire);
+    let a = b.aliases.iter().map(|x| lit(x));
+    let shape = variant(rt, "Shape", b.shape);
+    quote!(#rt::BlockMeta { wire: #w, aliases: &[#(#a),*], shape: #shape, fields: <#t as #rt::Record>::FIELDS })
 }
 
 /// The shared facts of `common.yaml` a running client reads: `CATALOG`.
