@@ -9,57 +9,25 @@ use super::meta::catalog_static;
 use super::tokens::*;
 use crate::model::*;
 
+/// The head of a group file: the group's accessor type with one method per REST endpoint (those
+/// not served in demo only for real-capable clients), and one constant per realtime TR.
 pub(super) fn group_head(catalog: &Catalog, group: &Group, opts: &Options) -> TokenStream {
     let runtime = path(&opts.runtime);
     // generated items reach the runtime through the alias `rt`, declared once per file
     let rt = quote!(rt);
     let endpoints: Vec<&Endpoint> = catalog.endpoints_of(&group.id).collect();
     let accessor = format_ident!("{}", group.type_name);
-    let method = |e: &Endpoint| {
-        let m = ident(&crate::names::field_ident(&e.id));
-        let module = m.clone();
-        let mut d = format!(
-            "{} (`{}`)",
-            md(&e.name),
-            e.tr.variants.first().map(|v| v.real.as_str()).unwrap_or("")
-        );
-        if !e.demo {
-            d.push_str("; not served in demo");
-        }
-        d.push_str(&format!(".\n\nSee [`{}`]({}/index.html).", e.id, e.id));
-        let d = doc(&d);
-        quote! {
-            #d
-            pub fn #m(&self, request: #module::Request) -> #rt::Call<'c, #module::Request, E> {
-                self.client.call(request)
-            }
-        }
+    let rest = |demo: bool| {
+        endpoints
+            .iter()
+            .filter(move |e| e.kind == EndpointKind::Rest && e.demo == demo)
     };
-    let demo_methods = endpoints
-        .iter()
-        .filter(|e| e.kind == EndpointKind::Rest && e.demo)
-        .map(|e| method(e));
-    let real_methods = endpoints
-        .iter()
-        .filter(|e| e.kind == EndpointKind::Rest && !e.demo)
-        .map(|e| method(e));
+    let demo_methods = rest(true).map(|e| accessor_method(&rt, e));
+    let real_methods = rest(false).map(|e| accessor_method(&rt, e));
     let consts = endpoints
         .iter()
         .filter(|e| e.kind == EndpointKind::WebSocket)
-        .filter_map(|e| {
-            let v = e.tr.variants.first()?;
-            let c = format_ident!("{}", v.real);
-            let m = ident(&crate::names::field_ident(&e.id));
-            let d = doc(&format!(
-                "{}: subscribe with `session.subscribe({}, key)`.",
-                md(&e.name),
-                v.real
-            ));
-            Some(quote! {
-                #d
-                pub const #c: #m::Tr = #m::Tr;
-            })
-        });
+        .filter_map(|e| realtime_const(e));
     let has_rest = endpoints.iter().any(|e| e.kind == EndpointKind::Rest);
     let gdoc = doc(&format!(
         "{} API of {}: {} endpoints. Obtained from `client.{}()`.",
@@ -102,6 +70,45 @@ pub(super) fn group_head(catalog: &Catalog, group: &Group, opts: &Options) -> To
     }
 }
 
+/// The accessor method calling one REST endpoint.
+fn accessor_method(rt: &TokenStream, e: &Endpoint) -> TokenStream {
+    let m = ident(&crate::names::field_ident(&e.id));
+    let module = m.clone();
+    let mut d = format!(
+        "{} (`{}`)",
+        md(&e.name),
+        e.tr.variants.first().map(|v| v.real.as_str()).unwrap_or("")
+    );
+    if !e.demo {
+        d.push_str("; not served in demo");
+    }
+    d.push_str(&format!(".\n\nSee [`{}`]({}/index.html).", e.id, e.id));
+    let d = doc(&d);
+    quote! {
+        #d
+        pub fn #m(&self, request: #module::Request) -> #rt::Call<'c, #module::Request, E> {
+            self.client.call(request)
+        }
+    }
+}
+
+/// The constant naming a realtime TR by its TR ID, to subscribe with.
+fn realtime_const(e: &Endpoint) -> Option<TokenStream> {
+    let v = e.tr.variants.first()?;
+    let c = format_ident!("{}", v.real);
+    let m = ident(&crate::names::field_ident(&e.id));
+    let d = doc(&format!(
+        "{}: subscribe with `session.subscribe({}, key)`.",
+        md(&e.name),
+        v.real
+    ));
+    Some(quote! {
+        #d
+        pub const #c: #m::Tr = #m::Tr;
+    })
+}
+
+/// `groups.rs`: the `codes` and group modules, the client accessors, `ENDPOINTS` and `CATALOG`.
 pub(super) fn groups_file(catalog: &Catalog, groups: &[&Group], opts: &Options) -> TokenStream {
     let rt = path(&opts.runtime);
     let mods = groups.iter().map(|g| {
@@ -115,6 +122,29 @@ pub(super) fn groups_file(catalog: &Catalog, groups: &[&Group], opts: &Options) 
             }
         }
     });
+    let client_methods = client_accessors(catalog, groups, opts, &rt);
+    let endpoints = endpoint_list(catalog, groups, &rt);
+    let catalog_static = catalog_static(catalog, &rt);
+    quote! {
+        /// Closed value sets of the catalog, as enums (`enum:` request fields take them).
+        pub mod codes {
+            include!(concat!(env!("OUT_DIR"), "/codes.rs"));
+        }
+        #(#mods)*
+        #client_methods
+        #endpoints
+        #catalog_static
+    }
+}
+
+/// One accessor per group with REST endpoints: inherent methods of `Client` inside `kis-api`,
+/// an extension trait elsewhere.
+fn client_accessors(
+    catalog: &Catalog,
+    groups: &[&Group],
+    opts: &Options,
+    rt: &TokenStream,
+) -> TokenStream {
     let with_rest: Vec<&&Group> = groups
         .iter()
         .filter(|g| {
@@ -140,31 +170,34 @@ pub(super) fn groups_file(catalog: &Catalog, groups: &[&Group], opts: &Options) 
         .iter()
         .map(|g| doc(&format!("{} endpoints ({}).", md(&g.name), g.id)))
         .collect();
-    let client_methods = if opts.inherent_client_methods {
+    if opts.inherent_client_methods {
         let items = accessors
             .iter()
             .zip(bodies)
             .zip(&docs)
             .map(|((a, b), d)| quote!(#d pub #a { #b }));
-        quote! {
+        return quote! {
             impl<E: #rt::Environment> #rt::Client<E> {
                 #(#items)*
             }
+        };
+    }
+    let tr = format_ident!("{}", opts.extension_trait);
+    let items = accessors.iter().zip(bodies).map(|(a, b)| quote!(#a { #b }));
+    let decls = accessors.iter().zip(&docs).map(|(a, d)| quote!(#d #a;));
+    quote! {
+        /// Adds this catalog's API groups to `kis_api::Client`.
+        pub trait #tr<E: #rt::Environment> {
+            #(#decls)*
         }
-    } else {
-        let tr = format_ident!("{}", opts.extension_trait);
-        let items = accessors.iter().zip(bodies).map(|(a, b)| quote!(#a { #b }));
-        let decls = accessors.iter().zip(&docs).map(|(a, d)| quote!(#d #a;));
-        quote! {
-            /// Adds this catalog's API groups to `kis_api::Client`.
-            pub trait #tr<E: #rt::Environment> {
-                #(#decls)*
-            }
-            impl<E: #rt::Environment> #tr<E> for #rt::Client<E> {
-                #(#items)*
-            }
+        impl<E: #rt::Environment> #tr<E> for #rt::Client<E> {
+            #(#items)*
         }
-    };
+    }
+}
+
+/// `ENDPOINTS`: every generated endpoint's `META`, in catalog order.
+fn endpoint_list(catalog: &Catalog, groups: &[&Group], rt: &TokenStream) -> TokenStream {
     let metas = groups.iter().flat_map(|g| {
         catalog.endpoints_of(&g.id).map(move |e| {
             let m = ident(&g.id);
@@ -180,16 +213,8 @@ pub(super) fn groups_file(catalog: &Catalog, groups: &[&Group], opts: &Options) 
     let list_doc = doc(&format!(
         "Every endpoint compiled in ({n} with the enabled groups), in catalog order."
     ));
-    let catalog_static = catalog_static(catalog, &rt);
     quote! {
-        /// Closed value sets of the catalog, as enums (`enum:` request fields take them).
-        pub mod codes {
-            include!(concat!(env!("OUT_DIR"), "/codes.rs"));
-        }
-        #(#mods)*
-        #client_methods
         #list_doc
         pub static ENDPOINTS: &[&#rt::EndpointMeta] = &[#(#metas),*];
-        #catalog_static
     }
 }
