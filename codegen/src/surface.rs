@@ -6,6 +6,7 @@ use std::fmt::Write;
 use crate::model::{Catalog, Endpoint, EndpointKind, FillSource, Shape};
 use kis_catalog::ValueType;
 
+/// The Rust type a request input of type `t` takes.
 fn rust_type(t: ValueType) -> &'static str {
     match t {
         ValueType::Text | ValueType::Code => "String",
@@ -18,6 +19,7 @@ fn rust_type(t: ValueType) -> &'static str {
     }
 }
 
+/// `real|demo` per variant (`real` alone when both are the same, `real|-` without demo).
 fn tr_ids(e: &Endpoint) -> String {
     let v: Vec<String> =
         e.tr.variants
@@ -109,6 +111,7 @@ fn constructor_args(e: &Endpoint) -> Vec<String> {
     args
 }
 
+/// What sets a REST endpoint apart: real-only, mutates, pages, takes the account.
 fn rest_notes(e: &Endpoint) -> Vec<&'static str> {
     let takes_account = e
         .request

@@ -4,6 +4,7 @@ use super::Options;
 use super::tokens::md;
 use crate::model::*;
 
+/// The TR IDs of every variant, real and demo, for an endpoint's doc.
 fn tr_summary(e: &Endpoint) -> String {
     let mut parts = Vec::new();
     for v in &e.tr.variants {
@@ -28,6 +29,7 @@ fn tr_summary(e: &Endpoint) -> String {
     parts.join("; ")
 }
 
+/// An endpoint module's doc: name, call, TR IDs, demo service, pagination and source file.
 pub(super) fn endpoint_doc(e: &Endpoint, opts: &Options) -> String {
     let mut s = md(&e.name);
     if let Some(c) = &e.api_code {
@@ -72,6 +74,7 @@ pub(super) fn endpoint_doc(e: &Endpoint, opts: &Options) -> String {
     s
 }
 
+/// A request input's doc: its label and wire name, then the values KIS documents.
 pub(super) fn values_doc(f: &RequestField) -> String {
     let mut s = format!("{} (`{}`)", md(&f.label), f.wire);
     if !f.values.is_empty() {

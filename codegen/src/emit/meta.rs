@@ -91,6 +91,7 @@ fn variants_meta(rt: &TokenStream, e: &Endpoint) -> Vec<TokenStream> {
         .collect()
 }
 
+/// One `RequestFieldMeta`.
 fn request_field_meta(rt: &TokenStream, f: &RequestField) -> TokenStream {
     let (w, l) = (lit(&f.wire), lit(&f.label));
     let req = f.required;
@@ -127,6 +128,7 @@ fn pages_meta(rt: &TokenStream, e: &Endpoint) -> Vec<TokenStream> {
     pages
 }
 
+/// One `BlockMeta`, its fields taken from the block's record type.
 fn block_meta(rt: &TokenStream, t: &Ident, b: &Block) -> TokenStream {
     let w = lit(&b.wire);
     let a = b.aliases.iter().map(|x| lit(x));

@@ -76,6 +76,7 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
+/// Formats generated tokens as a source file under `header` (none when empty).
 pub(crate) fn format(tokens: TokenStream, header: &str) -> String {
     let body = match syn::parse2::<syn::File>(tokens.clone()) {
         Ok(file) => prettyplease::unparse(&file),

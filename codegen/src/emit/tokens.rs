@@ -7,6 +7,7 @@ use quote::{format_ident, quote};
 use crate::model::*;
 use kis_catalog::ValueType;
 
+/// The identifier `s` (a raw identifier for `r#` names).
 pub(crate) fn ident(s: &str) -> Ident {
     // field names are validated identifiers; `r#type` style names come pre-escaped
     match s.strip_prefix("r#") {
@@ -15,14 +16,17 @@ pub(crate) fn ident(s: &str) -> Ident {
     }
 }
 
+/// The runtime path of [`Options::runtime`](super::Options::runtime) as tokens.
 pub(super) fn path(s: &str) -> TokenStream {
     s.parse().unwrap_or_else(|_| quote!(crate::runtime))
 }
 
+/// A string literal.
 pub(super) fn lit(s: &str) -> Literal {
     Literal::string(s)
 }
 
+/// `Some("...")` / `None`.
 pub(super) fn opt_lit(s: Option<&str>) -> TokenStream {
     match s {
         Some(v) => {
@@ -76,6 +80,7 @@ pub(super) fn md(s: &str) -> String {
     out
 }
 
+/// `rt::ValueType::...`.
 pub(super) fn value_type_tokens(rt: &TokenStream, t: ValueType) -> TokenStream {
     variant(rt, "ValueType", t)
 }
@@ -139,11 +144,13 @@ pub(super) fn request_type(rt: &TokenStream, t: ValueType) -> (TokenStream, bool
     }
 }
 
+/// A response field's `FieldMeta`.
 pub(super) fn field_meta(rt: &TokenStream, f: &Field) -> TokenStream {
     let (w, l, t) = (lit(&f.wire), lit(&f.label), value_type_tokens(rt, f.ty));
     quote!(#rt::FieldMeta::new(#w, #l, #t))
 }
 
+/// A response field's doc: label, wire name, type and the catalog's note.
 pub(super) fn field_doc(f: &Field) -> String {
     let mut s = format!("{} (`{}`, {})", md(&f.label), f.wire, f.ty.name());
     if let Some(d) = &f.doc {

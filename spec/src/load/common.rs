@@ -71,6 +71,7 @@ pub(super) fn build_common(f: &files::CommonFile, ctx: &mut Ctx) -> Shared {
     }
 }
 
+/// A type rule set (`value_types`, `request_types`).
 fn build_rules(rules: &files::TypeRules, key: &str, ctx: &mut Ctx) -> TypeRuleSet {
     let default = ValueType::parse(&rules.default.value).unwrap_or_else(|| {
         ctx.err(
@@ -115,6 +116,7 @@ pub(super) fn unknown_type_msg(name: &str) -> String {
     )
 }
 
+/// The response-code table, each code with its action.
 fn build_errors(list: &[files::ErrorCodeSpec], ctx: &mut Ctx) -> Vec<ErrorCode> {
     let mut errors = Vec::new();
     for (i, e) in list.iter().enumerate() {
@@ -138,6 +140,7 @@ fn build_errors(list: &[files::ErrorCodeSpec], ctx: &mut Ctx) -> Vec<ErrorCode> 
     errors
 }
 
+/// The API groups: unique snake_case ids and features, each with its account.
 fn build_groups(list: &[files::GroupSpec], ctx: &mut Ctx) -> Vec<Group> {
     let mut groups = Vec::new();
     let mut seen_ids = BTreeSet::new();
@@ -184,6 +187,7 @@ fn build_groups(list: &[files::GroupSpec], ctx: &mut Ctx) -> Vec<Group> {
     groups
 }
 
+/// The closed value sets request fields may take (`enum:`).
 fn build_enums(list: &[files::EnumSpec], ctx: &mut Ctx) -> Vec<CodeEnum> {
     let mut enums: Vec<CodeEnum> = Vec::new();
     for (i, en) in list.iter().enumerate() {
@@ -267,6 +271,7 @@ fn build_member(
     }
 }
 
+/// Which request fields the group's account fills, and with what.
 fn build_fills(list: &[files::FillSpec], ctx: &mut Ctx) -> Fills {
     let mut fills = HashMap::new();
     for (i, fl) in list.iter().enumerate() {

@@ -13,6 +13,7 @@ pub(super) fn cross_checks(endpoints: &[Endpoint], diags: &mut Diagnostics) {
     unique_table_rows(endpoints, diags);
 }
 
+/// An endpoint id is used once.
 fn unique_ids(endpoints: &[Endpoint], diags: &mut Diagnostics) {
     let mut ids: BTreeMap<&str, &Endpoint> = BTreeMap::new();
     for e in endpoints {
@@ -99,6 +100,7 @@ fn variants_using(e: &Endpoint, tr: &str) -> usize {
         .count()
 }
 
+/// A row of the sources' endpoint table maps to one endpoint.
 fn unique_table_rows(endpoints: &[Endpoint], diags: &mut Diagnostics) {
     let mut rows: BTreeMap<&str, &Endpoint> = BTreeMap::new();
     for e in endpoints {

@@ -177,6 +177,7 @@ fn sort_in_group_order(endpoints: &mut [Endpoint], groups: &[Group]) {
         .sort_by(|a, b| (order[a.group.as_str()], &a.id).cmp(&(order[b.group.as_str()], &b.id)));
 }
 
+/// Parses a file's YAML (stage 1); a syntax or shape error becomes a diagnostic with its line.
 fn parse<T: DeserializeOwned>(src: &SourceFile, diags: &mut Diagnostics) -> Option<T> {
     let mut options = serde_saphyr::Options::default();
     options.with_snippet = false;
@@ -249,6 +250,7 @@ fn allowed<T: fmt::Display>(all: &[T]) -> String {
         .join(", ")
 }
 
+/// The line a parsed value was written on.
 fn line_of<T>(s: &Spanned<T>) -> Option<u64> {
     Some(s.referenced.line())
 }

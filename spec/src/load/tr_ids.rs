@@ -33,6 +33,7 @@ pub(super) fn build_tr_ids(f: &files::EndpointFile, kind: EndpointKind, ctx: &mu
     }
 }
 
+/// No TR IDs (auth endpoints, or when `tr_id` is unusable).
 fn no_tr_ids() -> TrIds {
     TrIds {
         selector: None,
@@ -160,6 +161,7 @@ fn aliases(list: &[files::AliasSpec], key: &str, ctx: &mut Ctx) -> Vec<Alias> {
         .collect()
 }
 
+/// Records `s` when it is not shaped like a TR ID.
 fn check_tr(s: &Spanned<String>, key: &str, ctx: &mut Ctx) {
     if !valid_tr_id(&s.value) {
         ctx.err(
@@ -173,6 +175,7 @@ fn check_tr(s: &Spanned<String>, key: &str, ctx: &mut Ctx) {
     }
 }
 
+/// 7 to 13 upper-case letters and digits, starting with a letter.
 fn valid_tr_id(s: &str) -> bool {
     (7..=13).contains(&s.len())
         && s.starts_with(|c: char| c.is_ascii_uppercase())
