@@ -287,10 +287,15 @@ impl TokenManager {
             }
         }
         match self.issue().await {
-            Err(e) if e.code.as_deref() == Some("EGW00133") => {
+            Err(e)
+                if e.code.as_deref().and_then(|c| crate::CATALOG.action(c))
+                    == Some(crate::meta::ErrorAction::ReuseToken) =>
+            {
                 // another process issued within the minute without sharing our cache
                 tracing::info!(
-                    "EGW00133: token issued elsewhere within the minute; waiting and retrying once"
+                    code = e.code.as_deref().unwrap_or_default(),
+                    wait_ms = self.issue_interval.as_millis() as u64,
+                    "token issued elsewhere within the minute; waiting and retrying once"
                 );
                 tokio::time::sleep(self.issue_interval).await;
                 self.issue().await
