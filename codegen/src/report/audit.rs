@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::model::{Block, Catalog, Endpoint, EndpointKind, Field, Shape};
-use crate::types::ValueType;
+use kis_catalog::ValueType;
 
 /// Words of a Korean endpoint name that announce rows rather than one record.
 const LIST_WORDS: &[&str] = &[
@@ -340,7 +340,7 @@ hosts:
   real: {rest: "https://real", websocket: "ws://real"}
   demo: {rest: "https://demo", websocket: "ws://demo"}
 headers: []
-rate_limits: {real_per_second: 20, demo_per_second: 2, token_issue_interval_seconds: 60, websocket_subscriptions: 40}
+rate_limits: {real_per_second: 20, demo_per_second: 2, token_issue_interval_seconds: 60, websocket_subscriptions: 40, client_real_per_second: 19, client_demo_per_second: 2, client_token_issue_interval_seconds: 61}
 errors: []
 groups:
   - {id: domestic_stock, name: 국내주식, feature: domestic-stock, account: stock, doc: stocks}
