@@ -8,7 +8,8 @@ use kis_codegen::model::{Catalog, Endpoint, EndpointKind};
 use super::{Category, compare, read_tree, write};
 
 /// Catalog files the synthetic catalog copies.
-const COPIED: [&str; 5] = [
+const COPIED: [&str; 6] = [
+    "domestic_stock/asking_price_krx.yaml",
     "domestic_futureoption/fuopt_ccnl_notice.yaml",
     "domestic_stock/inquire_price.yaml",
     "domestic_stock/inquire_ccnl.yaml",
@@ -162,6 +163,11 @@ fn write_tree(catalog: &Catalog, root: &Path) {
         .push(("TEST_NEW_CLMN".into(), "시험 신규 컬럼".into()));
     grown.write(root);
 
+    let book = catalog.endpoint("domestic_stock.asking_price_krx").expect("asking_price_krx");
+    let mut reordered = agreeing(book);
+    reordered.columns.swap(1, 2);
+    reordered.write(root);
+
     // the recorded fix of auth_ws_token says the example lists code and message
     let ws_token = catalog
         .endpoint("auth.auth_ws_token")
@@ -216,9 +222,16 @@ fn setup() -> (tempfile::TempDir, Catalog) {
 fn the_report_lists_each_kind_of_change_and_explains_recorded_fixes() {
     let (dir, catalog) = setup();
     let examples = read_tree(&dir.path().join("kis")).expect("the tree reads");
-    assert_eq!(examples.len(), 6);
+    assert_eq!(examples.len(), 7);
     let report = compare(&catalog, &examples);
     let unexplained: Vec<Category> = report.unexplained().map(|d| d.category).collect();
+    assert!(
+        report
+            .unexplained()
+            .any(|d| d.category == Category::Column && d.text.starts_with("reordered")),
+        "{}",
+        report.to_text()
+    );
     for c in [
         Category::New,
         Category::TrId,
@@ -295,8 +308,9 @@ fn write_drafts_new_endpoints_applies_unambiguous_changes_and_the_result_loads()
         .map(|d| format!("{:?} {}", d.category, d.text))
         .collect();
     assert!(
-        left.iter().all(|d| d.starts_with("Input")),
-        "only the removed input is left for review: {left:?}"
+        left.iter()
+            .all(|d| d.starts_with("Input") || d.starts_with("Column reordered")),
+        "only the removed input and the reordered columns are left for review: {left:?}"
     );
     assert_eq!(outcome.conflicts.len(), 2, "{}", outcome.to_text());
     // the recorded fixes were not touched
