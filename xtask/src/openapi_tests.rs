@@ -277,3 +277,19 @@ fn the_document_validates_and_a_generated_python_client_reads_a_quote() {
         .unwrap_or_else(|e| panic!("not a price: {price:?} ({e})"));
     assert!(price > rust_decimal::Decimal::ZERO, "{price}");
 }
+
+#[test]
+fn check_accepts_the_written_file_and_rejects_a_stale_one() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("docs/openapi.json");
+    let spec = crate::workspace_root().join("spec");
+    let ok = std::process::ExitCode::SUCCESS;
+    assert_eq!(super::run(&spec, &file, false), Ok(ok));
+    assert_eq!(super::run(&spec, &file, true), Ok(ok));
+    let text = std::fs::read_to_string(&file).expect("the written file");
+    std::fs::write(&file, text.replacen("FHKST01010100", "FHKST01010199", 1)).expect("edit");
+    assert_eq!(
+        super::run(&spec, &file, true),
+        Ok(std::process::ExitCode::FAILURE)
+    );
+}

@@ -163,7 +163,9 @@ fn write_tree(catalog: &Catalog, root: &Path) {
         .push(("TEST_NEW_CLMN".into(), "시험 신규 컬럼".into()));
     grown.write(root);
 
-    let book = catalog.endpoint("domestic_stock.asking_price_krx").expect("asking_price_krx");
+    let book = catalog
+        .endpoint("domestic_stock.asking_price_krx")
+        .expect("asking_price_krx");
     let mut reordered = agreeing(book);
     reordered.columns.swap(1, 2);
     reordered.write(root);
