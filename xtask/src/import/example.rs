@@ -184,6 +184,18 @@ pub fn read_example(dir: &Path, group: &str, id: &str) -> Result<Option<Example>
                 }
             }
         }
+        // keys added one by one: `params["KEY"] = argument`
+        if let Some(rest) = t.strip_prefix("params[")
+            && let Some((key, arg)) = rest.split_once("] =")
+        {
+            let key = key.trim_matches(['"', '\'']);
+            if !params.iter().any(|(k, _, _)| k == key) {
+                let arg = arg.split('#').next().unwrap_or_default().trim();
+                let note = comment(t).unwrap_or_default();
+                params.push((key.to_string(), arg.to_string(), note.to_string()));
+            }
+            continue;
+        }
         if t.starts_with("params = {") || t.starts_with("data = {") {
             in_params = !t.ends_with('}');
             continue;
@@ -257,7 +269,8 @@ pub fn read_example(dir: &Path, group: &str, id: &str) -> Result<Option<Example>
                 continue;
             }
             if let [name, label, ..] = quoted(t)[..] {
-                let block = name
+                let lower = name.to_lowercase();
+                let block = lower
                     .strip_prefix("output")
                     .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()));
                 if !block && !ex.outputs.iter().any(|(n, _)| n == name) {

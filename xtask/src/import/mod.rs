@@ -419,7 +419,7 @@ fn compare_endpoint(e: &Endpoint, ex: &Example) -> Vec<Difference> {
         }
     }
     // output fields (REST) or column labels (realtime)
-    let fields: Vec<&kis_codegen::model::Field> = if realtime {
+    let all: Vec<&kis_codegen::model::Field> = if realtime {
         e.realtime.iter().flat_map(|r| &r.columns).collect()
     } else {
         e.response
@@ -428,6 +428,13 @@ fn compare_endpoint(e: &Endpoint, ex: &Example) -> Vec<Difference> {
             .chain(e.response.blocks.iter().flat_map(|b| &b.fields))
             .collect()
     };
+    // a field in several blocks is one name in the example's flat list
+    let mut fields: Vec<&kis_codegen::model::Field> = Vec::new();
+    for f in all {
+        if !fields.iter().any(|x| x.wire == f.wire) {
+            fields.push(f);
+        }
+    }
     for (name, label) in &ex.outputs {
         match fields.iter().find(|f| same_name(&f.wire, name)) {
             None if !realtime => push(
