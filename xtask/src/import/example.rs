@@ -188,8 +188,10 @@ pub fn read_example(dir: &Path, group: &str, id: &str) -> Result<Option<Example>
         if let Some(rest) = t.strip_prefix("params[")
             && let Some((key, arg)) = rest.split_once("] =")
         {
+            // a computed key (`params[name]`) is not a fact the reader can take
+            let literal = key.starts_with(['"', '\'']);
             let key = key.trim_matches(['"', '\'']);
-            if !params.iter().any(|(k, _, _)| k == key) {
+            if literal && !params.iter().any(|(k, _, _)| k == key) {
                 let arg = arg.split('#').next().unwrap_or_default().trim();
                 let note = comment(t).unwrap_or_default();
                 params.push((key.to_string(), arg.to_string(), note.to_string()));
