@@ -9,6 +9,7 @@ mod bench;
 mod compile_times;
 mod import;
 mod openapi;
+mod package;
 
 const USAGE: &str = "usage: cargo xtask <task>
 
@@ -29,9 +30,13 @@ tasks:
                                      compare a checkout of KIS's example repository with the
                                      catalog, by endpoint; --write drafts new endpoints and
                                      applies the changes that need no judgement
+  package                            cargo package the crates a user needs (kis-catalog,
+                                     kis-codegen, kis-mock, kis-api), check the packaged catalog
+                                     equals spec/, and build and run a fresh project from the
+                                     packages that reads a quote from kis-mock
   check                              the static checks: catalog, fmt, clippy, each API group
-                                     building alone (the tests are plain cargo test; README.md
-                                     gives the full command CI runs)
+                                     building alone, the packaging check (the tests are plain
+                                     cargo test; README.md gives the full command CI runs)
   help                               this text";
 
 fn main() -> ExitCode {
@@ -131,6 +136,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
                 from.ok_or("import needs --from DIR (a checkout of KIS's example repository)")?;
             import::run(&spec_dir, &from, write_flag, json)
         }
+        "package" => package::run(),
         "check" => static_checks(&spec_dir),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
@@ -199,6 +205,11 @@ fn static_checks(spec_dir: &Path) -> Result<ExitCode, String> {
         ]) {
             return Ok(ExitCode::FAILURE);
         }
+    }
+    // what a user gets from the registry builds and works on its own
+    eprintln!("\n==> package");
+    if package::run()? != ExitCode::SUCCESS {
+        return Ok(ExitCode::FAILURE);
     }
     eprintln!(
         "\ncheck: all static checks passed in {:.0}s",
