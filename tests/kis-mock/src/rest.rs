@@ -204,10 +204,8 @@ fn too_large(parts: &hyper::http::request::Parts) -> Resp {
     let what = format!("ERROR REQUEST BODY OVER {MAX_BODY} BYTES");
     let mut r = respond_auth(413, envelope("2", "OPSQ2001", &what));
     // after a body that was not drained to its end the connection cannot carry another request
-    r.headers_mut().insert(
-        hyper::header::CONNECTION,
-        HeaderValue::from_static("close"),
-    );
+    r.headers_mut()
+        .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
     let tr_id = header(&parts.headers, "tr_id");
     if let Ok(v) = HeaderValue::from_str(tr_id) {
         r.headers_mut().insert(HeaderName::from_static("tr_id"), v);
