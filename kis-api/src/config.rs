@@ -239,10 +239,12 @@ impl DevlpConfig {
             let first = e.to_string();
             first.lines().next().unwrap_or("invalid YAML").to_string()
         })?;
-        let mut c = DevlpConfig::default();
-        c.real = pair("my_app", f.my_app, "my_sec", f.my_sec)?;
-        c.demo = pair("paper_app", f.paper_app, "paper_sec", f.paper_sec)?;
-        c.hts_id = real_value(f.my_htsid);
+        let mut c = DevlpConfig {
+            real: pair("my_app", f.my_app, "my_sec", f.my_sec)?,
+            demo: pair("paper_app", f.paper_app, "paper_sec", f.paper_sec)?,
+            hts_id: real_value(f.my_htsid),
+            ..DevlpConfig::default()
+        };
         // my_prod is the product code of the stock account in the samples ("01" 종합, "22" 연금...);
         // futures accounts use 03 (domestic) and 08 (overseas)
         let stock_product = real_value(f.my_prod)
@@ -254,7 +256,11 @@ impl DevlpConfig {
                        product: &str|
          -> std::result::Result<(), String> {
             if let Some(n) = real_value(number) {
-                let acct = Account::new(n, product).map_err(|e| e.to_string())?;
+                let acct = Account::new(n, product).map_err(|e| match e {
+                    // wrapped again by the caller: the message alone
+                    Error::Config(m) => m,
+                    other => other.to_string(),
+                })?;
                 c.accounts.insert((env, kind), acct);
             }
             Ok(())
