@@ -122,10 +122,11 @@ async fn a_client_trickling_headers_is_dropped_within_the_timeout() {
     let server = kis_mock::MockServer::start(MockConfig::default().with_header_timeout(timeout))
         .await
         .expect("server");
+    // the server's clock starts when it accepts: start ours before connecting
+    let started = std::time::Instant::now();
     let mut s = tokio::net::TcpStream::connect(server.rest_addr())
         .await
         .expect("connect");
-    let started = std::time::Instant::now();
     s.write_all(b"GET /uapi/domestic-stock/v1/quotations/inquire-price HTTP/1.1\r\nhost: x\r\n")
         .await
         .expect("first bytes");
