@@ -18,6 +18,10 @@ use crate::error::{Error, Result};
 use crate::meta::AccountKind;
 use crate::tokens::{ApprovalKeys, TokenCache, TokenManager};
 
+/// Default of [`ClientBuilder::max_response_bytes`]: far above KIS's largest pages (a few
+/// hundred kilobytes), far below what would hurt.
+const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
 /// How queries are retried. State-changing calls (orders) are never resent once the request may
 /// have reached KIS, whatever this says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +66,15 @@ pub(crate) fn jittered_backoff(base: Duration, max: Duration, attempt: u32) -> D
     half + half.mul_f64(fastrand::f64())
 }
 
+/// The message of a configuration error without its `configuration:` prefix, for errors that
+/// [`ClientBuilder::build`] wraps again.
+fn config_message(e: Error) -> String {
+    match e {
+        Error::Config(m) => m,
+        other => other.to_string(),
+    }
+}
+
 /// State shared by every client of one environment, app key and host in this process: the token,
 /// the rate limiter and the WebSocket approval key.
 pub(crate) struct Shared {
@@ -91,6 +104,7 @@ pub(crate) struct Inner {
     pub(crate) page_limit: usize,
     pub(crate) hashkey: bool,
     pub(crate) token_cache: TokenCache,
+    pub(crate) max_response_bytes: usize,
 }
 
 /// An async KIS client. Cheap to clone; clones share the connection pool, the token, the rate
@@ -219,6 +233,7 @@ pub struct ClientBuilder<E: Environment> {
     retry: RetryPolicy,
     page_limit: usize,
     hashkey: bool,
+    max_response_bytes: usize,
     errors: Vec<String>,
     _env: PhantomData<E>,
 }
@@ -266,6 +281,7 @@ impl ClientBuilder<AnyEnv> {
             retry: RetryPolicy::default(),
             page_limit: 100,
             hashkey: false,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             errors: Vec::new(),
             _env: PhantomData,
         }
@@ -309,6 +325,7 @@ impl<E: Environment> ClientBuilder<E> {
             retry: self.retry,
             page_limit: self.page_limit,
             hashkey: self.hashkey,
+            max_response_bytes: self.max_response_bytes,
             errors: self.errors,
             _env: PhantomData,
         }
@@ -357,7 +374,7 @@ impl<E: Environment> ClientBuilder<E> {
                     Ok(a) => {
                         self.accounts.insert(kind, a);
                     }
-                    Err(e) => self.errors.push(format!("{key}: {e}")),
+                    Err(e) => self.errors.push(format!("{key}: {}", config_message(e))),
                 }
             }
         }
@@ -380,7 +397,7 @@ impl<E: Environment> ClientBuilder<E> {
     pub fn kis_devlp_yaml(mut self, path: impl AsRef<Path>) -> Self {
         match DevlpConfig::from_file(path.as_ref()) {
             Ok(c) => self.devlp = Some(c),
-            Err(e) => self.errors.push(e.to_string()),
+            Err(e) => self.errors.push(config_message(e)),
         }
         self
     }
@@ -397,7 +414,7 @@ impl<E: Environment> ClientBuilder<E> {
             Ok(a) => {
                 self.accounts.insert(AccountKind::Stock, a);
             }
-            Err(e) => self.errors.push(e.to_string()),
+            Err(e) => self.errors.push(config_message(e)),
         }
         self
     }
@@ -491,6 +508,13 @@ impl<E: Environment> ClientBuilder<E> {
     /// Sends a `hashkey` header with every order (default off; KIS does not require it).
     pub fn hashkey(mut self, on: bool) -> Self {
         self.hashkey = on;
+        self
+    }
+
+    /// The largest response body read, in bytes (default 16 MiB); a longer one fails with
+    /// [`Error::ResponseTooLarge`] without being read further.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
         self
     }
 
@@ -611,6 +635,7 @@ impl<E: Environment> ClientBuilder<E> {
                 page_limit: self.page_limit,
                 hashkey: self.hashkey,
                 token_cache,
+                max_response_bytes: self.max_response_bytes,
             }),
             _env: PhantomData,
         })

@@ -183,6 +183,9 @@ struct DevlpFile {
     my_agent: Option<String>,
 }
 
+/// The largest `kis_devlp.yaml` read: the samples' file is about a kilobyte.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
 /// Values the samples ship as placeholders ("앱키", "증권계좌 8자리") count as unset.
 fn real_value(v: Option<String>) -> Option<String> {
     let v = v?.trim().to_string();
@@ -190,11 +193,43 @@ fn real_value(v: Option<String>) -> Option<String> {
     (!placeholder).then_some(v)
 }
 
+/// The credentials of one environment: both halves, or neither. Half a credential is an error
+/// naming the missing key, not a silent fallback to something else.
+fn pair(
+    key_name: &str,
+    key: Option<String>,
+    secret_name: &str,
+    secret: Option<String>,
+) -> std::result::Result<Option<Credentials>, String> {
+    match (real_value(key), real_value(secret)) {
+        (Some(k), Some(s)) => Ok(Some(Credentials::new(k, s))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(half(key_name, secret_name)),
+        (None, Some(_)) => Err(half(secret_name, key_name)),
+    }
+}
+
+fn half(set: &str, missing: &str) -> String {
+    format!("{set} is set but {missing} is missing (or still the samples' placeholder)")
+}
+
 impl DevlpConfig {
     /// Reads a `kis_devlp.yaml` file.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+        use std::io::Read;
+        let cannot =
+            |e: &dyn fmt::Display| Error::Config(format!("cannot read {}: {e}", path.display()));
+        if path.is_dir() {
+            return Err(cannot(&"it is a directory, not a kis_devlp.yaml file"));
+        }
+        let file = std::fs::File::open(path).map_err(|e| cannot(&e))?;
+        let mut text = String::new();
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| cannot(&e))?;
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(cannot(&format!("larger than {MAX_FILE_BYTES} bytes")));
+        }
         Self::parse(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
     }
 
@@ -204,14 +239,12 @@ impl DevlpConfig {
             let first = e.to_string();
             first.lines().next().unwrap_or("invalid YAML").to_string()
         })?;
-        let mut c = DevlpConfig::default();
-        if let (Some(k), Some(s)) = (real_value(f.my_app), real_value(f.my_sec)) {
-            c.real = Some(Credentials::new(k, s));
-        }
-        if let (Some(k), Some(s)) = (real_value(f.paper_app), real_value(f.paper_sec)) {
-            c.demo = Some(Credentials::new(k, s));
-        }
-        c.hts_id = real_value(f.my_htsid);
+        let mut c = DevlpConfig {
+            real: pair("my_app", f.my_app, "my_sec", f.my_sec)?,
+            demo: pair("paper_app", f.paper_app, "paper_sec", f.paper_sec)?,
+            hts_id: real_value(f.my_htsid),
+            ..DevlpConfig::default()
+        };
         // my_prod is the product code of the stock account in the samples ("01" 종합, "22" 연금...);
         // futures accounts use 03 (domestic) and 08 (overseas)
         let stock_product = real_value(f.my_prod)
@@ -223,7 +256,11 @@ impl DevlpConfig {
                        product: &str|
          -> std::result::Result<(), String> {
             if let Some(n) = real_value(number) {
-                let acct = Account::new(n, product).map_err(|e| e.to_string())?;
+                let acct = Account::new(n, product).map_err(|e| match e {
+                    // wrapped again by the caller: the message alone
+                    Error::Config(m) => m,
+                    other => other.to_string(),
+                })?;
                 c.accounts.insert((env, kind), acct);
             }
             Ok(())
@@ -292,6 +329,7 @@ impl DevlpConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Client;
 
     #[test]
     fn secrets_never_show() {
@@ -352,5 +390,37 @@ my_agent: "agent/1.0"
         assert!(!c.accounts.contains_key(&(Env::Demo, AccountKind::Stock)));
         assert_eq!(c.user_agent.as_deref(), Some("agent/1.0"));
         assert!(DevlpConfig::parse("my_app: [").is_err());
+    }
+
+    #[test]
+    fn half_a_credential_is_an_error_naming_the_missing_key() {
+        for (text, missing) in [
+            ("my_app: PSkey\n", "my_sec"),
+            ("my_sec: secret\n", "my_app"),
+            ("my_app: PSkey\nmy_sec: \"앱키 시크릿\"\n", "my_sec"),
+            ("paper_app: PSdemo\n", "paper_sec"),
+            ("paper_sec: secret\nmy_app: k\nmy_sec: s\n", "paper_app"),
+        ] {
+            let e = DevlpConfig::parse(text).expect_err(text);
+            assert!(e.contains(&format!("{missing} is missing")), "{text}: {e}");
+            assert!(!e.contains("PSkey") && !e.contains("secret\n"), "{e}");
+        }
+        let e = match Client::builder()
+            .real()
+            .kis_devlp_yaml(write_temp("my_app: PSkey\n").path())
+            .build()
+        {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("half a credential built a client"),
+        };
+        assert!(e.contains("my_sec is missing"), "{e}");
+        assert_eq!(e.matches("configuration:").count(), 1, "{e}");
+    }
+
+    fn write_temp(text: &str) -> tempfile::NamedTempFile {
+        use std::io::Write;
+        let mut f = tempfile::NamedTempFile::new().expect("temp file");
+        f.write_all(text.as_bytes()).expect("write");
+        f
     }
 }

@@ -33,11 +33,21 @@ impl fmt::Display for ValueError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "expected a {} value, got {:?}",
-            self.expected.name(),
+            "expected {} value, got {:?}",
+            with_article(self.expected.name()),
             self.raw
         )
     }
+}
+
+/// `a price`, `an integer`.
+fn with_article(name: &str) -> String {
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name}")
 }
 
 impl std::error::Error for ValueError {}
@@ -491,7 +501,7 @@ impl<'a> DecodeCx<'a> {
                 tr_id: self.tr_id.to_string(),
                 field,
                 raw: Some(shorten(&err.raw)),
-                reason: format!("expected a {} value", err.expected.name()),
+                reason: format!("expected {} value", with_article(err.expected.name())),
             });
         }
         E::custom(msg)

@@ -67,7 +67,13 @@ impl DynamicRequest {
         self.variant
     }
 
-    /// Sets input `name` (wire name, any case).
+    /// The longest input value accepted, in characters. KIS's inputs are codes, numbers, dates
+    /// and continuation keys of at most a few hundred characters; anything longer is a mistake,
+    /// refused before any I/O.
+    pub const MAX_VALUE_CHARS: usize = 1024;
+
+    /// Sets input `name` (wire name, any case). A value longer than
+    /// [`Self::MAX_VALUE_CHARS`] is refused (and not quoted back).
     pub fn set(mut self, name: &str, value: impl Into<String>) -> Result<Self> {
         let Some(f) = self.field(name) else {
             return Err(Error::Config(format!(
@@ -75,9 +81,19 @@ impl DynamicRequest {
                 self.meta.id
             )));
         };
+        let value = value.into();
+        let chars = value.chars().count();
+        if chars > Self::MAX_VALUE_CHARS {
+            return Err(Error::Config(format!(
+                "{}: the value of {} is {chars} characters long; inputs are at most {}",
+                self.meta.id,
+                f.wire,
+                Self::MAX_VALUE_CHARS
+            )));
+        }
         let wire = f.wire;
         self.values.retain(|(w, _)| *w != wire);
-        self.values.push((wire, value.into()));
+        self.values.push((wire, value));
         Ok(self)
     }
 

@@ -51,6 +51,15 @@ pub enum Error {
     /// The response could not be decoded: names the TR ID, the field and the raw value.
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    /// The response body was larger than the client's cap
+    /// ([`crate::ClientBuilder::max_response_bytes`]); it was not read further.
+    #[error("{endpoint}: the response is larger than the {limit}-byte limit")]
+    ResponseTooLarge {
+        /// Endpoint id.
+        endpoint: &'static str,
+        /// The cap, in bytes.
+        limit: usize,
+    },
     /// Token, approval key or hashkey could not be obtained.
     #[error("authentication: {0}")]
     Auth(#[from] AuthError),

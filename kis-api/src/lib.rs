@@ -20,6 +20,7 @@
 //! struct per output block and a `META` static; the client reaches it as
 //! `client.<group>().<endpoint>(request)`. Each API group is a cargo feature.
 
+mod body;
 mod call;
 mod client;
 mod config;
@@ -31,10 +32,13 @@ mod error;
 pub mod meta;
 mod paginate;
 mod params;
+mod private_fs;
 #[cfg(feature = "realtime")]
 pub mod realtime;
+mod redact;
 mod tokens;
 mod transport;
+mod wait;
 
 pub use call::{BoxFuture, BoxStream, Call, Page, Reply};
 pub use chrono::{NaiveDate, NaiveDateTime, NaiveTime};

@@ -5,10 +5,13 @@
 //! file named by a hash of the key, never the key), shared by every client and process (a file
 //! lock serialises issuing), refreshed ahead of expiry, and a refresh is never issued within the
 //! minute that follows the previous one.
+//!
+//! The cache directory is private (see [`crate::private_fs`]); when it cannot be used (not
+//! writable, another user's, a file in its place) tokens are kept in memory, with one warning.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
@@ -19,26 +22,35 @@ use tokio::sync::Mutex;
 use crate::config::{Credentials, Secret};
 use crate::env::Env;
 use crate::error::AuthError;
+use crate::private_fs;
+use crate::redact::redact;
 
 /// Where tokens are cached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenCache {
     /// A directory of token files (default: `$XDG_CACHE_HOME/kis-api/tokens` or
-    /// `~/.cache/kis-api/tokens`).
+    /// `~/.cache/kis-api/tokens`). It must be private: owned by this user, not writable by group
+    /// or others, not a link; otherwise tokens are kept in memory.
     Dir(PathBuf),
     /// Memory only: every new process issues a token. Meant for tests.
     Memory,
 }
 
 impl TokenCache {
-    /// The default cache directory.
+    /// The default cache directory: `$XDG_CACHE_HOME/kis-api/tokens`, `$HOME/.cache/kis-api/tokens`
+    /// (`%LOCALAPPDATA%` on Windows), else a directory of this user in the temporary directory
+    /// (`kis-api-<uid>/tokens`), checked like any other before use.
     pub fn default_dir() -> TokenCache {
-        let base = std::env::var_os("XDG_CACHE_HOME")
+        let non_empty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        let base = non_empty("XDG_CACHE_HOME")
             .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
-            .or_else(|| std::env::var_os("LOCALAPPDATA").map(PathBuf::from))
-            .unwrap_or_else(std::env::temp_dir);
-        TokenCache::Dir(base.join("kis-api").join("tokens"))
+            // the XDG specification ignores a relative XDG_CACHE_HOME
+            .filter(|p| p.is_absolute())
+            .map(|p| p.join("kis-api"))
+            .or_else(|| non_empty("HOME").map(|h| Path::new(&h).join(".cache").join("kis-api")))
+            .or_else(|| non_empty("LOCALAPPDATA").map(|p| PathBuf::from(p).join("kis-api")))
+            .unwrap_or_else(private_fs::per_user_temp_dir);
+        TokenCache::Dir(base.join("tokens"))
     }
 }
 
@@ -81,6 +93,8 @@ pub(crate) struct TokenManager {
     /// The token in use, readable without waiting: every request needs it, and taking the async
     /// lock for each one made concurrent requests queue behind each other.
     current: std::sync::RwLock<Option<Token>>,
+    /// Set when the cache directory turned out unusable: tokens stay in memory from then on.
+    cache_off: AtomicBool,
 }
 
 impl std::fmt::Debug for TokenManager {
@@ -128,6 +142,7 @@ impl TokenManager {
             refresh_before,
             state: Mutex::new(None),
             current: std::sync::RwLock::new(None),
+            cache_off: AtomicBool::new(false),
         }
     }
 
@@ -149,8 +164,19 @@ impl TokenManager {
 
     fn files(&self) -> Option<(PathBuf, PathBuf)> {
         match &self.cache {
+            TokenCache::Dir(_) if self.cache_off.load(Ordering::Relaxed) => None,
             TokenCache::Dir(dir) => Some(cache_files(dir, self.env, &self.key_hash)),
             TokenCache::Memory => None,
+        }
+    }
+
+    /// Stops using the cache directory for the rest of the process, with one warning.
+    fn disable_cache(&self, error: &std::io::Error) {
+        if !self.cache_off.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                error = %error,
+                "the token cache cannot be used; tokens are kept in memory (a new process issues a new token)"
+            );
         }
     }
 
@@ -168,8 +194,18 @@ impl TokenManager {
             return Ok(t.clone());
         }
         let previous = state.take();
-        let token = match self.files() {
-            Some((file, lock)) => self.get_with_file(&file, &lock, previous.as_ref()).await?,
+        let guard = match self.files() {
+            Some((file, lock)) => match lock_cache(lock).await {
+                Ok(guard) => Some((file, guard)),
+                Err(e) => {
+                    self.disable_cache(&e);
+                    None
+                }
+            },
+            None => None,
+        };
+        let token = match guard {
+            Some((file, guard)) => self.get_with_file(&file, guard, previous.as_ref()).await?,
             None => {
                 self.issue_respecting_interval(previous.as_ref().map(|t| t.issued_at))
                     .await?
@@ -195,7 +231,9 @@ impl TokenManager {
             let env = self.env;
             let hash = self.key_hash.clone();
             let _ = tokio::task::spawn_blocking(move || {
-                let Ok(_guard) = lock_file(&lock) else { return };
+                let Ok(_guard) = private_fs::lock(&lock) else {
+                    return;
+                };
                 if let Some(mut c) = read_cache(&file, env, &hash)
                     && c.access_token == token.expose()
                 {
@@ -207,22 +245,13 @@ impl TokenManager {
         }
     }
 
+    /// The token of the cache file, or a new one written to it; `guard` holds the cache's lock.
     async fn get_with_file(
         &self,
         file: &Path,
-        lock: &Path,
+        guard: File,
         previous: Option<&Token>,
     ) -> Result<Token, AuthError> {
-        let lock_path = lock.to_path_buf();
-        let guard = tokio::task::spawn_blocking(move || lock_file(&lock_path))
-            .await
-            .map_err(|e| auth_err(None, format!("token cache lock task failed: {e}")))?
-            .map_err(|e| {
-                auth_err(
-                    None,
-                    format!("cannot lock the token cache {}: {e}", lock.display()),
-                )
-            })?;
         let cached = read_cache(file, self.env, &self.key_hash);
         let now = Utc::now();
         if let Some(c) = &cached
@@ -264,7 +293,7 @@ impl TokenManager {
             invalid: false,
         };
         if let Err(e) = write_cache(file, &c) {
-            tracing::warn!(error = %e, "could not write the token cache; the token is kept in memory");
+            self.disable_cache(&e);
         }
         drop(guard);
         Ok(token)
@@ -279,11 +308,15 @@ impl TokenManager {
             let since = (Utc::now() - last).to_std().unwrap_or(Duration::ZERO);
             if since < self.issue_interval {
                 let wait = self.issue_interval - since;
-                tracing::info!(
+                tracing::debug!(
                     wait_ms = wait.as_millis() as u64,
-                    "waiting before re-issuing a token (KIS allows one per minute)"
+                    "waiting before re-issuing a token"
                 );
-                tokio::time::sleep(wait).await;
+                crate::wait::sleep(
+                    wait,
+                    "before issuing a token: KIS issues one per minute and app key",
+                )
+                .await;
             }
         }
         match self.issue().await {
@@ -297,7 +330,11 @@ impl TokenManager {
                     wait_ms = self.issue_interval.as_millis() as u64,
                     "token issued elsewhere within the minute; waiting and retrying once"
                 );
-                tokio::time::sleep(self.issue_interval).await;
+                crate::wait::sleep(
+                    self.issue_interval,
+                    "before retrying: a token was issued elsewhere within the minute",
+                )
+                .await;
                 self.issue().await
             }
             other => other,
@@ -323,17 +360,24 @@ impl TokenManager {
             appkey: self.credentials.app_key.expose(),
             appsecret: self.credentials.app_secret.expose(),
         });
+        let secrets = self.credentials.secrets();
         let (r, status, bytes) = post_auth::<Resp>(
             &self.http,
             self.token_url.clone(),
             "access token",
             &[],
             body,
+            &secrets,
         )
         .await?;
         let issued_at = Utc::now();
         let Some(access) = r.access_token.filter(|a| !a.is_empty()) else {
-            return Err(token_endpoint_error("access token", status, &bytes));
+            return Err(token_endpoint_error(
+                "access token",
+                status,
+                &bytes,
+                &secrets,
+            ));
         };
         let by_expiry = r.access_token_token_expired.as_deref().and_then(|s| {
             NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S")
@@ -358,17 +402,28 @@ impl TokenManager {
     }
 }
 
-fn auth_err(code: Option<String>, message: String) -> AuthError {
-    AuthError {
-        what: "access token",
-        code,
-        message,
+impl Credentials {
+    /// The values an auth error must never quote.
+    fn secrets(&self) -> [&str; 2] {
+        [self.app_key.expose(), self.app_secret.expose()]
     }
 }
 
+/// The most of a body quoted in an auth error, in characters.
+const QUOTED_CHARS: usize = 200;
+
+/// The largest answer read from an auth endpoint: theirs are a few hundred bytes.
+const AUTH_BODY_LIMIT: usize = 1024 * 1024;
+
 /// Reads an error answer of an auth endpoint: `{"error_code","error_description"}` or the usual
-/// `{"rt_cd","msg_cd","msg1"}`.
-pub(crate) fn token_endpoint_error(what: &'static str, status: u16, bytes: &[u8]) -> AuthError {
+/// `{"rt_cd","msg_cd","msg1"}`. Whatever of the body is quoted is first cleared of `secrets`
+/// and anything else credential-shaped (a proxy may echo the request).
+pub(crate) fn token_endpoint_error(
+    what: &'static str,
+    status: u16,
+    bytes: &[u8],
+    secrets: &[&str],
+) -> AuthError {
     #[derive(Deserialize)]
     struct E {
         error_code: Option<String>,
@@ -379,11 +434,14 @@ pub(crate) fn token_endpoint_error(what: &'static str, status: u16, bytes: &[u8]
     match serde_json::from_slice::<E>(bytes) {
         Ok(e) if e.error_code.is_some() || e.msg_cd.is_some() => AuthError {
             what,
-            code: e.error_code.or(e.msg_cd),
+            code: e
+                .error_code
+                .or(e.msg_cd)
+                .map(|c| redact(&c, secrets, QUOTED_CHARS)),
             message: e
                 .error_description
                 .or(e.msg1)
-                .map(|m| m.trim().to_string())
+                .map(|m| redact(m.trim(), secrets, QUOTED_CHARS))
                 .unwrap_or_else(|| format!("HTTP {status}")),
         },
         _ => AuthError {
@@ -391,25 +449,26 @@ pub(crate) fn token_endpoint_error(what: &'static str, status: u16, bytes: &[u8]
             code: None,
             message: format!(
                 "HTTP {status}: {}",
-                String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+                redact(&String::from_utf8_lossy(bytes), secrets, QUOTED_CHARS)
             ),
         },
     }
 }
 
 /// POSTs `body` as JSON to an auth endpoint and reads the JSON answer as `T`. Non-2xx answers
-/// (either error shape) become an [`AuthError`] about `what`.
+/// (either error shape) become an [`AuthError`] about `what`, quoting nothing of `secrets`.
 async fn post_auth<T: serde::de::DeserializeOwned>(
     http: &reqwest::Client,
     url: String,
     what: &'static str,
     headers: &[(&'static str, &str)],
     body: Vec<u8>,
+    secrets: &[&str],
 ) -> Result<(T, u16, Vec<u8>), AuthError> {
     let err = |m: String| AuthError {
         what,
         code: None,
-        message: m,
+        message: redact(&m, secrets, QUOTED_CHARS),
     };
     let mut req = http
         .post(url)
@@ -423,13 +482,11 @@ async fn post_auth<T: serde::de::DeserializeOwned>(
         .await
         .map_err(|e| err(format!("request failed: {e}")))?;
     let status = resp.status().as_u16();
-    let bytes = resp
-        .bytes()
+    let bytes = crate::body::read_capped(resp, AUTH_BODY_LIMIT)
         .await
-        .map_err(|e| err(format!("response not read: {e}")))?
-        .to_vec();
+        .map_err(|e| err(format!("response not read: {e}")))?;
     if !(200..300).contains(&status) {
-        return Err(token_endpoint_error(what, status, &bytes));
+        return Err(token_endpoint_error(what, status, &bytes, secrets));
     }
     let parsed: T =
         serde_json::from_slice(&bytes).map_err(|e| err(format!("response is not JSON: {e}")))?;
@@ -441,35 +498,23 @@ fn json_body<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
 }
 
-/// An exclusive lock on `path`, released when the file is dropped.
-fn lock_file(path: &Path) -> std::io::Result<File> {
-    if let Some(dir) = path.parent() {
-        create_private_dir(dir)?;
-    }
-    let f = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(path)?;
-    f.lock()?;
-    Ok(f)
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    fs::create_dir_all(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
-    }
-    Ok(())
+/// Prepares the cache directory (created private, or checked) and takes the exclusive lock of
+/// the cache, released when the file is dropped.
+async fn lock_cache(lock: PathBuf) -> std::io::Result<File> {
+    tokio::task::spawn_blocking(move || {
+        if let Some(dir) = lock.parent() {
+            private_fs::prepare_dir(dir)?;
+        }
+        private_fs::lock(&lock)
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }
 
 /// The cached token of this environment and key, if the file is readable, well-formed and ours.
 /// A corrupted or foreign file reads as no token and is replaced on the next write.
 fn read_cache(file: &Path, env: Env, hash: &str) -> Option<CacheFile> {
-    let bytes = fs::read(file).ok()?;
+    let bytes = private_fs::read(file).ok()?;
     let c: CacheFile = match serde_json::from_slice(&bytes) {
         Ok(c) => c,
         Err(e) => {
@@ -484,33 +529,19 @@ fn read_cache(file: &Path, env: Env, hash: &str) -> Option<CacheFile> {
     Some(c)
 }
 
-/// Writes the cache atomically (temporary file + rename), readable by the owner only.
+/// Writes the cache atomically (a new private file renamed into place, never through a link)
+/// in a directory checked to be private.
 fn write_cache(file: &Path, c: &CacheFile) -> std::io::Result<()> {
-    let dir = file.parent().unwrap_or(Path::new("."));
-    create_private_dir(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        file.file_name().and_then(|n| n.to_str()).unwrap_or("token"),
-        std::process::id()
-    ));
-    let mut opts = OpenOptions::new();
-    opts.create(true).truncate(true).write(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&tmp)?;
+    private_fs::prepare_dir(file.parent().unwrap_or(Path::new(".")))?;
     let json = serde_json::to_vec_pretty(c).map_err(std::io::Error::other)?;
-    f.write_all(&json)?;
-    f.sync_all()?;
-    drop(f);
-    fs::rename(&tmp, file)
+    private_fs::write_atomic(file, &json)
 }
 
-/// Deletes the cached token of `credentials` (after a revoke).
+/// Deletes the cached token of `credentials` (after a revoke), in a private directory only.
 pub(crate) fn forget_cached(cache: &TokenCache, env: Env, credentials: &Credentials) {
-    if let TokenCache::Dir(dir) = cache {
+    if let TokenCache::Dir(dir) = cache
+        && private_fs::check_dir(dir).is_ok()
+    {
         let (file, _) = cache_files(dir, env, &key_hash(credentials.app_key.expose()));
         let _ = fs::remove_file(file);
     }
@@ -578,11 +609,13 @@ async fn issue_approval_key(
         appkey: credentials.app_key.expose(),
         secretkey: credentials.app_secret.expose(),
     });
-    let (r, status, bytes) = post_auth::<Resp>(http, url, "approval key", &[], body).await?;
+    let secrets = credentials.secrets();
+    let (r, status, bytes) =
+        post_auth::<Resp>(http, url, "approval key", &[], body, &secrets).await?;
     r.approval_key
         .filter(|k| !k.is_empty())
         .map(Secret::new)
-        .ok_or_else(|| token_endpoint_error("approval key", status, &bytes))
+        .ok_or_else(|| token_endpoint_error("approval key", status, &bytes, &secrets))
 }
 
 /// Computes the hashkey of an order body (`POST /uapi/hashkey`).
@@ -602,7 +635,9 @@ pub(crate) async fn hashkey(
         ("appkey", credentials.app_key.expose()),
         ("appsecret", credentials.app_secret.expose()),
     ];
-    let (r, _, _) = post_auth::<Resp>(http, url, "hashkey", &headers, body.to_vec()).await?;
+    let secrets = credentials.secrets();
+    let (r, _, _) =
+        post_auth::<Resp>(http, url, "hashkey", &headers, body.to_vec(), &secrets).await?;
     r.hash.filter(|h| !h.is_empty()).ok_or_else(|| AuthError {
         what: "hashkey",
         code: None,
@@ -640,7 +675,12 @@ pub(crate) async fn revoke(
         appsecret: credentials.app_secret.expose(),
         token: token.expose(),
     });
-    let (r, _, _) = post_auth::<Resp>(http, url, "token revoke", &[], body).await?;
+    let secrets = [
+        credentials.app_key.expose(),
+        credentials.app_secret.expose(),
+        token.expose(),
+    ];
+    let (r, _, _) = post_auth::<Resp>(http, url, "token revoke", &[], body, &secrets).await?;
     let ok = match &r.code {
         Some(serde_json::Value::Number(n)) => n.as_i64() == Some(200),
         Some(serde_json::Value::String(s)) => s.trim() == "200",
@@ -652,7 +692,10 @@ pub(crate) async fn revoke(
         Err(AuthError {
             what: "token revoke",
             code: None,
-            message: r.message.unwrap_or_else(|| "unexpected answer".into()),
+            message: r
+                .message
+                .map(|m| redact(&m, &secrets, QUOTED_CHARS))
+                .unwrap_or_else(|| "unexpected answer".into()),
         })
     }
 }
@@ -712,18 +755,20 @@ mod tests {
             "access token",
             403,
             br#"{"error_code":"EGW00133","error_description":"once a minute"}"#,
+            &[],
         );
         assert_eq!(e.code.as_deref(), Some("EGW00133"));
         let e = token_endpoint_error(
             "access token",
             500,
             br#"{"rt_cd":"1","msg_cd":"EGW00103","msg1":"bad key  "}"#,
+            &[],
         );
         assert_eq!(
             (e.code.as_deref(), e.message.as_str()),
             (Some("EGW00103"), "bad key")
         );
-        let e = token_endpoint_error("access token", 502, b"<html>");
+        let e = token_endpoint_error("access token", 502, b"<html>", &[]);
         assert!(e.code.is_none() && e.message.contains("502"));
     }
 }

@@ -176,7 +176,7 @@ impl Inner {
                     }
                     if attempt < retry.max_attempts {
                         tracing::debug!(endpoint = meta.id, error = %e, "transport error; retrying");
-                        tokio::time::sleep(retry.delay(attempt - 1)).await;
+                        crate::wait::sleep(retry.delay(attempt - 1), "before retrying").await;
                         continue;
                     }
                     return Err(Error::Transport {
@@ -194,9 +194,22 @@ impl Inner {
             };
             let tr_cont = header("tr_cont").unwrap_or_default();
             let gt_uid = header("gt_uid");
-            let bytes = match resp.bytes().await {
-                Ok(b) => b.to_vec(),
-                Err(e) => {
+            let bytes = match crate::body::read_capped(resp, self.max_response_bytes).await {
+                Ok(b) => b,
+                Err(crate::body::ReadError::TooLarge { limit }) => {
+                    if meta.mutates {
+                        return Err(Error::OutcomeUnknown {
+                            endpoint: meta.id,
+                            tr_id: p.tr_id.to_string(),
+                            reason: format!("the response is larger than the {limit}-byte limit"),
+                        });
+                    }
+                    return Err(Error::ResponseTooLarge {
+                        endpoint: meta.id,
+                        limit,
+                    });
+                }
+                Err(crate::body::ReadError::Transport(e)) => {
                     let e = e.without_url();
                     if meta.mutates {
                         return Err(Error::OutcomeUnknown {
@@ -206,7 +219,7 @@ impl Inner {
                         });
                     }
                     if attempt < retry.max_attempts {
-                        tokio::time::sleep(retry.delay(attempt - 1)).await;
+                        crate::wait::sleep(retry.delay(attempt - 1), "before retrying").await;
                         continue;
                     }
                     return Err(Error::Transport {
@@ -269,7 +282,11 @@ impl Inner {
                         }
                         Next::Retry { at_least } => {
                             tracing::debug!(endpoint = meta.id, msg_cd = %msg_cd, status, "passing condition; retrying");
-                            tokio::time::sleep(retry.delay(attempt - 1).max(at_least)).await;
+                            crate::wait::sleep(
+                                retry.delay(attempt - 1).max(at_least),
+                                "before retrying",
+                            )
+                            .await;
                             continue;
                         }
                         Next::RateLimited => {
@@ -296,7 +313,7 @@ impl Inner {
                         });
                     }
                     if attempt < retry.max_attempts {
-                        tokio::time::sleep(retry.delay(attempt - 1)).await;
+                        crate::wait::sleep(retry.delay(attempt - 1), "before retrying").await;
                         continue;
                     }
                     return Err(http_error(meta, status, &bytes));
@@ -358,7 +375,8 @@ impl Answer {
 }
 
 fn http_error(meta: &'static EndpointMeta, status: u16, bytes: &[u8]) -> Error {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
+    // a proxy may echo the request, credentials included: quote nothing credential-shaped
+    let text = crate::redact::redact(&String::from_utf8_lossy(bytes), &[], 300);
     Error::Http {
         endpoint: meta.id,
         status,

@@ -63,6 +63,9 @@ pub struct MockConfig {
     /// Subscriptions per WebSocket session; `None` takes `rate_limits.websocket_subscriptions`
     /// from the catalog.
     pub ws_subscription_cap: Option<u32>,
+    /// How long a REST client may take to send a request's headers (also how long an idle
+    /// keep-alive connection is kept): a client that trickles them is disconnected.
+    pub header_timeout: Duration,
 }
 
 impl Default for MockConfig {
@@ -85,6 +88,7 @@ impl Default for MockConfig {
             ticks: true,
             tick_interval: Duration::from_millis(500),
             ws_subscription_cap: None,
+            header_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -149,6 +153,12 @@ impl MockConfig {
     /// Sets the `PINGPONG` interval.
     pub fn with_ping_interval(mut self, interval: Duration) -> Self {
         self.ping_interval = interval;
+        self
+    }
+
+    /// Sets how long a client may take to send a request's headers.
+    pub fn with_header_timeout(mut self, timeout: Duration) -> Self {
+        self.header_timeout = timeout;
         self
     }
 

@@ -12,7 +12,7 @@ use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use kis_catalog::model::Method;
 use sha2::{Digest, Sha256};
 use tokio::net::{TcpListener, TcpStream};
@@ -25,8 +25,13 @@ use crate::respond::{Generator, ReqCtx, parse_page_key};
 use crate::server::{Shared, TokenInfo};
 use crate::values::{fnv, hex, mix, push_json_str};
 
-/// Largest request body read.
+/// Largest request body kept; a longer one is answered 413.
 const MAX_BODY: usize = 1 << 20;
+/// How much of an oversized body is read and thrown away so the client, still sending, gets to
+/// read the 413 (closing on unread data resets the connection and loses the answer).
+const DRAIN_LIMIT: usize = 256 << 20;
+/// How long draining an oversized body may take.
+const DRAIN_TIME: Duration = Duration::from_secs(10);
 
 /// The connection is closed without a response.
 #[derive(Debug)]
@@ -65,6 +70,7 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Rec
     let _ = stream.set_nodelay(true);
     let abort = Arc::new(AtomicBool::new(false));
     let io = TokioIo::new(CaseIo::new(stream, abort.clone()));
+    let header_timeout = shared.config.header_timeout;
     let svc = service_fn(move |req| {
         let shared = shared.clone();
         let abort = abort.clone();
@@ -76,7 +82,11 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Rec
             r
         }
     });
-    let conn = http1::Builder::new().serve_connection(io, svc);
+    // a client trickling its headers (slowloris) is dropped instead of holding the connection
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .serve_connection(io, svc);
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => {}
@@ -160,6 +170,47 @@ fn token_error(code: &str, description: &str) -> String {
 /// A gateway error: HTTP 500 with the KIS envelope.
 fn gw(shared: &Shared, tr_id: &str, msg_cd: &str, msg1: &str) -> Resp {
     respond(500, envelope("1", msg_cd, msg1), tr_id, "", shared)
+}
+
+/// The request body, or `None` when it is longer than [`MAX_BODY`]: then at most `MAX_BODY`
+/// bytes were kept and the rest read and dropped (up to [`DRAIN_LIMIT`] and [`DRAIN_TIME`]).
+async fn read_body(body: Incoming) -> Result<Option<Bytes>, ()> {
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    let mut body = Limited::new(body, DRAIN_LIMIT);
+    let drained = tokio::time::timeout(DRAIN_TIME, async {
+        while let Some(frame) = body.frame().await {
+            let Ok(data) = frame.map_err(|_| ())?.into_data() else {
+                continue;
+            };
+            seen = seen.saturating_add(data.len());
+            if seen <= MAX_BODY {
+                kept.extend_from_slice(&data);
+            }
+        }
+        Ok::<(), ()>(())
+    })
+    .await;
+    match drained {
+        Ok(Ok(())) if seen <= MAX_BODY => Ok(Some(Bytes::from(kept))),
+        // over the limit: answered 413, whether all of it could be drained or not
+        _ if seen > MAX_BODY => Ok(None),
+        _ => Err(()),
+    }
+}
+
+/// A body over [`MAX_BODY`]: HTTP 413 with KIS's input-error envelope.
+fn too_large(parts: &hyper::http::request::Parts) -> Resp {
+    let what = format!("ERROR REQUEST BODY OVER {MAX_BODY} BYTES");
+    let mut r = respond_auth(413, envelope("2", "OPSQ2001", &what));
+    // after a body that was not drained to its end the connection cannot carry another request
+    r.headers_mut()
+        .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+    let tr_id = header(&parts.headers, "tr_id");
+    if let Ok(v) = HeaderValue::from_str(tr_id) {
+        r.headers_mut().insert(HeaderName::from_static("tr_id"), v);
+    }
+    r
 }
 
 /// An input error: `rt_cd` "2", `OPSQ2001`, "ERROR INVALID <KEY>".
@@ -362,9 +413,10 @@ async fn apply_pre(shared: &Shared, faults: Vec<Fault>, tr: &str) -> Pre {
 
 async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dropped> {
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(c) => c.to_bytes(),
-        Err(_) => return Err(Dropped),
+    let body = match read_body(body).await {
+        Ok(Some(b)) => b,
+        Ok(None) => return Ok(too_large(&parts)),
+        Err(()) => return Err(Dropped),
     };
     let path = parts.uri.path();
     if let Some(role) = shared.plans.auth.get(path).copied() {

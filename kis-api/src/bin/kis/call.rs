@@ -284,6 +284,17 @@ fn check_value(f: &RequestFieldMeta, raw: &str, force: bool) -> Result<String, F
     if raw.is_empty() {
         return Ok(String::new());
     }
+    let chars = raw.chars().count();
+    if chars > DynamicRequest::MAX_VALUE_CHARS {
+        // quoting it whole would flood the terminal: its start is enough to recognise it
+        let start: String = raw.chars().take(20).collect();
+        return Err(Failure::usage(format!(
+            "{} ({}): the value '{start}…' is {chars} characters long; inputs are at most {}",
+            f.wire,
+            f.label,
+            DynamicRequest::MAX_VALUE_CHARS
+        )));
+    }
     let mut value = raw.to_string();
     if !f.values.is_empty() && !f.values.iter().any(|v| v.value == raw) {
         let t = raw.trim();

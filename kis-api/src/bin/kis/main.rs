@@ -139,6 +139,10 @@ fn describe_error(e: &kis_api::Error) -> String {
     after_help = "Exit codes: 0 success, 1 API or network error, 2 usage error."
 )]
 struct Cli {
+    /// More log output on stderr: -v info, -vv debug, -vvv trace [default: warnings and
+    /// announced waits, or RUST_LOG]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(flatten)]
     conn: ConnArgs,
     #[command(subcommand)]
@@ -234,6 +238,7 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
+    init_logging(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -255,6 +260,36 @@ fn main() -> ExitCode {
     }
 }
 
+/// The log filter: `-v` flags win, then `RUST_LOG`, then warnings plus the library's
+/// announcements of long waits (a token wait of a minute must not look like a hang).
+fn log_filter(verbose: u8, rust_log: Option<&str>) -> String {
+    match (verbose, rust_log.map(str::trim).filter(|s| !s.is_empty())) {
+        (0, Some(env)) => env.to_string(),
+        (0, None) => "warn,kis_api::wait=info".to_string(),
+        (1, _) => "info".to_string(),
+        (2, _) => "debug".to_string(),
+        _ => "trace".to_string(),
+    }
+}
+
+/// Logs go to stderr, so stdout stays the command's output.
+fn init_logging(verbose: u8) {
+    use std::io::IsTerminal;
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let directives = log_filter(verbose, rust_log.as_deref());
+    let filter = tracing_subscriber::EnvFilter::try_new(&directives).unwrap_or_else(|e| {
+        eprintln!("kis: RUST_LOG is not a valid filter ({e}); showing warnings");
+        tracing_subscriber::EnvFilter::new("warn,kis_api::wait=info")
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .without_time()
+        .with_target(verbose > 0 || rust_log.is_some())
+        .try_init();
+}
+
 async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Tour => tour::run(&cli.conn).await,
@@ -268,7 +303,17 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 
 #[cfg(test)]
 mod tests {
-    use super::ConnArgs;
+    use super::{ConnArgs, log_filter};
+
+    #[test]
+    fn verbosity_flags_then_rust_log_then_warnings_and_waits() {
+        assert_eq!(log_filter(0, None), "warn,kis_api::wait=info");
+        assert_eq!(log_filter(0, Some(" ")), "warn,kis_api::wait=info");
+        assert_eq!(log_filter(0, Some("kis_api=debug")), "kis_api=debug");
+        assert_eq!(log_filter(1, Some("kis_api=debug")), "info");
+        assert_eq!(log_filter(2, None), "debug");
+        assert_eq!(log_filter(5, None), "trace");
+    }
 
     #[test]
     fn debug_of_connection_flags_hides_credentials_and_account() {

@@ -82,6 +82,12 @@ fn env_var(key: &str) -> Option<String> {
 /// The kis_devlp.yaml to read: `--config` (which must exist), or the default path if present.
 fn config_path(conn: &ConnArgs) -> Result<Option<PathBuf>, Failure> {
     if let Some(p) = &conn.config {
+        if p.is_dir() {
+            return Err(Failure::usage(format!(
+                "--config {}: is a directory; give the kis_devlp.yaml file itself",
+                p.display()
+            )));
+        }
         if !p.is_file() {
             return Err(Failure::usage(format!(
                 "--config {}: no such file",

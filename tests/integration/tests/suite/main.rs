@@ -3,6 +3,7 @@
 mod conformance;
 mod demo;
 mod dynamic;
+mod limits;
 mod orders;
 mod pagination;
 mod rate;

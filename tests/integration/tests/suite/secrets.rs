@@ -245,3 +245,126 @@ async fn a_network_error_does_not_show_the_account_number() {
         "the logs contain the account number"
     );
 }
+
+/// Everything logged in this test process so far.
+pub(crate) fn logs() -> String {
+    String::from_utf8_lossy(&capture().0.lock().expect("lock")).into_owned()
+}
+
+/// A loopback server that answers every request with `status` and the request itself (head and
+/// body) as its body, as a misconfigured proxy does; with `issue_tokens`, `tokenP` is answered
+/// with a token instead, so the calls that need one get past it.
+async fn echo_server(status: u16, issue_tokens: bool) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 8192];
+                // the head, then as many body bytes as content-length says
+                let complete = |r: &[u8]| {
+                    let text = String::from_utf8_lossy(r);
+                    let Some(end) = text.find("\r\n\r\n") else {
+                        return false;
+                    };
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    r.len() >= end + 4 + length
+                };
+                while !complete(&request) {
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&request);
+                let (status, body) = if issue_tokens && head.starts_with("POST /oauth2/tokenP") {
+                    (
+                        200,
+                        br#"{"access_token":"echo-test-token-0123456789abcdefghijklmnop","token_type":"Bearer","expires_in":86400}"#.to_vec(),
+                    )
+                } else {
+                    (status, request)
+                };
+                let answer = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = s.write_all(answer.as_bytes()).await;
+                let _ = s.write_all(&body).await;
+            });
+        }
+    });
+    url
+}
+
+/// Auth endpoints answered by a server that echoes the request (app key and secret in its
+/// JSON body or headers): the errors of tokenP, Approval, hashkey and revokeP, non-2xx and 2xx,
+/// show neither the key nor the secret (nor the token being revoked), in Display or Debug.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_errors_from_an_echoing_server_show_no_secret() {
+    let capture = capture();
+    for status in [400, 502, 200] {
+        let plain = echo_server(status, false).await;
+        let with_tokens = echo_server(status, true).await;
+        let client = |url: &str| {
+            kis_api::Client::builder()
+                .real()
+                .app_key(APP_KEY, APP_SECRET)
+                .rest_url(url)
+                .token_cache(kis_api::TokenCache::Memory)
+                .no_rate_limit()
+                .build()
+                .expect("client")
+        };
+        let (a, b) = (client(&plain), client(&with_tokens));
+        let token = b.access_token().await.expect("token from the echo server");
+        let errors = [
+            (
+                "tokenP",
+                a.access_token().await.map(|_| ()).expect_err("tokenP"),
+            ),
+            (
+                "Approval",
+                a.approval_key().await.map(|_| ()).expect_err("Approval"),
+            ),
+            (
+                "hashkey",
+                a.hashkey(br#"{"CANO":"50012345","PDNO":"005930"}"#)
+                    .await
+                    .map(|_| ())
+                    .expect_err("hashkey"),
+            ),
+            ("revokeP", b.revoke_token().await.expect_err("revokeP")),
+        ];
+        for (endpoint, e) in errors {
+            assert!(matches!(e, kis_api::Error::Auth(_)), "{endpoint}: {e:?}");
+            let shown = format!("{e}\n{e:?}");
+            for (what, secret) in [
+                ("app key", APP_KEY),
+                ("app secret", APP_SECRET),
+                ("access token", token.expose()),
+            ] {
+                assert!(
+                    !shown.contains(secret),
+                    "HTTP {status} from {endpoint}: the error shows the {what}:\n{shown}"
+                );
+            }
+            if status != 200 {
+                assert!(shown.contains(&format!("HTTP {status}")), "{shown}");
+            }
+        }
+    }
+    let logs = String::from_utf8_lossy(&capture.0.lock().expect("lock")).into_owned();
+    assert!(!logs.contains(APP_KEY) && !logs.contains(APP_SECRET));
+}

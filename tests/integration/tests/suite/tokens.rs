@@ -225,3 +225,109 @@ async fn revoke_approval_key_and_hashkey() {
     assert_eq!(hash.len(), 64);
     assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()));
 }
+
+/// How often the warning about an unusable cache names `dir` in this process's logs.
+fn cache_warnings(dir: &std::path::Path) -> usize {
+    let dir = dir.display().to_string();
+    crate::secrets::logs()
+        .lines()
+        .filter(|l| l.contains("token cache cannot be used") && l.contains(&dir))
+        .count()
+}
+
+/// Issue 14, items 1 and 2: a cache directory that another user owns, that others may write to,
+/// or that is a file, is never written into; calls keep working with the token in memory, and
+/// the process warns once.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unusable_or_unsafe_cache_directory_is_bypassed_with_one_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = crate::secrets::logs();
+    let mock = start_mock(mock_config(Environment::Real)).await;
+    let base = tempfile::tempdir().expect("tempdir");
+    let world_writable = base.path().join("open");
+    std::fs::create_dir(&world_writable).expect("mkdir");
+    std::fs::set_permissions(&world_writable, std::fs::Permissions::from_mode(0o777))
+        .expect("chmod");
+    let a_file = base.path().join("file");
+    std::fs::write(&a_file, b"not a directory").expect("file");
+    let mut cases = vec![("world-writable", world_writable), ("a file", a_file)];
+    let foreign = base.path().join("foreign");
+    std::fs::create_dir(&foreign).expect("mkdir");
+    // tests run as root: another user's directory is made by giving it away
+    if std::os::unix::fs::chown(&foreign, Some(4242), Some(4242)).is_ok() {
+        std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        cases.push(("foreign-owned", foreign));
+    }
+    for (what, dir) in &cases {
+        let client = client_for(&mock, Env::Real, dir);
+        for _ in 0..3 {
+            quote(&client)
+                .await
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+        }
+        assert_eq!(cache_warnings(dir), 1, "{what}: one warning");
+        if dir.is_dir() {
+            assert!(
+                cache_files(dir).is_empty(),
+                "{what}: nothing written into it"
+            );
+        }
+    }
+}
+
+/// Issue 14, item 1: a link planted where the cache writes its token is replaced, never
+/// followed: the file it points to keeps its content and mode, and the token lands in a private
+/// file. A link in place of the lock file makes the cache unusable (memory instead), and the file
+/// it points to is not touched either.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planted_link_in_the_cache_is_never_followed() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let mock = start_mock(mock_config(Environment::Real)).await;
+    let base = tempfile::tempdir().expect("tempdir");
+    let cache = base.path().join("tokens");
+    // learn the cache's file names from a first client
+    let client = client_for(&mock, Env::Real, &cache);
+    quote(&client).await.expect("quote");
+    drop(client);
+    let json = cache_files(&cache).pop().expect("a token file");
+    let lock = json.with_extension("lock");
+    assert!(lock.exists(), "{}", lock.display());
+    let victim = base.path().join("victim");
+    std::fs::write(&victim, b"precious").expect("victim");
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let untouched = |what: &str| {
+        assert_eq!(
+            std::fs::read(&victim).expect("victim"),
+            b"precious",
+            "{what}"
+        );
+        let mode = std::fs::metadata(&victim).expect("meta").mode() & 0o777;
+        assert_eq!(mode, 0o644, "{what}");
+    };
+
+    std::fs::remove_file(&json).expect("remove");
+    std::os::unix::fs::symlink(&victim, &json).expect("plant a link");
+    // a new client (the first one's shared state is gone with it) reads and writes the cache
+    let client = client_for(&mock, Env::Real, &cache);
+    quote(&client).await.expect("quote with a link planted");
+    drop(client);
+    untouched("link at the token file");
+    let md = std::fs::symlink_metadata(&json).expect("meta");
+    assert!(md.is_file(), "the link was replaced by a file");
+    assert_eq!(md.mode() & 0o777, 0o600);
+
+    std::fs::remove_file(&lock).expect("remove");
+    std::os::unix::fs::symlink(&victim, &lock).expect("plant a link");
+    std::fs::remove_file(&json).expect("remove");
+    let client = client_for(&mock, Env::Real, &cache);
+    quote(&client)
+        .await
+        .expect("quote with the lock file a link");
+    untouched("link at the lock file");
+    assert!(
+        cache_files(&cache).is_empty(),
+        "no token written without the lock"
+    );
+}

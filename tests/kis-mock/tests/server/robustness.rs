@@ -112,3 +112,84 @@ async fn weird_inputs_get_answers() {
         .expect("reply");
     assert_eq!(r.str("/rt_cd"), "0");
 }
+
+/// A client that trickles its request headers (slowloris) is disconnected after the header
+/// timeout instead of holding the connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_trickling_headers_is_dropped_within_the_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let timeout = std::time::Duration::from_millis(500);
+    let server = kis_mock::MockServer::start(MockConfig::default().with_header_timeout(timeout))
+        .await
+        .expect("server");
+    // the server's clock starts when it accepts: start ours before connecting
+    let started = std::time::Instant::now();
+    let mut s = tokio::net::TcpStream::connect(server.rest_addr())
+        .await
+        .expect("connect");
+    s.write_all(b"GET /uapi/domestic-stock/v1/quotations/inquire-price HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .expect("first bytes");
+    // one more header byte every 100 ms, never the blank line that ends the headers
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        let mut buf = [0u8; 1024];
+        loop {
+            tokio::select! {
+                r = s.read(&mut buf) => match r {
+                    Ok(0) | Err(_) => return,
+                    // hyper may answer 408 before closing; read on until the close
+                    Ok(_) => {}
+                },
+                _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => {
+                    if s.write_all(b"x").await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    let took = started.elapsed();
+    assert!(closed.is_ok(), "the connection was still open after 5 s");
+    assert!(
+        took >= timeout && took < timeout * 4,
+        "dropped after {took:?}, timeout {timeout:?}"
+    );
+    // a well-behaved client is still served
+    let r = send(server.rest_addr(), "GET", "/nowhere", &[], "")
+        .await
+        .expect("answer");
+    assert_eq!(r.status, 404);
+}
+
+/// A 50 MB body gets a 413 in KIS's shape, not a reset; the server keeps at most its limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_50_mb_body_gets_413_in_kis_shape() {
+    let kis = Kis::start(MockConfig::default()).await;
+    let auth = format!("Bearer {}", kis.token);
+    let body = "x".repeat(50 * 1000 * 1000);
+    let r = send(
+        kis.addr,
+        "POST",
+        "/uapi/domestic-stock/v1/trading/order-cash",
+        &[
+            ("authorization", auth.as_str()),
+            ("appkey", APP_KEY),
+            ("appsecret", APP_SECRET),
+            ("tr_id", "TTTC0012U"),
+            ("content-type", "application/json"),
+        ],
+        &body,
+    )
+    .await
+    .expect("an answer, not a reset");
+    assert_eq!(r.status, 413, "{}", String::from_utf8_lossy(&r.raw));
+    assert_eq!(r.str("/msg_cd"), "OPSQ2001", "{}", r.json);
+    assert!(r.str("/msg1").contains("BODY"), "{}", r.json);
+    assert_ne!(r.str("/rt_cd"), "0");
+    // the server still serves
+    let ok = send(kis.addr, "POST", "/oauth2/tokenP", &[], "{}")
+        .await
+        .expect("answer");
+    assert!(ok.status >= 200, "{}", ok.status);
+}
