@@ -20,6 +20,7 @@
 //! struct per output block and a `META` static; the client reaches it as
 //! `client.<group>().<endpoint>(request)`. Each API group is a cargo feature.
 
+mod budget;
 mod call;
 mod client;
 mod config;
@@ -33,6 +34,8 @@ mod paginate;
 mod params;
 #[cfg(feature = "realtime")]
 pub mod realtime;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod tokens;
 mod transport;
 

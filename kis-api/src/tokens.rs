@@ -9,6 +9,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
@@ -65,6 +66,20 @@ struct CacheFile {
 
 const CACHE_VERSION: u32 = 1;
 
+/// A token store shared beyond this machine (Redis, `crate::redis_store`), consulted before the
+/// cache file.
+pub(crate) trait RemoteTokens: Send + Sync {
+    /// The token to use: the store's, or one issued through `tokens` under the store's lock;
+    /// `None` when the store cannot be reached (the cache file takes over).
+    fn get<'a>(
+        &'a self,
+        tokens: &'a TokenManager,
+        previous: Option<&'a Token>,
+    ) -> crate::call::BoxFuture<'a, Option<Result<Token, AuthError>>>;
+    /// Marks `token` as rejected by KIS in the store.
+    fn invalidate<'a>(&'a self, token: &'a Secret) -> crate::call::BoxFuture<'a, ()>;
+}
+
 /// Issues, caches and refreshes access tokens for one environment and app key.
 pub(crate) struct TokenManager {
     env: Env,
@@ -74,8 +89,10 @@ pub(crate) struct TokenManager {
     token_url: String,
     http: reqwest::Client,
     cache: TokenCache,
-    issue_interval: Duration,
+    pub(crate) issue_interval: Duration,
     refresh_before: Duration,
+    /// The store shared with other machines, if any.
+    remote: Option<Arc<dyn RemoteTokens>>,
     /// Held while a token is looked up on disk or issued, so concurrent callers wait for one.
     state: Mutex<Option<Token>>,
     /// The token in use, readable without waiting: every request needs it, and taking the async
@@ -128,7 +145,15 @@ impl TokenManager {
             refresh_before,
             state: Mutex::new(None),
             current: std::sync::RwLock::new(None),
+            remote: None,
         }
+    }
+
+    /// Shares tokens through `remote` first (the cache file stays the fallback).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn with_remote(mut self, remote: Arc<dyn RemoteTokens>) -> Self {
+        self.remote = Some(remote);
+        self
     }
 
     /// The token in use if it is still good.
@@ -141,7 +166,7 @@ impl TokenManager {
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = token;
     }
 
-    fn usable(&self, t: &Token, now: DateTime<Utc>) -> bool {
+    pub(crate) fn usable(&self, t: &Token, now: DateTime<Utc>) -> bool {
         let margin = chrono::Duration::from_std(self.refresh_before)
             .unwrap_or_else(|_| chrono::Duration::minutes(30));
         t.expires_at - margin > now
@@ -168,12 +193,19 @@ impl TokenManager {
             return Ok(t.clone());
         }
         let previous = state.take();
-        let token = match self.files() {
+        let remote = match &self.remote {
+            Some(r) => r.get(self, previous.as_ref()).await,
+            None => None,
+        };
+        let token = match (remote, self.files()) {
+            (Some(from_remote), _) => from_remote?,
+            (None, files) => match files {
             Some((file, lock)) => self.get_with_file(&file, &lock, previous.as_ref()).await?,
             None => {
                 self.issue_respecting_interval(previous.as_ref().map(|t| t.issued_at))
                     .await?
             }
+            },
         };
         *state = Some(token.clone());
         self.publish(Some(token.clone()));
@@ -190,6 +222,9 @@ impl TokenManager {
             self.publish(None);
         }
         drop(state);
+        if let Some(r) = &self.remote {
+            r.invalidate(token).await;
+        }
         if let Some((file, lock)) = self.files() {
             let token = token.clone();
             let env = self.env;
@@ -271,7 +306,7 @@ impl TokenManager {
     }
 
     /// Issues a token, first waiting out the once-per-interval rule when the last issue is recent.
-    async fn issue_respecting_interval(
+    pub(crate) async fn issue_respecting_interval(
         &self,
         last_issue: Option<DateTime<Utc>>,
     ) -> Result<Token, AuthError> {
