@@ -114,6 +114,7 @@ pub(crate) struct RedisShared {
     conn: tokio::sync::Mutex<Option<MultiplexedConnection>>,
     down_until: Mutex<Option<Instant>>,
     warned: AtomicBool,
+    fresh_outage: AtomicBool,
     budget_key: String,
     token_key: String,
     lock_key: String,
@@ -139,6 +140,7 @@ impl RedisShared {
             conn: tokio::sync::Mutex::new(None),
             down_until: Mutex::new(None),
             warned: AtomicBool::new(false),
+            fresh_outage: AtomicBool::new(false),
             budget_key: format!("{prefix}:budget"),
             token_key: format!("{prefix}:token"),
             lock_key: format!("{prefix}:token-lock"),
@@ -169,12 +171,18 @@ impl RedisShared {
         *self.down_until.lock().unwrap_or_else(|p| p.into_inner()) =
             Some(Instant::now() + RETRY_AFTER);
         if !self.warned.swap(true, Ordering::SeqCst) {
+            self.fresh_outage.store(true, Ordering::SeqCst);
             tracing::warn!(
                 operation = what,
                 error = why,
                 "Redis unreachable: the rate budget and token fall back to this machine's until it answers again"
             );
         }
+    }
+
+    /// Whether an outage began since the last call (true once per outage).
+    pub(crate) fn outage_began(&self) -> bool {
+        self.fresh_outage.swap(false, Ordering::SeqCst)
     }
 
     fn answered(&self) {
