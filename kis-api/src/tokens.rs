@@ -199,13 +199,13 @@ impl TokenManager {
         };
         let token = match (remote, self.files()) {
             (Some(from_remote), _) => from_remote?,
-            (None, files) => match files {
-            Some((file, lock)) => self.get_with_file(&file, &lock, previous.as_ref()).await?,
-            None => {
+            (None, Some((file, lock))) => {
+                self.get_with_file(&file, &lock, previous.as_ref()).await?
+            }
+            (None, None) => {
                 self.issue_respecting_interval(previous.as_ref().map(|t| t.issued_at))
                     .await?
             }
-            },
         };
         *state = Some(token.clone());
         self.publish(Some(token.clone()));

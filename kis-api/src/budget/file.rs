@@ -155,7 +155,7 @@ fn busy_for_a_window(now: u64, timing: Timing) -> Slot {
 /// more), and add new ones busy for a window.
 fn resize(ring: &mut Vec<Slot>, n: usize, now: u64, timing: Timing) {
     tracing::debug!(from = ring.len(), to = n, "resizing the rate budget ring");
-    ring.sort_by(|a, b| b.free_at.cmp(&a.free_at));
+    ring.sort_by_key(|s| std::cmp::Reverse(s.free_at));
     ring.resize(n, busy_for_a_window(now, timing));
 }
 
@@ -227,9 +227,15 @@ mod tests {
         let mut a = StateFile::open(&path).expect("open");
         let mut b = StateFile::open(&path).expect("open");
         let now = 5_000_000_000_000;
-        let first = a.with_ring(2, now, T, |r| reserve(r, now, T, 1)).expect("a");
-        let second = b.with_ring(2, now, T, |r| reserve(r, now, T, 2)).expect("b");
-        let third = a.with_ring(2, now, T, |r| reserve(r, now, T, 3)).expect("a");
+        let first = a
+            .with_ring(2, now, T, |r| reserve(r, now, T, 1))
+            .expect("a");
+        let second = b
+            .with_ring(2, now, T, |r| reserve(r, now, T, 2))
+            .expect("b");
+        let third = a
+            .with_ring(2, now, T, |r| reserve(r, now, T, 3))
+            .expect("a");
         assert!(matches!(first, Grant::Slot { start, .. } if start == now));
         assert!(matches!(second, Grant::Slot { start, .. } if start == now));
         assert!(matches!(third, Grant::Busy { .. }), "two slots, both taken");
@@ -248,7 +254,9 @@ mod tests {
         fs::write(&path, b"KISRATE1 garbage that is not a ring").expect("write");
         let mut f = StateFile::open(&path).expect("open");
         let now = 5_000_000_000_000;
-        let g = f.with_ring(3, now, T, |r| reserve(r, now, T, 1)).expect("ring");
+        let g = f
+            .with_ring(3, now, T, |r| reserve(r, now, T, 1))
+            .expect("ring");
         assert_eq!(
             g,
             Grant::Slot {
@@ -256,7 +264,10 @@ mod tests {
                 start: now + T.window
             }
         );
-        assert_eq!(fs::read(&path).expect("read").len(), HEADER + 3 * SLOT_BYTES);
+        assert_eq!(
+            fs::read(&path).expect("read").len(),
+            HEADER + 3 * SLOT_BYTES
+        );
         let mut ring = decode(&fs::read(&path).expect("read")).expect("valid again");
         assert_eq!(ring.len(), 3);
         // a ring of another size (another process's limit) keeps its busiest slots
@@ -272,11 +283,15 @@ mod tests {
         let path = dir.path().join("real-0123.rate");
         let mut a = StateFile::open(&path).expect("open");
         let now = 5_000_000_000_000;
-        a.with_ring(1, now, T, |r| reserve(r, now, T, 1)).expect("a");
+        a.with_ring(1, now, T, |r| reserve(r, now, T, 1))
+            .expect("a");
         fs::remove_file(&path).expect("rm");
         let mut b = StateFile::open(&path).expect("open");
-        b.with_ring(1, now, T, |r| reserve(r, now, T, 2)).expect("b");
-        let g = a.with_ring(1, now, T, |r| reserve(r, now, T, 3)).expect("a");
+        b.with_ring(1, now, T, |r| reserve(r, now, T, 2))
+            .expect("b");
+        let g = a
+            .with_ring(1, now, T, |r| reserve(r, now, T, 3))
+            .expect("a");
         assert!(matches!(g, Grant::Busy { .. }), "a sees b's reservation");
         assert!(a.path().ends_with("real-0123.rate"));
     }

@@ -238,15 +238,17 @@ impl RateBudget {
                 });
             }
         }
-        let r = self.on_local(|ring, now| match slots::reserve(ring, now, self.timing, owner) {
-            Grant::Slot { index, start } => Reserved::Slot {
-                index,
-                wait: Duration::from_nanos(start.saturating_sub(now)),
+        let r = self.on_local(
+            |ring, now| match slots::reserve(ring, now, self.timing, owner) {
+                Grant::Slot { index, start } => Reserved::Slot {
+                    index,
+                    wait: Duration::from_nanos(start.saturating_sub(now)),
+                },
+                Grant::Busy { retry_at } => Reserved::Busy {
+                    retry_in: Duration::from_nanos(retry_at.saturating_sub(now)),
+                },
             },
-            Grant::Busy { retry_at } => Reserved::Busy {
-                retry_in: Duration::from_nanos(retry_at.saturating_sub(now)),
-            },
-        });
+        );
         (r, Place::Local)
     }
 
@@ -344,7 +346,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = state_file(dir.path(), crate::env::Env::Real, &"ab".repeat(32));
         // two processes, as far as the ring can tell: separate handles on one file
-        let (a, b) = (budget(2, 300, Some(path.clone())), budget(2, 300, Some(path)));
+        let (a, b) = (
+            budget(2, 300, Some(path.clone())),
+            budget(2, 300, Some(path)),
+        );
         assert!(a.is_shared() && b.is_shared());
         let began = Instant::now();
         a.acquire().await.release().await;
@@ -369,6 +374,9 @@ mod tests {
         b.acquire().await.release().await;
         // dropped unreleased (a cancelled call) still frees the slot
         drop(b.acquire().await);
-        assert!(began.elapsed() >= Duration::from_millis(240), "still limited");
+        assert!(
+            began.elapsed() >= Duration::from_millis(240),
+            "still limited"
+        );
     }
 }

@@ -90,7 +90,13 @@ pub(crate) fn reserve(slots: &mut [Slot], now: u64, timing: Timing, owner: u64) 
 
 /// Releases slot `index` if `owner` still holds it: free one window from `now`. False when the
 /// lease had ended and the slot was taken again (nothing to do: the new holder owns it).
-pub(crate) fn release(slots: &mut [Slot], index: usize, owner: u64, now: u64, timing: Timing) -> bool {
+pub(crate) fn release(
+    slots: &mut [Slot],
+    index: usize,
+    owner: u64,
+    now: u64,
+    timing: Timing,
+) -> bool {
     match slots.get_mut(index) {
         Some(s) if s.owner == owner && owner != 0 => {
             *s = Slot {
@@ -138,7 +144,11 @@ mod tests {
         assert!(release(&mut ring, a, 1, now + 40 * MS, T));
         assert!(release(&mut ring, b, 2, now + 20 * MS, T));
         let (c, start_c) = take(&mut ring, now + 50 * MS, 3);
-        assert_eq!((c, start_c), (b, now + 1_020 * MS), "the slot answered first");
+        assert_eq!(
+            (c, start_c),
+            (b, now + 1_020 * MS),
+            "the slot answered first"
+        );
         let (_, start_d) = take(&mut ring, now + 50 * MS, 4);
         assert_eq!(start_d, now + 1_040 * MS);
         // a reserved slot waits for its start before anyone polls again
@@ -216,7 +226,11 @@ mod tests {
         }
         arrivals.sort_unstable();
         for w in arrivals.windows(n + 1) {
-            assert!(w[n] - w[0] >= T.window, "{} arrivals within a window", n + 1);
+            assert!(
+                w[n] - w[0] >= T.window,
+                "{} arrivals within a window",
+                n + 1
+            );
         }
         assert_eq!(sends.len(), 400);
     }

@@ -38,14 +38,23 @@ async fn processes_on_one_machine_share_one_budget() {
     let cache = tempfile::tempdir().expect("tempdir");
     let args = ["--count", "5", "--tasks", "5", "--rate", "5"];
     let (reports, took) = run((0..3).map(|_| worker(&mock, cache.path(), &args)).collect()).await;
-    assert!(reports.iter().all(|r| r.ok == 5 && r.failed == 0), "{reports:?}");
+    assert!(
+        reports.iter().all(|r| r.ok == 5 && r.failed == 0),
+        "{reports:?}"
+    );
     assert_eq!(mock.control().stats().rate_limited, 0, "no EGW00201");
-    assert!(took >= Duration::from_secs(2), "15 at 5/s take two windows: {took:?}");
+    assert!(
+        took >= Duration::from_secs(2),
+        "15 at 5/s take two windows: {took:?}"
+    );
     // the control: the same processes with a budget each overrun the key's limit
     let mock = start_mock(mock_config(Environment::Real).with_rate_limit(Some(5))).await;
     let mut alone = args.to_vec();
     alone.push("--no-shared");
-    run((0..3).map(|_| worker(&mock, cache.path(), &alone)).collect()).await;
+    run((0..3)
+        .map(|_| worker(&mock, cache.path(), &alone))
+        .collect())
+    .await;
     assert!(
         mock.control().stats().rate_limited > 0,
         "separate budgets are refused"
@@ -57,25 +66,53 @@ async fn a_process_killed_mid_request_does_not_leak_budget() {
     let mock = start_mock(mock_config(Environment::Real).with_rate_limit(Some(2))).await;
     let cache = tempfile::tempdir().expect("tempdir");
     // the first two quotes hang at the server, holding both slots of the budget
-    mock.control()
-        .inject(Fault::Delay(Duration::from_secs(30)).on_tr_id("FHKST01010100").times(2));
+    mock.control().inject(
+        Fault::Delay(Duration::from_secs(30))
+            .on_tr_id("FHKST01010100")
+            .times(2),
+    );
     // a slot whose answer never comes is free a window plus the connect timeout after its start
-    let args = ["--count", "2", "--tasks", "2", "--rate", "2", "--connect-timeout-ms", "1000"];
-    let mut doomed = Workers::start(WORKER.as_ref(), vec![worker(&mock, cache.path(), &args)]).await;
+    let args = [
+        "--count",
+        "2",
+        "--tasks",
+        "2",
+        "--rate",
+        "2",
+        "--connect-timeout-ms",
+        "1000",
+    ];
+    let mut doomed =
+        Workers::start(WORKER.as_ref(), vec![worker(&mock, cache.path(), &args)]).await;
     doomed.go().await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while mock.control().stats().count("FHKST01010100") < 2 {
-        assert!(Instant::now() < deadline, "the hanging quotes never arrived");
+        assert!(
+            Instant::now() < deadline,
+            "the hanging quotes never arrived"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     for c in doomed.children() {
         c.kill().await.expect("kill the worker mid-request");
     }
     // a new process on the same budget gets both slots back once the leases end
-    let args = ["--count", "4", "--tasks", "2", "--rate", "2", "--connect-timeout-ms", "1000"];
+    let args = [
+        "--count",
+        "4",
+        "--tasks",
+        "2",
+        "--rate",
+        "2",
+        "--connect-timeout-ms",
+        "1000",
+    ];
     let (reports, took) = run(vec![worker(&mock, cache.path(), &args)]).await;
     assert_eq!((reports[0].ok, reports[0].failed), (4, 0));
-    assert!(took < Duration::from_secs(8), "the dead holder's slots came back: {took:?}");
+    assert!(
+        took < Duration::from_secs(8),
+        "the dead holder's slots came back: {took:?}"
+    );
     assert_eq!(mock.control().stats().rate_limited, 0);
 }
 
@@ -110,22 +147,34 @@ async fn machines_sharing_redis_issue_one_token_and_share_one_budget() {
         );
         fingerprints.push(String::from_utf8_lossy(&out.stdout).trim().to_string());
     }
-    assert_eq!(mock.control().tokens_issued(), 1, "one token for ten machines");
+    assert_eq!(
+        mock.control().tokens_issued(),
+        1,
+        "one token for ten machines"
+    );
     fingerprints.dedup();
     assert_eq!(fingerprints.len(), 1, "every machine uses the same token");
 
     // three machines at 5/s each against a server taking 5/s: one budget, no refusal
     let mock = start_mock(mock_config(Environment::Real).with_rate_limit(Some(5))).await;
     let url = redis.url();
-    let args = ["--count", "5", "--tasks", "5", "--rate", "5", "--redis", &url];
+    let args = [
+        "--count", "5", "--tasks", "5", "--rate", "5", "--redis", &url,
+    ];
     let (reports, took) = run(caches[..3]
         .iter()
         .map(|c| worker(&mock, c.path(), &args))
         .collect())
     .await;
-    assert!(reports.iter().all(|r| r.ok == 5 && r.failed == 0), "{reports:?}");
+    assert!(
+        reports.iter().all(|r| r.ok == 5 && r.failed == 0),
+        "{reports:?}"
+    );
     assert_eq!(mock.control().stats().rate_limited, 0, "no EGW00201");
-    assert!(took >= Duration::from_secs(2), "15 at 5/s take two windows: {took:?}");
+    assert!(
+        took >= Duration::from_secs(2),
+        "15 at 5/s take two windows: {took:?}"
+    );
 
     // keys name a hash of the app key; neither the key nor the secret is in any of them
     let keys = redis.keys();
@@ -187,7 +236,10 @@ async fn redis_going_away_mid_run_degrades_to_local_limits_with_one_warning() {
         }
     };
     assert!(burst(5).await.iter().all(|r| r.is_ok()));
-    assert!(redis.keys().iter().any(|k| k.ends_with(":budget")), "through Redis");
+    assert!(
+        redis.keys().iter().any(|k| k.ends_with(":budget")),
+        "through Redis"
+    );
     redis.stop();
     let began = Instant::now();
     let results = burst(10).await;
