@@ -115,6 +115,9 @@ pub(crate) struct RedisShared {
     down_until: Mutex<Option<Instant>>,
     warned: AtomicBool,
     fresh_outage: AtomicBool,
+    /// Redis answers again after an outage, but the budget waits until what this machine sent
+    /// locally meanwhile (unknown to Redis) has aged out (see `budget::RateBudget::reserve`).
+    rejoining: AtomicBool,
     budget_key: String,
     token_key: String,
     lock_key: String,
@@ -141,6 +144,7 @@ impl RedisShared {
             down_until: Mutex::new(None),
             warned: AtomicBool::new(false),
             fresh_outage: AtomicBool::new(false),
+            rejoining: AtomicBool::new(false),
             budget_key: format!("{prefix}:budget"),
             token_key: format!("{prefix}:token"),
             lock_key: format!("{prefix}:token-lock"),
@@ -187,8 +191,19 @@ impl RedisShared {
 
     fn answered(&self) {
         if self.warned.swap(false, Ordering::SeqCst) {
+            self.rejoining.store(true, Ordering::SeqCst);
             tracing::info!("Redis answers again: the rate budget and token are shared again");
         }
+    }
+
+    /// Whether Redis is back after an outage and the budget has not rejoined it yet.
+    pub(crate) fn is_rejoining(&self) -> bool {
+        self.rejoining.load(Ordering::SeqCst)
+    }
+
+    /// The local ring is quiet: the budget may use Redis again.
+    pub(crate) fn rejoined(&self) {
+        self.rejoining.store(false, Ordering::SeqCst);
     }
 
     async fn connection(&self) -> Option<MultiplexedConnection> {
@@ -207,6 +222,7 @@ impl RedisShared {
         match opened {
             Ok(Ok(c)) => {
                 *guard = Some(c.clone());
+                self.answered();
                 Some(c)
             }
             Ok(Err(e)) => {
@@ -248,6 +264,10 @@ impl RedisShared {
     /// Reserves a slot of the shared ring; `None` when Redis is unavailable.
     pub(crate) async fn reserve(&self, n: usize, timing: Timing, owner: u64) -> Option<Reserved> {
         let micros = |ns: u64| ns / 1_000;
+        // a connection opened again after an outage marks the rejoin before any reservation
+        if self.is_rejoining() || self.connection().await.is_none() || self.is_rejoining() {
+            return None;
+        }
         let reply: (i64, i64) = self
             .run("reserve", |mut c| async move {
                 self.reserve

@@ -23,6 +23,11 @@ use slots::{Grant, Slot, Timing};
 /// (or machine) is noticed, which costs nothing as the freed slot is one window away anyway.
 const POLL: Duration = Duration::from_millis(2);
 
+/// How often a budget waiting to rejoin Redis looks at the local ring (a reserved slot's lease
+/// may be far off while its answer, which frees it sooner, is due any moment).
+#[cfg(feature = "redis")]
+const REJOIN_POLL: Duration = Duration::from_millis(50);
+
 /// Nanoseconds since the Unix epoch: the clock every process of the machine shares.
 pub(crate) fn now_ns() -> u64 {
     SystemTime::now()
@@ -236,6 +241,28 @@ impl RateBudget {
                         s.free_at = s.free_at.max(spent);
                     }
                 });
+            }
+            if remote.is_rejoining() {
+                // Redis is back, but what this machine sent locally meanwhile is unknown to it:
+                // rejoin once the local ring has been quiet for a window, and send nothing until
+                // then (a pause of at most a window, once per outage)
+                let quiet_in = self.on_local(|ring, now| {
+                    ring.iter()
+                        .map(|s| s.free_at.saturating_sub(now))
+                        .max()
+                        .unwrap_or(0)
+                });
+                if quiet_in == 0 {
+                    remote.rejoined();
+                    return (
+                        Reserved::Busy {
+                            retry_in: Duration::ZERO,
+                        },
+                        Place::Local,
+                    );
+                }
+                let retry_in = Duration::from_nanos(quiet_in).min(REJOIN_POLL);
+                return (Reserved::Busy { retry_in }, Place::Local);
             }
         }
         let r = self.on_local(

@@ -112,31 +112,31 @@ impl RedisServer {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .unwrap_or_else(|e| panic!("no free port: {e}"));
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir"])
-            .arg(dir.path())
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start redis-server ({e}): the Redis tests need it installed \
-                     (Debian/Ubuntu: apt-get install -y redis-server; .ci/run does this)"
-                )
-            });
+        let child = spawn_redis(port, dir.path());
         let server = RedisServer {
             child,
             port,
             _dir: dir,
         };
+        server.wait_until_ready();
+        server
+    }
+
+    /// Starts the server again on the same port (after [`RedisServer::stop`]), empty.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.child = spawn_redis(self.port, self._dir.path());
+        self.wait_until_ready();
+    }
+
+    fn wait_until_ready(&self) {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            if server.ping() {
-                return server;
-            }
+        while !self.ping() {
             if std::time::Instant::now() > deadline {
-                panic!("redis-server on port {port} did not answer within 10 s");
+                panic!(
+                    "redis-server on port {} did not answer within 10 s",
+                    self.port
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -173,6 +173,22 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+fn spawn_redis(port: u16, dir: &Path) -> std::process::Child {
+    std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir"])
+        .arg(dir)
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot start redis-server ({e}): the Redis tests need it installed \
+                 (Debian/Ubuntu: apt-get install -y redis-server; .ci/run does this)"
+            )
+        })
 }
 
 /// What a `quote-worker` process reports on its last line of output.

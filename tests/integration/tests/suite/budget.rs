@@ -253,5 +253,22 @@ async fn redis_going_away_mid_run_degrades_to_local_limits_with_one_warning() {
         1,
         "one warning for the outage:\n{text}"
     );
+
+    // Redis comes back (empty): the budget is shared through it again, still within the limit
+    redis.restart();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(burst(10).await.iter().all(|r| r.is_ok()));
+    assert!(burst(5).await.iter().all(|r| r.is_ok()));
+    assert_eq!(
+        mock.control().stats().rate_limited,
+        0,
+        "no overrun on rejoining"
+    );
+    assert!(
+        redis.keys().iter().any(|k| k.ends_with(":budget")),
+        "shared again"
+    );
+    let text = log.text();
+    assert!(text.contains("Redis answers again"), "{text}");
     assert!(!text.contains(APP_KEY) && !text.contains(APP_SECRET));
 }
