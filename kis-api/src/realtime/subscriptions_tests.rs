@@ -14,9 +14,7 @@ use super::error::{FrameErrorKind, RealtimeError};
 use super::frame::Reply;
 use super::outlet::{Item, Outlet};
 use super::status::Status;
-use super::subscriptions::{
-    MAX_SUBSCRIPTIONS, Op, Outcome, ReplyEffect, Request, Subscriptions, reply_outcome,
-};
+use super::subscriptions::{Op, Outcome, ReplyEffect, Request, Subscriptions, reply_outcome};
 use crate::env::Env;
 use crate::meta::EndpointMeta;
 
