@@ -3,13 +3,11 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
-use std::num::NonZeroU32;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-
+use crate::budget::{BudgetConfig, RateBudget};
 use crate::call::Call;
 use crate::config::{Account, Credentials, CustomerType, DevlpConfig, Secret};
 use crate::endpoint::Endpoint;
@@ -76,10 +74,10 @@ fn config_message(e: Error) -> String {
 }
 
 /// State shared by every client of one environment, app key and host in this process: the token,
-/// the rate limiter and the WebSocket approval key.
+/// the rate budget (itself shared with other processes) and the WebSocket approval key.
 pub(crate) struct Shared {
     pub(crate) tokens: TokenManager,
-    pub(crate) limiter: Option<DefaultDirectRateLimiter>,
+    pub(crate) budget: Option<RateBudget>,
     pub(crate) approval: ApprovalKeys,
 }
 
@@ -228,6 +226,9 @@ pub struct ClientBuilder<E: Environment> {
     user_agent: Option<String>,
     token_cache: Option<TokenCache>,
     rate_limit: Option<Option<u32>>,
+    shared_rate_limit: bool,
+    #[cfg(feature = "redis")]
+    redis_url: Option<Secret>,
     token_issue_interval: Duration,
     token_refresh_before: Duration,
     retry: RetryPolicy,
@@ -271,6 +272,9 @@ impl ClientBuilder<AnyEnv> {
             user_agent: None,
             token_cache: None,
             rate_limit: None,
+            shared_rate_limit: true,
+            #[cfg(feature = "redis")]
+            redis_url: None,
             token_issue_interval: Duration::from_secs(
                 crate::CATALOG
                     .limits
@@ -320,6 +324,9 @@ impl<E: Environment> ClientBuilder<E> {
             user_agent: self.user_agent,
             token_cache: self.token_cache,
             rate_limit: self.rate_limit,
+            shared_rate_limit: self.shared_rate_limit,
+            #[cfg(feature = "redis")]
+            redis_url: self.redis_url,
             token_issue_interval: self.token_issue_interval,
             token_refresh_before: self.token_refresh_before,
             retry: self.retry,
@@ -467,10 +474,30 @@ impl<E: Environment> ClientBuilder<E> {
         self
     }
 
-    /// Requests per second for this app key, spaced evenly (default: the catalog's
-    /// `rate_limits.client_real_per_second` / `client_demo_per_second`).
+    /// Requests per second for this app key (default: the catalog's
+    /// `rate_limits.client_real_per_second` / `client_demo_per_second`). Any one-second window at
+    /// KIS holds at most this many of the key's requests: a request's place in the budget is free
+    /// again one second after its answer, whatever the network delay.
     pub fn rate_limit(mut self, per_second: u32) -> Self {
         self.rate_limit = Some(Some(per_second));
+        self
+    }
+
+    /// Whether every process of this machine using the app key and environment draws from one
+    /// rate budget (default on): a small state file next to the token cache, under a file lock.
+    /// Off, or with [`TokenCache::Memory`], the budget is this process's alone.
+    pub fn shared_rate_limit(mut self, on: bool) -> Self {
+        self.shared_rate_limit = on;
+        self
+    }
+
+    /// Shares the rate budget and the access token with every machine using the app key, through
+    /// the Redis server at `url` (`redis://host:port/db`, feature `redis`). Keys hold a hash of the
+    /// app key, never the key. A machine that loses Redis warns once and falls back to the local
+    /// budget and token cache until Redis is back: never to no limit.
+    #[cfg(feature = "redis")]
+    pub fn redis(mut self, url: impl Into<String>) -> Self {
+        self.redis_url = Some(Secret::new(url));
         self
     }
 
@@ -588,31 +615,57 @@ impl<E: Environment> ClientBuilder<E> {
             Some(r) => r,
             None => Some(crate::CATALOG.limits.client_per_second(env)),
         };
-        let key: SharedKey = (
-            env,
-            crate::tokens::key_hash(credentials.app_key.expose()),
-            rest_url.clone(),
-        );
+        let key_hash = crate::tokens::key_hash(credentials.app_key.expose());
+        #[cfg(feature = "redis")]
+        let redis = match &self.redis_url {
+            Some(url) => Some(Arc::new(crate::redis_store::RedisShared::new(
+                url, env, &key_hash,
+            )?)),
+            None => None,
+        };
+        let budget_file = match (&token_cache, self.shared_rate_limit) {
+            (TokenCache::Dir(dir), true) => Some(crate::budget::state_file(dir, env, &key_hash)),
+            _ => None,
+        };
+        let key: SharedKey = (env, key_hash, rest_url.clone());
         let shared = {
             let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
             reg.retain(|_, w| w.strong_count() > 0);
             match reg.get(&key).and_then(Weak::upgrade) {
                 Some(s) => s,
                 None => {
+                    let tokens = TokenManager::new(
+                        env,
+                        credentials.clone(),
+                        &rest_url,
+                        http.clone(),
+                        token_cache.clone(),
+                        self.token_issue_interval,
+                        self.token_refresh_before,
+                    );
+                    #[cfg(feature = "redis")]
+                    let tokens = match &redis {
+                        Some(r) => tokens.with_remote(r.clone()),
+                        None => tokens,
+                    };
+                    let budget = rate.filter(|n| *n > 0).map(|n| {
+                        let b = RateBudget::new(BudgetConfig {
+                            per_window: n,
+                            window: Duration::from_secs(1),
+                            // a request not answered by then reached KIS long ago, or never will
+                            lease: self.connect_timeout,
+                            file: budget_file,
+                        });
+                        #[cfg(feature = "redis")]
+                        let b = match &redis {
+                            Some(r) => b.with_remote(r.clone()),
+                            None => b,
+                        };
+                        b
+                    });
                     let s = Arc::new(Shared {
-                        tokens: TokenManager::new(
-                            env,
-                            credentials.clone(),
-                            &rest_url,
-                            http.clone(),
-                            token_cache.clone(),
-                            self.token_issue_interval,
-                            self.token_refresh_before,
-                        ),
-                        limiter: rate.and_then(NonZeroU32::new).map(|n| {
-                            // burst of one: requests are spaced evenly rather than sent in bursts
-                            RateLimiter::direct(Quota::per_second(n).allow_burst(NonZeroU32::MIN))
-                        }),
+                        tokens,
+                        budget,
                         approval: ApprovalKeys::new(),
                     });
                     reg.insert(key, Arc::downgrade(&s));

@@ -12,6 +12,7 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
@@ -77,6 +78,20 @@ struct CacheFile {
 
 const CACHE_VERSION: u32 = 1;
 
+/// A token store shared beyond this machine (Redis, `crate::redis_store`), consulted before the
+/// cache file.
+pub(crate) trait RemoteTokens: Send + Sync {
+    /// The token to use: the store's, or one issued through `tokens` under the store's lock;
+    /// `None` when the store cannot be reached (the cache file takes over).
+    fn get<'a>(
+        &'a self,
+        tokens: &'a TokenManager,
+        previous: Option<&'a Token>,
+    ) -> crate::call::BoxFuture<'a, Option<Result<Token, AuthError>>>;
+    /// Marks `token` as rejected by KIS in the store.
+    fn invalidate<'a>(&'a self, token: &'a Secret) -> crate::call::BoxFuture<'a, ()>;
+}
+
 /// Issues, caches and refreshes access tokens for one environment and app key.
 pub(crate) struct TokenManager {
     env: Env,
@@ -86,8 +101,10 @@ pub(crate) struct TokenManager {
     token_url: String,
     http: reqwest::Client,
     cache: TokenCache,
-    issue_interval: Duration,
+    pub(crate) issue_interval: Duration,
     refresh_before: Duration,
+    /// The store shared with other machines, if any.
+    remote: Option<Arc<dyn RemoteTokens>>,
     /// Held while a token is looked up on disk or issued, so concurrent callers wait for one.
     state: Mutex<Option<Token>>,
     /// The token in use, readable without waiting: every request needs it, and taking the async
@@ -143,7 +160,15 @@ impl TokenManager {
             state: Mutex::new(None),
             current: std::sync::RwLock::new(None),
             cache_off: AtomicBool::new(false),
+            remote: None,
         }
+    }
+
+    /// Shares tokens through `remote` first (the cache file stays the fallback).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn with_remote(mut self, remote: Arc<dyn RemoteTokens>) -> Self {
+        self.remote = Some(remote);
+        self
     }
 
     /// The token in use if it is still good.
@@ -156,7 +181,7 @@ impl TokenManager {
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = token;
     }
 
-    fn usable(&self, t: &Token, now: DateTime<Utc>) -> bool {
+    pub(crate) fn usable(&self, t: &Token, now: DateTime<Utc>) -> bool {
         let margin = chrono::Duration::from_std(self.refresh_before)
             .unwrap_or_else(|_| chrono::Duration::minutes(30));
         t.expires_at - margin > now
@@ -194,19 +219,26 @@ impl TokenManager {
             return Ok(t.clone());
         }
         let previous = state.take();
-        let guard = match self.files() {
-            Some((file, lock)) => match lock_cache(lock).await {
+        let remote = match &self.remote {
+            Some(r) => r.get(self, previous.as_ref()).await,
+            None => None,
+        };
+        let guard = match (&remote, self.files()) {
+            (None, Some((file, lock))) => match lock_cache(lock).await {
                 Ok(guard) => Some((file, guard)),
                 Err(e) => {
                     self.disable_cache(&e);
                     None
                 }
             },
-            None => None,
+            _ => None,
         };
-        let token = match guard {
-            Some((file, guard)) => self.get_with_file(&file, guard, previous.as_ref()).await?,
-            None => {
+        let token = match (remote, guard) {
+            (Some(from_remote), _) => from_remote?,
+            (None, Some((file, guard))) => {
+                self.get_with_file(&file, guard, previous.as_ref()).await?
+            }
+            (None, None) => {
                 self.issue_respecting_interval(previous.as_ref().map(|t| t.issued_at))
                     .await?
             }
@@ -226,6 +258,9 @@ impl TokenManager {
             self.publish(None);
         }
         drop(state);
+        if let Some(r) = &self.remote {
+            r.invalidate(token).await;
+        }
         if let Some((file, lock)) = self.files() {
             let token = token.clone();
             let env = self.env;
@@ -300,7 +335,7 @@ impl TokenManager {
     }
 
     /// Issues a token, first waiting out the once-per-interval rule when the last issue is recent.
-    async fn issue_respecting_interval(
+    pub(crate) async fn issue_respecting_interval(
         &self,
         last_issue: Option<DateTime<Utc>>,
     ) -> Result<Token, AuthError> {

@@ -129,10 +129,11 @@ impl Inner {
         let url = format!("{}{}", self.rest_url, meta.path);
         loop {
             attempt += 1;
-            if let Some(l) = &self.shared.limiter {
-                l.until_ready().await;
-            }
             let token = self.shared.tokens.get().await?;
+            let permit = match &self.shared.budget {
+                Some(b) => Some(b.acquire().await),
+                None => None,
+            };
             let mut req = match meta.method {
                 Some(Method::Post) => self.http.post(&url),
                 _ => self.http.get(&url).query(&p.query),
@@ -159,6 +160,10 @@ impl Inner {
                 "sending"
             );
             let sent = req.send().await;
+            // answered (or failed): KIS has counted it, if it ever will
+            if let Some(p) = permit {
+                p.release().await;
+            }
             let resp = match sent {
                 Ok(r) => r,
                 Err(e) => {

@@ -44,8 +44,12 @@ pub struct MockConfig {
     pub token_issue_interval: Duration,
     /// Lifetime of an issued access token (KIS: 24 hours).
     pub token_lifetime: Duration,
-    /// Requests per second per app key before `EGW00201`; `None` is unlimited.
+    /// Requests per app key within any [`Self::rate_window`] before `EGW00201`; `None` is
+    /// unlimited.
     pub rate_limit_per_second: Option<u32>,
+    /// The sliding window the rate limit counts in (default one second): a request is refused
+    /// when `rate_limit_per_second` accepted requests of its key arrived less than this long ago.
+    pub rate_window: Duration,
     /// Pages served by paginated endpoints.
     pub pages: u32,
     /// Rows of every array block (per page when paginated).
@@ -80,6 +84,7 @@ impl Default for MockConfig {
             token_issue_interval: Duration::from_secs(60),
             token_lifetime: Duration::from_secs(86_400),
             rate_limit_per_second: None,
+            rate_window: Duration::from_secs(1),
             pages: 3,
             rows_per_page: 10,
             hts_id: "mockhts01".to_string(),
@@ -134,6 +139,12 @@ impl MockConfig {
     /// Sets the per-second rate limit.
     pub fn with_rate_limit(mut self, per_second: Option<u32>) -> Self {
         self.rate_limit_per_second = per_second;
+        self
+    }
+
+    /// Sets the sliding window the rate limit counts in.
+    pub fn with_rate_window(mut self, window: Duration) -> Self {
+        self.rate_window = window;
         self
     }
 

@@ -171,6 +171,8 @@ pub struct Stats {
     pub tokens_issued: u64,
     /// Token issue requests refused with `EGW00133`.
     pub token_issue_refused: u64,
+    /// Requests refused with `EGW00201` by the rate limit (injected faults not included).
+    pub rate_limited: u64,
     /// WebSocket approval keys issued.
     pub approvals_issued: u64,
     /// Hashkeys computed.

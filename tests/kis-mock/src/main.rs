@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use kis_mock::{Environment, MockConfig, MockServer};
 
 const USAGE: &str = "usage: kis-mock [--port N] [--ws-port N] [--demo] [--seed N] \
-[--app-key K --app-secret S] [--hts-id ID] [--pages N] [--rows N] [--rate-limit N] [--catalog DIR]";
+[--app-key K --app-secret S] [--hts-id ID] [--pages N] [--rows N] [--rate-limit N] [--rate-window-ms N] [--catalog DIR]";
 
 fn parse(args: &[String]) -> Result<MockConfig, String> {
     let mut c = MockConfig {
@@ -46,6 +46,9 @@ fn parse(args: &[String]) -> Result<MockConfig, String> {
                 c.rate_limit_per_second =
                     Some(u32::try_from(num(value)?).map_err(|e| e.to_string())?)
             }
+            "--rate-window-ms" => {
+                c.rate_window = std::time::Duration::from_millis(num(value)?.max(1))
+            }
             "--catalog" => c.catalog_dir = Some(value.into()),
             other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
@@ -80,6 +83,10 @@ async fn main() -> ExitCode {
     println!("WebSocket {}", server.ws_url());
     println!("Ctrl-C to stop");
     let _ = tokio::signal::ctrl_c().await;
+    let refused = server.control().stats().rate_limited;
+    if refused > 0 {
+        println!("refused {refused} request(s) over the rate limit (EGW00201)");
+    }
     server.shutdown().await;
     ExitCode::SUCCESS
 }

@@ -578,17 +578,11 @@ fn process(
             }
             Some(_) => {}
         }
-        if let Some(limit) = shared.config.rate_limit_per_second {
-            let sec = shared.started.elapsed().as_secs();
-            let e = st.rate.entry(appkey.to_string()).or_insert((sec, 0));
-            if e.0 != sec {
-                *e = (sec, 0);
-            }
-            e.1 += 1;
-            if e.1 > limit {
-                drop(st);
-                return gw(shared, tr_id, "EGW00201", "초당 거래건수를 초과하였습니다.");
-            }
+        if let Some(limit) = shared.config.rate_limit_per_second
+            && !st.admit(appkey, limit, shared.config.rate_window, Instant::now())
+        {
+            drop(st);
+            return gw(shared, tr_id, "EGW00201", "초당 거래건수를 초과하였습니다.");
         }
     }
     // method and TR ID

@@ -1,6 +1,6 @@
 //! The server: shared state, listeners and lifecycle.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,6 +22,8 @@ use crate::ws::WsHub;
 
 /// Most recent requests kept in [`Stats::sequence`].
 const SEQUENCE_CAP: usize = 100_000;
+/// App keys whose rate windows are remembered before idle ones are forgotten.
+const RATE_KEYS_CAP: usize = 1024;
 /// Cached response bodies before the cache is emptied.
 const CACHE_CAP: usize = 4096;
 
@@ -116,7 +118,8 @@ pub(crate) struct State {
     pub(crate) tokens: HashMap<String, TokenInfo>,
     pub(crate) last_issue: HashMap<String, Instant>,
     pub(crate) approvals: HashMap<String, String>,
-    pub(crate) rate: HashMap<String, (u64, u32)>,
+    /// Arrival times of the accepted requests of each app key within the rate window.
+    pub(crate) rate: HashMap<String, VecDeque<Instant>>,
     pub(crate) faults: Vec<FaultEntry>,
     pub(crate) next_fault_id: u64,
     pub(crate) stats: Stats,
@@ -136,6 +139,32 @@ impl State {
         }
         self.stats.sequence.push(rec);
     }
+
+    /// Admits one request of `app_key` at `now` under a sliding window: refused when `limit`
+    /// accepted requests of the key arrived within `window` before it. Refusals do not count
+    /// towards the window (they are not transactions).
+    pub(crate) fn admit(
+        &mut self,
+        app_key: &str,
+        limit: u32,
+        window: Duration,
+        now: Instant,
+    ) -> bool {
+        if self.rate.len() >= RATE_KEYS_CAP && !self.rate.contains_key(app_key) {
+            self.rate
+                .retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < window));
+        }
+        let q = self.rate.entry(app_key.to_string()).or_default();
+        while q.front().is_some_and(|t| now.duration_since(*t) >= window) {
+            q.pop_front();
+        }
+        if q.len() >= limit as usize {
+            self.stats.rate_limited += 1;
+            return false;
+        }
+        q.push_back(now);
+        true
+    }
 }
 
 /// Key of a cached response body: (plan, page, canonical inputs).
@@ -154,7 +183,6 @@ pub(crate) struct Shared {
     pub(crate) ws: WsHub,
     pub(crate) counter: AtomicU64,
     pub(crate) ws_cap: usize,
-    pub(crate) started: Instant,
 }
 
 impl Shared {
@@ -251,7 +279,6 @@ impl MockServer {
             cache: Mutex::new(HashMap::new()),
             counter: AtomicU64::new(1),
             ws_cap,
-            started: Instant::now(),
             config,
         });
         let (stop, stop_rx) = watch::channel(false);
@@ -332,5 +359,28 @@ impl Drop for MockServer {
         for t in &self.tasks {
             t.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_window_slides_instead_of_resetting_each_second() {
+        let mut st = State::default();
+        let window = Duration::from_secs(1);
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        // two requests late in one second, then two early in the next: a fixed window would
+        // accept all four, a sliding one refuses the ones that make three within a second
+        assert!(st.admit("k", 2, window, at(900)));
+        assert!(st.admit("k", 2, window, at(950)));
+        assert!(!st.admit("k", 2, window, at(1_100)));
+        assert!(!st.admit("k", 2, window, at(1_899)));
+        assert!(st.admit("k", 2, window, at(1_900)), "the first aged out");
+        assert!(!st.admit("k", 2, window, at(1_949)));
+        assert!(st.admit("other", 2, window, at(1_949)), "keys are separate");
+        assert_eq!(st.stats.rate_limited, 3);
     }
 }

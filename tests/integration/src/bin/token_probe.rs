@@ -2,7 +2,10 @@
 //! and prints a fingerprint of it. The suite starts ten of these at once to prove that processes
 //! starting with an empty cache issue exactly one token.
 //!
-//! Usage: token-probe <rest-url> <cache-dir>
+//! With a Redis URL, the token is shared through Redis too (the suite gives each process a cache
+//! directory of its own then, as on separate machines).
+//!
+//! Usage: token-probe <rest-url> <cache-dir> [<redis-url>]
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,7 +18,7 @@ async fn main() -> ExitCode {
         eprintln!("usage: token-probe <rest-url> <cache-dir>");
         return ExitCode::from(2);
     };
-    let client = kis_api::Client::builder()
+    let mut builder = kis_api::Client::builder()
         .real()
         .app_key(
             kis_integration_tests::APP_KEY,
@@ -23,8 +26,11 @@ async fn main() -> ExitCode {
         )
         .rest_url(url.as_str())
         .token_cache(kis_api::TokenCache::Dir(PathBuf::from(dir)))
-        .token_issue_interval(Duration::from_millis(250))
-        .build();
+        .token_issue_interval(Duration::from_millis(250));
+    if let Some(redis) = args.get(3) {
+        builder = builder.redis(redis.as_str());
+    }
+    let client = builder.build();
     let client = match client {
         Ok(c) => c,
         Err(e) => {

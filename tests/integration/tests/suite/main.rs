@@ -1,5 +1,6 @@
 //! The integration suite: the generated client against `kis-mock`, one test binary.
 
+mod budget;
 mod conformance;
 mod demo;
 mod dynamic;
