@@ -197,7 +197,11 @@ fn request_type(rt: &TokenStream, t: ValueType) -> (TokenStream, bool) {
 
 fn field_meta(rt: &TokenStream, f: &Field) -> TokenStream {
     let (w, l, t) = (lit(&f.wire), lit(&f.label), value_type_tokens(rt, f.ty));
-    quote!(#rt::FieldMeta::new(#w, #l, #t))
+    if f.redacted {
+        quote!(#rt::FieldMeta::new(#w, #l, #t).redacted())
+    } else {
+        quote!(#rt::FieldMeta::new(#w, #l, #t))
+    }
 }
 
 fn field_doc(f: &Field) -> String {

@@ -99,6 +99,7 @@ pub(crate) struct Inner {
     pub(crate) retry: RetryPolicy,
     pub(crate) page_limit: usize,
     pub(crate) hashkey: bool,
+    pub(crate) strict: bool,
     pub(crate) token_cache: TokenCache,
 }
 
@@ -228,6 +229,7 @@ pub struct ClientBuilder<E: Environment> {
     retry: RetryPolicy,
     page_limit: usize,
     hashkey: bool,
+    strict: bool,
     errors: Vec<String>,
     _env: PhantomData<E>,
 }
@@ -270,6 +272,7 @@ impl ClientBuilder<AnyEnv> {
             retry: RetryPolicy::default(),
             page_limit: 100,
             hashkey: false,
+            strict: false,
             errors: Vec::new(),
             _env: PhantomData,
         }
@@ -313,6 +316,7 @@ impl<E: Environment> ClientBuilder<E> {
             retry: self.retry,
             page_limit: self.page_limit,
             hashkey: self.hashkey,
+            strict: self.strict,
             errors: self.errors,
             _env: PhantomData,
         }
@@ -497,6 +501,14 @@ impl<E: Environment> ClientBuilder<E> {
         self
     }
 
+    /// Fails a call whose response holds a key the catalog does not know or a value its type
+    /// cannot read, with [`Error::Unrecognized`] (default off: such replies succeed and expose
+    /// them as [`crate::Reply::unrecognized`]). For conformance tests.
+    pub fn strict(mut self, on: bool) -> Self {
+        self.strict = on;
+        self
+    }
+
     /// Builds the client. Fails on missing credentials or a bad setting, never on the network.
     pub fn build(self) -> Result<Client<E>> {
         if let Some(e) = self.errors.first() {
@@ -622,6 +634,7 @@ impl<E: Environment> ClientBuilder<E> {
                 retry: self.retry,
                 page_limit: self.page_limit,
                 hashkey: self.hashkey,
+                strict: self.strict,
                 token_cache,
             }),
             _env: PhantomData,

@@ -5,7 +5,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::{Body, DecodeCx, Envelope, Record, ValueError, shorten};
 use crate::meta::FieldMeta;
@@ -55,24 +56,20 @@ impl<'de> Visitor<'de> for RawVisitor {
     fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(Raw(Cow::Borrowed("")))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Err(de::Error::custom(NotScalarMsg))
+    // an array or object where a scalar belongs: kept as its JSON text, which a text field holds
+    // as is and any other type reports as unreadable, so the value is never lost
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        let v = serde_json::Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(Raw(Cow::Owned(v.to_string())))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Err(de::Error::custom(NotScalarMsg))
-    }
-}
-
-struct NotScalarMsg;
-impl fmt::Display for NotScalarMsg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("expected a scalar value, found an object or array")
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let v = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(Raw(Cow::Owned(v.to_string())))
     }
 }
 
-/// Reads a top-level body field with `parse`.
+/// Reads a top-level body field with `parse`. A value it cannot read leaves the field empty and
+/// is kept on the context as [`super::Unrecognized`].
 pub fn field<'de, A, T>(
     map: &mut A,
     cx: &DecodeCx<'_>,
@@ -81,9 +78,16 @@ pub fn field<'de, A, T>(
 ) -> Result<T, A::Error>
 where
     A: MapAccess<'de>,
+    T: Default,
 {
     let raw: Raw<'de> = map.next_value()?;
-    parse(&raw.0).map_err(|e| cx.fail(name.to_string(), e))
+    match parse(&raw.0) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            cx.unreadable_top(name, e);
+            Ok(T::default())
+        }
+    }
 }
 
 /// Reads a top-level text field.
@@ -92,7 +96,8 @@ pub fn field_text<'de, A: MapAccess<'de>>(map: &mut A) -> Result<String, A::Erro
     Ok(raw.0.into_owned())
 }
 
-/// Reads an object block: an object (or the first element of an array); `None` for no data.
+/// Reads an object block: an object, or an array of at most one record; `None` for no data. An
+/// array of several records is a [`super::DecodeError`]: the catalog's shape cannot hold them.
 pub fn one<'de, A, T>(
     map: &mut A,
     cx: &DecodeCx<'_>,
@@ -124,6 +129,16 @@ where
         block,
         _p: PhantomData,
     })
+}
+
+/// Whether a block element means "no data": `{}`, `null` or a blank string.
+fn no_data(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Null => true,
+        serde_json::Value::Object(o) => o.is_empty(),
+        serde_json::Value::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
 }
 
 struct One;
@@ -229,8 +244,21 @@ impl<'de, T: Record, C: Collect<T>> Visitor<'de> for BlockSeed<'_, '_, T, C> {
             }
             i += 1;
             if !C::WANTS_ALL && !rows.is_empty() {
-                // an object block sent as an array: keep the first record, skip the rest
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                // an object block sent as an array: its one record is the object, and any further
+                // record is data the catalog's shape cannot hold
+                let mut records = 1usize;
+                while let Some(v) = seq.next_element::<serde_json::Value>()? {
+                    records += usize::from(!no_data(&v));
+                }
+                if records > 1 {
+                    return Err(self.cx.fail_shape(
+                        self.block.to_string(),
+                        format!(
+                            "the catalog types this block as an object, but it arrived as an \
+                             array of {records} records; refusing to keep only the first"
+                        ),
+                    ));
+                }
                 break;
             }
         }
@@ -405,12 +433,14 @@ impl<'de, T: Record> Visitor<'de> for RecordInto<'_, '_, '_, T> {
                         }
                     };
                     if let Err(e) = self.target.set(i, &raw.0) {
-                        return Err(self.cx.fail(self.path(T::FIELDS[i].wire), e));
+                        self.cx
+                            .unreadable(Some(self.block), self.row, &T::FIELDS[i], e);
                     }
                     cursor = i + 1;
                 }
                 None => {
-                    map.next_value::<IgnoredAny>()?;
+                    let value: serde_json::Value = map.next_value()?;
+                    self.cx.unknown_key(Some(self.block), self.row, &key, value);
                 }
             }
         }
@@ -438,6 +468,18 @@ pub(super) struct TopVisitor<'c, 'a, B> {
     pub(super) _p: PhantomData<B>,
 }
 
+impl<B> TopVisitor<'_, '_, B> {
+    /// Whether `key` is a top-level continuation key of the catalog (read from the body by the
+    /// paginator, not by the body type).
+    fn is_page_key(&self, key: &str) -> bool {
+        self.cx
+            .meta
+            .pagination
+            .iter()
+            .any(|p| p.block.is_none() && p.response.eq_ignore_ascii_case(key))
+    }
+}
+
 impl<'de, B: Body> Visitor<'de> for TopVisitor<'_, '_, B> {
     type Value = (Envelope, B);
 
@@ -451,7 +493,8 @@ impl<'de, B: Body> Visitor<'de> for TopVisitor<'_, '_, B> {
         while let Some(KeyBytes(key)) = map.next_key()? {
             // a key that is not UTF-8 names nothing of ours
             let Ok(key) = std::str::from_utf8(&key) else {
-                map.next_value::<IgnoredAny>()?;
+                let value: serde_json::Value = map.next_value()?;
+                self.cx.unknown_key(None, None, &key, value);
                 continue;
             };
             match key {
@@ -483,7 +526,10 @@ impl<'de, B: Body> Visitor<'de> for TopVisitor<'_, '_, B> {
                         _ => false,
                     };
                     if !handled {
-                        map.next_value::<IgnoredAny>()?;
+                        let value: serde_json::Value = map.next_value()?;
+                        if !self.is_page_key(k) {
+                            self.cx.unknown_key(None, None, k.as_bytes(), value);
+                        }
                     }
                 }
             }

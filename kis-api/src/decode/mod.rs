@@ -1,9 +1,12 @@
 //! Response decoding: KIS's all-string JSON into the generated types.
 //!
 //! Lenient where KIS is sloppy: blank or space-only values are `None`, a leading `+` is accepted,
-//! a block may arrive as an object or as an array, `""`/`[]`/`{}`/`null` mean "no data", unknown
-//! keys are skipped and block keys match case-insensitively. Strict where it matters: a value that
-//! cannot be read as its type is a [`DecodeError`] naming the TR ID, the field and the raw value.
+//! the catalog's sentinels (`00000000` for "no date") are `None`, a block may arrive as an object
+//! or as an array, `""`/`[]`/`{}`/`null` mean "no data" and block keys match case-insensitively.
+//! Nothing is dropped silently: a key the catalog does not know and a value its type cannot read
+//! are kept as [`Unrecognized`] (the typed field stays empty) for the reply to expose, and an
+//! object block that arrives as an array of several records is a [`DecodeError`] naming the TR ID
+//! and the block, as is a body that is not a KIS JSON object.
 //!
 //! Generated code implements [`Record`] (one block record), [`Body`] (a response body) and
 //! [`RealtimeRecord`] (one realtime record). The value parsers are in `values`, the JSON visitors
@@ -12,6 +15,7 @@
 mod json;
 #[cfg(feature = "realtime")]
 mod realtime;
+mod report;
 mod values;
 
 use std::borrow::Cow;
@@ -20,6 +24,9 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::{self, Deserializer, MapAccess};
+
+pub(crate) use report::warn_new;
+pub use report::{Unrecognized, UnrecognizedKind};
 
 use crate::meta::{EndpointMeta, FieldMeta};
 
@@ -111,11 +118,13 @@ impl Envelope {
     }
 }
 
-/// Decoding context: which TR is being decoded, and where the first error happened.
+/// Decoding context: which TR is being decoded, where the first error happened, and what the
+/// catalog does not account for (unknown keys, unreadable values), in body order.
 pub struct DecodeCx<'a> {
     tr_id: &'a str,
     meta: &'static EndpointMeta,
     error: RefCell<Option<DecodeError>>,
+    found: RefCell<Vec<Unrecognized>>,
 }
 
 impl<'a> DecodeCx<'a> {
@@ -125,21 +134,81 @@ impl<'a> DecodeCx<'a> {
             tr_id,
             meta,
             error: RefCell::new(None),
+            found: RefCell::new(Vec::new()),
         }
     }
 
-    fn fail<E: de::Error>(&self, field: String, err: ValueError) -> E {
-        let msg = format!("{field}: {err}");
-        let mut slot = self.error.borrow_mut();
-        if slot.is_none() {
-            *slot = Some(DecodeError {
-                tr_id: self.tr_id.to_string(),
-                field,
-                raw: Some(shorten(&err.raw)),
-                reason: format!("expected a {} value", err.expected.name()),
-            });
-        }
-        E::custom(msg)
+    /// What the decode noticed but could not place: keys the catalog does not know and values
+    /// their type cannot read, in body order.
+    pub fn into_unrecognized(self) -> Vec<Unrecognized> {
+        self.found.into_inner()
+    }
+
+    /// A key the catalog does not list, with its value.
+    #[cold]
+    #[inline(never)]
+    fn unknown_key(
+        &self,
+        block: Option<&'static str>,
+        row: Option<usize>,
+        key: &[u8],
+        value: serde_json::Value,
+    ) {
+        self.found.borrow_mut().push(Unrecognized::new(
+            self.meta.id,
+            block,
+            row,
+            String::from_utf8_lossy(key).into_owned(),
+            UnrecognizedKind::UnknownKey,
+            Some(value),
+        ));
+    }
+
+    /// A catalog field whose value its type cannot read; the raw text is kept unless the field
+    /// holds personal data.
+    #[cold]
+    #[inline(never)]
+    fn unreadable(
+        &self,
+        block: Option<&'static str>,
+        row: Option<usize>,
+        field: &FieldMeta,
+        err: ValueError,
+    ) {
+        self.unreadable_at(block, row, field.wire, field.redacted, err);
+    }
+
+    /// An unreadable top-level field `wire`.
+    #[cold]
+    #[inline(never)]
+    fn unreadable_top(&self, wire: &str, err: ValueError) {
+        // a field missing from the catalog's list is treated as personal data: nothing leaks
+        let redacted = self
+            .meta
+            .body
+            .iter()
+            .find(|f| f.wire == wire)
+            .is_none_or(|f| f.redacted);
+        self.unreadable_at(None, None, wire, redacted, err);
+    }
+
+    fn unreadable_at(
+        &self,
+        block: Option<&'static str>,
+        row: Option<usize>,
+        wire: &str,
+        redacted: bool,
+        err: ValueError,
+    ) {
+        let value = (!redacted).then_some(serde_json::Value::String(err.raw));
+        self.found.borrow_mut().push(Unrecognized::new(
+            self.meta.id,
+            block,
+            row,
+            wire.to_string(),
+            UnrecognizedKind::Unreadable(err.expected),
+            value,
+        ));
     }
 
     fn fail_shape<E: de::Error>(&self, field: String, reason: String) -> E {
@@ -209,3 +278,6 @@ pub fn decode_envelope(bytes: &[u8]) -> Option<Envelope> {
         msg1: e.msg1.map(Cow::into_owned).unwrap_or_default(),
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -38,6 +38,18 @@ pub struct RealtimeRecords<'a, R> {
     _p: PhantomData<R>,
 }
 
+impl<'a, R: RealtimeRecord<'a>> RealtimeRecords<'a, R> {
+    /// Columns each record has beyond the catalog's: KIS appends fields over time, and the typed
+    /// records skip them, so they are counted here to be noticed. 0 when the payload does not
+    /// split into its records (the records report that instead).
+    pub fn extra_columns(&self) -> usize {
+        if self.count == 0 || !self.total.is_multiple_of(self.count) {
+            return 0;
+        }
+        self.width.saturating_sub(R::COLUMNS.len())
+    }
+}
+
 /// A realtime record that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecordError {
@@ -174,6 +186,8 @@ fn skip_fields(mut rest: &str, n: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::{borrowed_into, price_into};
+    use crate::meta::{FieldMeta, ValueType};
 
     #[test]
     fn carets_are_found_at_every_position() {
@@ -191,5 +205,54 @@ mod tests {
         // bytes next to the caret value and multi-byte text never match
         assert_eq!(find_caret(b"]_~]_~]_~]_~"), None);
         assert_eq!(find_caret("삼성전자^1".as_bytes()), Some(12));
+    }
+
+    static COLUMNS: &[FieldMeta] = &[
+        FieldMeta::new("code", "종목", ValueType::Code),
+        FieldMeta::new("price", "현재가", ValueType::Price),
+    ];
+
+    #[derive(Default)]
+    struct Tick<'a> {
+        code: &'a str,
+        price: Option<rust_decimal::Decimal>,
+    }
+
+    impl<'a> RealtimeRecord<'a> for Tick<'a> {
+        const COLUMNS: &'static [FieldMeta] = COLUMNS;
+        fn set(&mut self, index: usize, raw: &'a str) -> Result<(), ValueError> {
+            match index {
+                0 => borrowed_into(&mut self.code, raw),
+                1 => price_into(&mut self.price, raw),
+                _ => Ok(()),
+            }
+        }
+    }
+
+    #[test]
+    fn extra_columns_are_tolerated_and_counted() {
+        // two records of four columns, the catalog lists two
+        let records = realtime_records::<Tick<'_>>("005930^71900^x^y^000660^120000^z^w", 2);
+        assert_eq!(records.extra_columns(), 2);
+        let ticks: Vec<(&str, Option<rust_decimal::Decimal>)> = records
+            .map(|r| r.map(|t| (t.code, t.price)))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            ticks,
+            [
+                ("005930", Some(rust_decimal::Decimal::from(71900))),
+                ("000660", Some(rust_decimal::Decimal::from(120_000)))
+            ]
+        );
+        assert_eq!(
+            realtime_records::<Tick<'_>>("005930^71900", 1).extra_columns(),
+            0
+        );
+        // uneven payloads report that instead of a count
+        assert_eq!(
+            realtime_records::<Tick<'_>>("005930^71900^x", 2).extra_columns(),
+            0
+        );
     }
 }

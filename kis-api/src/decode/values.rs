@@ -39,6 +39,36 @@ fn bad(expected: ValueType, raw: &str) -> ValueError {
     }
 }
 
+/// Raw values that mean "no value" for a type, besides blank: KIS writes `0` or `00000000` for a
+/// date a product does not have (a maturity date of a stock), and `999999` or `888888` in the time
+/// column of the summary rows of some minute charts.
+// TODO(catalog): this table is a catalog fact and belongs in spec/common.yaml (`sentinels:`, value
+// type -> raw values); generate it from there once the catalog model loads that key.
+pub const SENTINELS: &[(ValueType, &[&str])] = &[
+    (ValueType::Date, &["0", "00000000"]),
+    (ValueType::Time, &["999999", "888888"]),
+];
+
+/// Whether `raw` (spaces aside) is one of the catalog's "no value" sentinels for `ty`.
+pub fn is_sentinel(ty: ValueType, raw: &str) -> bool {
+    let t = raw.trim_ascii();
+    SENTINELS
+        .iter()
+        .any(|(of, values)| *of == ty && values.contains(&t))
+}
+
+/// A value its type cannot read: `None` when it is a sentinel, else the error. Only reached on
+/// the error path, so the sentinel table costs nothing on readable values.
+#[cold]
+#[inline(never)]
+fn none_if_sentinel<T>(e: ValueError) -> Result<Option<T>, ValueError> {
+    if is_sentinel(e.expected, &e.raw) {
+        Ok(None)
+    } else {
+        Err(e)
+    }
+}
+
 /// The value with surrounding spaces removed, or `None` when it is blank.
 #[inline]
 fn present(raw: &str) -> Option<&str> {
@@ -131,7 +161,7 @@ fn decimal_general(raw: &str, ty: ValueType) -> Result<Option<Decimal>, ValueErr
         // very large or exponent forms: fall back to the scientific parser
         Err(_) => Decimal::from_scientific(t)
             .map(Some)
-            .map_err(|_| bad(ty, raw)),
+            .or_else(|_| none_if_sentinel(bad(ty, raw))),
     }
 }
 
@@ -195,8 +225,10 @@ fn integer_general(raw: &str, ty: ValueType) -> Result<Option<i64>, ValueError> 
     }
     // "100.000": an integer written with a zero fraction
     match Decimal::from_str(t) {
-        Ok(d) if d.fract().is_zero() => i64::try_from(d).map(Some).map_err(|_| bad(ty, raw)),
-        _ => Err(bad(ty, raw)),
+        Ok(d) if d.fract().is_zero() => i64::try_from(d)
+            .map(Some)
+            .or_else(|_| none_if_sentinel(bad(ty, raw))),
+        _ => none_if_sentinel(bad(ty, raw)),
     }
 }
 
@@ -221,7 +253,12 @@ fn num<T: FromStr>(s: &str) -> Option<T> {
 }
 
 /// `YYYYMMDD` (also `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY.MM.DD`); blank or all zeros is `None`.
+/// A catalog sentinel ([`SENTINELS`]) is `None` too.
 pub fn date(raw: &str) -> Result<Option<NaiveDate>, ValueError> {
+    read_date(raw).or_else(none_if_sentinel)
+}
+
+fn read_date(raw: &str) -> Result<Option<NaiveDate>, ValueError> {
     let Some(t) = present(raw) else {
         return Ok(None);
     };
@@ -296,7 +333,12 @@ fn hms(t: &str, raw: &str, ty: ValueType) -> Result<NaiveTime, ValueError> {
 }
 
 /// `HHMMSS` (also `HHMM`, `HH:MM:SS`, or with trailing fraction digits); blank is `None`.
+/// A catalog sentinel ([`SENTINELS`]) is `None` too.
 pub fn time(raw: &str) -> Result<Option<NaiveTime>, ValueError> {
+    read_time(raw).or_else(none_if_sentinel)
+}
+
+fn read_time(raw: &str) -> Result<Option<NaiveTime>, ValueError> {
     let Some(t) = present(raw) else {
         return Ok(None);
     };
@@ -304,7 +346,12 @@ pub fn time(raw: &str) -> Result<Option<NaiveTime>, ValueError> {
 }
 
 /// `YYYYMMDDHHMMSS[fraction]` or `YYYY-MM-DD HH:MM:SS`; blank or all zeros is `None`.
+/// A catalog sentinel ([`SENTINELS`]) is `None` too.
 pub fn datetime(raw: &str) -> Result<Option<NaiveDateTime>, ValueError> {
+    read_datetime(raw).or_else(none_if_sentinel)
+}
+
+fn read_datetime(raw: &str) -> Result<Option<NaiveDateTime>, ValueError> {
     let Some(t) = present(raw) else {
         return Ok(None);
     };
@@ -326,7 +373,12 @@ pub fn datetime(raw: &str) -> Result<Option<NaiveDateTime>, ValueError> {
 }
 
 /// `Y`/`N` (also `y`/`n`, `1`/`0`); blank is `None`.
+/// A catalog sentinel ([`SENTINELS`]) is `None` too.
 pub fn yes_no(raw: &str) -> Result<Option<bool>, ValueError> {
+    read_yes_no(raw).or_else(none_if_sentinel)
+}
+
+fn read_yes_no(raw: &str) -> Result<Option<bool>, ValueError> {
     match present(raw) {
         None => Ok(None),
         Some("Y" | "y" | "1") => Ok(Some(true)),
