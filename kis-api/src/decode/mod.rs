@@ -12,6 +12,7 @@
 //! [`RealtimeRecord`] (one realtime record). The value parsers are in `values`, the JSON visitors
 //! in `json`, the realtime record splitting in `realtime` (feature `realtime`).
 
+mod check;
 mod json;
 #[cfg(feature = "realtime")]
 mod realtime;
@@ -30,6 +31,7 @@ pub use report::{Unrecognized, UnrecognizedKind};
 
 use crate::meta::{EndpointMeta, FieldMeta};
 
+pub use check::{readable, unrecognized_in};
 pub use json::{field, field_text, many, one};
 #[cfg(feature = "realtime")]
 pub(crate) use realtime::find_caret;

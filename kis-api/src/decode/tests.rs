@@ -309,3 +309,22 @@ fn each_new_key_is_logged_once_per_process() {
     assert_eq!(second, 0);
     assert_eq!(counter.0.load(std::sync::atomic::Ordering::SeqCst), 3);
 }
+
+#[test]
+fn a_json_body_gets_the_same_account_as_the_typed_decode() {
+    let json = r#"{"rt_cd":"0","msg_cd":"MCA00000","msg1":"ok","tot_cnt":"many","extra":1,
+        "OUTPUT1":{"stck_prpr":"12,000","Stck_Bsop_Date":"0","new_field":"7","evlu_amt":"x"},
+        "output2":[{"stck_prpr":"1"},{"stck_cntg_hour":"999999","added":[1]}]}"#;
+    let (_, typed) = decode(json).unwrap();
+    let value: serde_json::Value = serde_json::from_str(json).unwrap();
+    let checked = unrecognized_in(&META, &value);
+    let key = |u: &Unrecognized| (u.path(), u.kind, u.value().cloned());
+    let mut typed: Vec<_> = typed.iter().map(key).collect();
+    let mut checked: Vec<_> = checked.iter().map(key).collect();
+    typed.sort_by(|a, b| a.0.cmp(&b.0));
+    checked.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(typed, checked);
+    assert_eq!(typed.len(), 6, "{typed:?}");
+    assert!(readable(ValueType::Time, "888888").is_ok());
+    assert!(readable(ValueType::Quantity, "1.5").is_err());
+}
