@@ -114,7 +114,7 @@ fn check_value(
             row,
             field.wire.to_string(),
             UnrecognizedKind::Unreadable(e.expected),
-            (!field.redacted).then(|| Value::String(e.raw)),
+            (!field.redacted).then_some(Value::String(e.raw)),
         ));
     }
 }
