@@ -11,8 +11,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use super::{Body, DecodeCx, Envelope, Record, ValueError, shorten};
 use crate::meta::FieldMeta;
 
-/// A scalar JSON value as text: strings as they are (borrowed when possible), numbers and booleans
-/// in their JSON form, `null` as blank.
+/// A JSON value as text: strings as they are (borrowed when possible), numbers and booleans in
+/// their JSON form, `null` as blank, an array or object (where KIS should send a scalar) as JSON.
 struct Raw<'de>(Cow<'de, str>);
 
 impl<'de> de::Deserialize<'de> for Raw<'de> {

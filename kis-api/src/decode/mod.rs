@@ -86,7 +86,7 @@ pub trait RealtimeRecord<'a>: Default + Sized {
 /// A response body: blocks and top-level fields. Implemented by generated code.
 pub trait Body: Default + Sized {
     /// Decodes the value of top-level `key` into `self`; `Ok(false)` when the key is not one of
-    /// this body's (the caller then skips the value).
+    /// this body's (the caller then keeps it as an unknown key).
     fn entry<'de, A: MapAccess<'de>>(
         &mut self,
         key: &str,
