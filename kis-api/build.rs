@@ -20,6 +20,7 @@ fn main() {
             std::process::exit(1);
         }
     };
+    // the auth group is always built: the client calls it itself (tokens, approval keys)
     let groups = catalog
         .groups
         .iter()
@@ -28,7 +29,7 @@ fn main() {
                 "CARGO_FEATURE_{}",
                 g.feature.to_uppercase().replace('-', "_")
             );
-            std::env::var_os(var).is_some()
+            g.id == "auth" || std::env::var_os(var).is_some()
         })
         .map(|g| g.id.clone())
         .collect();

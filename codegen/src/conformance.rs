@@ -9,7 +9,7 @@ use quote::{format_ident, quote};
 
 use crate::emit::ident;
 use crate::model::*;
-use crate::types::ValueType;
+use kis_catalog::ValueType;
 
 fn sample_symbol(group: &str) -> &'static str {
     match group {

@@ -9,7 +9,7 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::model::*;
-use crate::types::ValueType;
+use kis_catalog::ValueType;
 
 /// What to generate and how it reaches the runtime.
 #[derive(Debug, Clone)]
@@ -88,6 +88,21 @@ fn opt_lit(s: Option<&str>) -> TokenStream {
 }
 
 /// `#[doc = " ..."]` per line.
+/// `rt::Ty::Variant` for a member of one of the catalog's closed sets (their `Debug` is the
+/// variant name).
+fn variant(rt: &TokenStream, ty: &str, member: impl std::fmt::Debug) -> TokenStream {
+    let (t, v) = (format_ident!("{ty}"), format_ident!("{member:?}"));
+    quote!(#rt::#t::#v)
+}
+
+/// `Some(tokens)` / `None`.
+fn option(tokens: Option<TokenStream>) -> TokenStream {
+    match tokens {
+        Some(t) => quote!(::core::option::Option::Some(#t)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
 fn doc(text: &str) -> TokenStream {
     let lines: Vec<TokenStream> = text
         .lines()
@@ -116,24 +131,7 @@ fn md(s: &str) -> String {
 }
 
 fn value_type_tokens(rt: &TokenStream, t: ValueType) -> TokenStream {
-    let v = format_ident!(
-        "{}",
-        match t {
-            ValueType::Text => "Text",
-            ValueType::Code => "Code",
-            ValueType::Decimal => "Decimal",
-            ValueType::Price => "Price",
-            ValueType::Amount => "Amount",
-            ValueType::Rate => "Rate",
-            ValueType::Quantity => "Quantity",
-            ValueType::Integer => "Integer",
-            ValueType::Date => "Date",
-            ValueType::Time => "Time",
-            ValueType::DateTime => "DateTime",
-            ValueType::YesNo => "YesNo",
-        }
-    );
-    quote!(#rt::ValueType::#v)
+    variant(rt, "ValueType", t)
 }
 
 /// Rust type of a decoded response value.
@@ -411,16 +409,8 @@ fn meta_static(
     let g = lit(&e.group);
     let name = lit(&e.name);
     let code = opt_lit(e.api_code.as_deref());
-    let kind = match e.kind {
-        EndpointKind::Rest => quote!(#rt::Kind::Rest),
-        EndpointKind::WebSocket => quote!(#rt::Kind::WebSocket),
-        EndpointKind::Auth => quote!(#rt::Kind::Auth),
-    };
-    let method = match e.method {
-        Some(Method::Get) => quote!(#rt::Method::Get),
-        Some(Method::Post) => quote!(#rt::Method::Post),
-        None => quote!(#rt::Method::None),
-    };
+    let kind = variant(rt, "EndpointKind", e.kind);
+    let method = option(e.method.map(|m| variant(rt, "Method", m)));
     let p = lit(&e.path);
     let variants = e.tr.variants.iter().map(|v| {
         let (n, l, r) = (
@@ -452,11 +442,7 @@ fn meta_static(
             quote!(#rt::ValueMeta::new(#a, #b))
         });
         let t = value_type_tokens(rt, f.ty);
-        let fill = match f.fill {
-            Some(FillSource::AccountNumber) => quote!(::core::option::Option::Some(#rt::FillSource::AccountNumber)),
-            Some(FillSource::AccountProductCode) => quote!(::core::option::Option::Some(#rt::FillSource::AccountProductCode)),
-            None => quote!(::core::option::Option::None),
-        };
+        let fill = option(f.fill.map(|x| variant(rt, "FillSource", x)));
         let paging = f.paging;
         quote!(#rt::RequestFieldMeta { wire: #w, label: #l, required: #req, default: #def, values: &[#(#vals),*], ty: #t, fill: #fill, paging: #paging })
     });
@@ -481,26 +467,15 @@ fn meta_static(
     let blocks = block_types.iter().map(|(t, b)| {
         let w = lit(&b.wire);
         let a = b.aliases.iter().map(|x| lit(x));
-        let shape = match b.shape {
-            Shape::Object => quote!(#rt::Shape::Object),
-            Shape::Array => quote!(#rt::Shape::Array),
-        };
+        let shape = variant(rt, "Shape", b.shape);
         quote!(#rt::BlockMeta { wire: #w, aliases: &[#(#a),*], shape: #shape, fields: <#t as #rt::Record>::FIELDS })
     });
-    let (encrypted, tr_key) = match &e.realtime {
-        Some(r) => (
-            r.encrypted,
-            match r.tr_key.meaning {
-                TrKeyMeaning::Symbol => {
-                    quote!(::core::option::Option::Some(#rt::TrKeyMeaning::Symbol))
-                }
-                TrKeyMeaning::HtsId => {
-                    quote!(::core::option::Option::Some(#rt::TrKeyMeaning::HtsId))
-                }
-            },
-        ),
-        None => (false, quote!(::core::option::Option::None)),
-    };
+    let encrypted = e.realtime.as_ref().is_some_and(|r| r.encrypted);
+    let tr_key = option(
+        e.realtime
+            .as_ref()
+            .map(|r| variant(rt, "TrKeyMeaning", r.tr_key.meaning)),
+    );
     let source = lit(&format!("{}/{}", opts.spec_label, e.source));
     quote! {
         /// Static facts about this endpoint, from the catalog.
@@ -525,6 +500,7 @@ fn meta_static(
             encrypted: #encrypted,
             tr_key: #tr_key,
             source: #source,
+            catalog: &crate::CATALOG,
         };
     }
 }
@@ -1278,6 +1254,7 @@ fn groups_file(catalog: &Catalog, groups: &[&Group], opts: &Options) -> TokenStr
     let list_doc = doc(&format!(
         "Every endpoint compiled in ({n} with the enabled groups), in catalog order."
     ));
+    let catalog_static = catalog_static(catalog, &rt);
     quote! {
         /// Closed value sets of the catalog, as enums (`enum:` request fields take them).
         pub mod codes {
@@ -1287,6 +1264,53 @@ fn groups_file(catalog: &Catalog, groups: &[&Group], opts: &Options) -> TokenStr
         #client_methods
         #list_doc
         pub static ENDPOINTS: &[&#rt::EndpointMeta] = &[#(#metas),*];
+        #catalog_static
+    }
+}
+
+/// The shared facts of `common.yaml` a running client reads: `CATALOG`.
+fn catalog_static(catalog: &Catalog, rt: &TokenStream) -> TokenStream {
+    let c = &catalog.common;
+    let hosts = |rest: &str, ws: &str| {
+        let (r, w) = (lit(rest), lit(ws));
+        quote!(#rt::HostsMeta { rest: #r, websocket: #w })
+    };
+    let real = hosts(&c.real_rest, &c.real_websocket);
+    let demo = hosts(&c.demo_rest, &c.demo_websocket);
+    let crate::model::Limits {
+        real_per_second,
+        demo_per_second,
+        token_issue_interval_seconds,
+        websocket_subscriptions,
+        client_real_per_second,
+        client_demo_per_second,
+        client_token_issue_interval_seconds,
+    } = c.limits;
+    // exact codes first: a lookup tries them before any prefix
+    let mut errors: Vec<&ErrorCode> = c.errors.iter().collect();
+    errors.sort_by_key(|e| e.prefix);
+    let errors = errors.iter().map(|e| {
+        let (code, prefix, meaning) = (lit(&e.code), e.prefix, lit(&e.meaning));
+        let action = variant(rt, "ErrorAction", e.action);
+        quote!(#rt::ErrorMeta { code: #code, prefix: #prefix, meaning: #meaning, action: #action })
+    });
+    quote! {
+        /// The shared facts of the catalog (`common.yaml`): hosts, rate limits, the response-code
+        /// table and its actions. Every generated endpoint's `META.catalog` points here.
+        pub static CATALOG: #rt::CatalogMeta = #rt::CatalogMeta {
+            real: #real,
+            demo: #demo,
+            limits: #rt::Limits {
+                real_per_second: #real_per_second,
+                demo_per_second: #demo_per_second,
+                token_issue_interval_seconds: #token_issue_interval_seconds,
+                websocket_subscriptions: #websocket_subscriptions,
+                client_real_per_second: #client_real_per_second,
+                client_demo_per_second: #client_demo_per_second,
+                client_token_issue_interval_seconds: #client_token_issue_interval_seconds,
+            },
+            errors: &[#(#errors),*],
+        };
     }
 }
 

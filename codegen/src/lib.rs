@@ -1,27 +1,26 @@
-//! The kis-api generator: the endpoint catalog (`spec/`) in three stages.
+//! The kis-api generator: Rust source from the endpoint catalog.
 //!
-//! 1. [`spec`]: the YAML files as written (serde types, unknown keys rejected);
-//! 2. [`model`]: the validated catalog ([`load::load_catalog`]), with Rust names resolved, value
-//!    types assigned and every reference checked;
-//! 3. [`emit`]: Rust source for `kis-api`, built with `quote` and formatted with `prettyplease`.
+//! The catalog itself (its files, model, validator and closed sets) is [`kis_catalog`]; this
+//! crate turns the validated [`Catalog`] into code:
+//!
+//! - [`emit`]: the bindings for `kis-api` (or an external crate), built with `quote` and formatted
+//!   with `prettyplease`;
+//! - [`surface`]: the one-line-per-endpoint API surface reviewed through snapshots;
+//! - [`conformance`]: the calls the integration suite makes to every endpoint;
+//! - [`report`]: `cargo xtask spec-report`.
 //!
 //! `kis-api/build.rs` and `cargo xtask codegen` run [`load_catalog`] then
 //! [`emit::generate_catalog`] (timing the two apart); [`generate`] does both in one call.
 
 pub mod conformance;
-pub mod diag;
 pub mod emit;
-pub mod load;
-pub mod model;
-pub mod names;
 pub mod report;
-pub mod spec;
 pub mod surface;
-pub mod types;
 
-pub use diag::{Diagnostic, Diagnostics};
-pub use load::{SourceFile, load_catalog, load_from_sources, read_sources};
-pub use model::Catalog;
+pub use kis_catalog::{
+    Catalog, Diagnostic, Diagnostics, SourceFile, diag, load, load_catalog, load_from_sources,
+    model, names, read_sources,
+};
 
 use std::path::Path;
 

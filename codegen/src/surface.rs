@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::model::{Catalog, Endpoint, EndpointKind, FillSource, Shape};
-use crate::types::ValueType;
+use kis_catalog::ValueType;
 
 fn rust_type(t: ValueType) -> &'static str {
     match t {

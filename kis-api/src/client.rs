@@ -18,15 +18,6 @@ use crate::error::{Error, Result};
 use crate::meta::AccountKind;
 use crate::tokens::{ApprovalKeys, TokenCache, TokenManager};
 
-/// Default REST host of the real environment.
-pub const REAL_REST_URL: &str = "https://openapi.koreainvestment.com:9443";
-/// Default REST host of the demo environment.
-pub const DEMO_REST_URL: &str = "https://openapivts.koreainvestment.com:29443";
-/// Default WebSocket host of the real environment.
-pub const REAL_WEBSOCKET_URL: &str = "ws://ops.koreainvestment.com:21000";
-/// Default WebSocket host of the demo environment.
-pub const DEMO_WEBSOCKET_URL: &str = "ws://ops.koreainvestment.com:31000";
-
 /// How queries are retried. State-changing calls (orders) are never resent once the request may
 /// have reached KIS, whatever this says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,7 +258,12 @@ impl ClientBuilder<AnyEnv> {
             user_agent: None,
             token_cache: None,
             rate_limit: None,
-            token_issue_interval: Duration::from_secs(61),
+            token_issue_interval: Duration::from_secs(
+                crate::CATALOG
+                    .limits
+                    .client_token_issue_interval_seconds
+                    .into(),
+            ),
             token_refresh_before: Duration::from_secs(30 * 60),
             retry: RetryPolicy::default(),
             page_limit: 100,
@@ -458,7 +454,8 @@ impl<E: Environment> ClientBuilder<E> {
         self
     }
 
-    /// Requests per second for this app key (default 19 real, 2 demo), spaced evenly.
+    /// Requests per second for this app key, spaced evenly (default: the catalog's
+    /// `rate_limits.client_real_per_second` / `client_demo_per_second`).
     pub fn rate_limit(mut self, per_second: u32) -> Self {
         self.rate_limit = Some(Some(per_second));
         self
@@ -470,8 +467,8 @@ impl<E: Environment> ClientBuilder<E> {
         self
     }
 
-    /// Minimum time between two token issues (KIS: one per minute; default 61 s). Lower only
-    /// against a mock server.
+    /// Minimum time between two token issues (KIS: one per minute; default the catalog's
+    /// `rate_limits.client_token_issue_interval_seconds`). Lower only against a mock server.
     pub fn token_issue_interval(mut self, d: Duration) -> Self {
         self.token_issue_interval = d;
         self
@@ -541,19 +538,13 @@ impl<E: Environment> ClientBuilder<E> {
         let rest_url = self
             .rest_url
             .or_else(|| devlp.rest_urls.get(&env).cloned())
-            .unwrap_or_else(|| match env {
-                Env::Real => REAL_REST_URL.to_string(),
-                Env::Demo => DEMO_REST_URL.to_string(),
-            })
+            .unwrap_or_else(|| crate::CATALOG.hosts(env).rest.to_string())
             .trim_end_matches('/')
             .to_string();
         let websocket_url = self
             .websocket_url
             .or_else(|| devlp.websocket_urls.get(&env).cloned())
-            .unwrap_or_else(|| match env {
-                Env::Real => REAL_WEBSOCKET_URL.to_string(),
-                Env::Demo => DEMO_WEBSOCKET_URL.to_string(),
-            })
+            .unwrap_or_else(|| crate::CATALOG.hosts(env).websocket.to_string())
             .trim_end_matches('/')
             .to_string();
         for (what, url, schemes) in [
@@ -583,10 +574,7 @@ impl<E: Environment> ClientBuilder<E> {
         let token_cache = self.token_cache.unwrap_or_else(TokenCache::default_dir);
         let rate = match self.rate_limit {
             Some(r) => r,
-            None => Some(match env {
-                Env::Real => 19,
-                Env::Demo => 2,
-            }),
+            None => Some(crate::CATALOG.limits.client_per_second(env)),
         };
         let key: SharedKey = (
             env,

@@ -9,7 +9,7 @@ use crate::client::Client;
 use crate::decode::{Envelope, Unrecognized, unrecognized_in, warn_new};
 use crate::env::Environment;
 use crate::error::{Error, Result};
-use crate::meta::{EndpointMeta, Kind, PageKeyMeta, RequestFieldMeta};
+use crate::meta::{EndpointKind, EndpointMeta, PageKeyMeta, RequestFieldMeta};
 use crate::paginate::{PageKeys, PageOf, paginate};
 use crate::params::ParamWriter;
 
@@ -24,7 +24,7 @@ pub struct DynamicRequest {
 impl DynamicRequest {
     /// A request of `meta` with no input set (variant 0).
     pub fn new(meta: &'static EndpointMeta) -> Result<Self> {
-        if meta.kind != Kind::Rest {
+        if meta.kind != EndpointKind::Rest {
             return Err(Error::Config(format!("{} is not a REST endpoint", meta.id)));
         }
         Ok(DynamicRequest {

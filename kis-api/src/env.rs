@@ -25,41 +25,7 @@
 
 use std::fmt;
 
-/// The environment a client talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Env {
-    /// 실전투자: real orders, real money.
-    Real,
-    /// 모의투자: the demo (paper trading) environment.
-    Demo,
-}
-
-impl Env {
-    /// `real` or `demo`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Env::Real => "real",
-            Env::Demo => "demo",
-        }
-    }
-}
-
-impl fmt::Display for Env {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Env {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "real" | "prod" | "실전" => Ok(Env::Real),
-            "demo" | "paper" | "vps" | "모의" => Ok(Env::Demo),
-            other => Err(format!("unknown environment '{other}' (real, demo)")),
-        }
-    }
-}
+pub use kis_catalog::Env;
 
 mod sealed {
     pub trait Sealed {}

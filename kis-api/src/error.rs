@@ -66,9 +66,11 @@ pub enum Error {
     /// Token, approval key or hashkey could not be obtained.
     #[error("authentication: {0}")]
     Auth(#[from] AuthError),
-    /// KIS kept answering EGW00201 (per-second limit) after the allowed retries, or the call
+    /// KIS kept answering that the per-second limit was exceeded (action `rate_limited`) after the allowed retries, or the call
     /// changes state and is not retried.
-    #[error("{endpoint} ({tr_id}): rate limited by KIS (EGW00201) after {attempts} attempt(s)")]
+    #[error(
+        "{endpoint} ({tr_id}): rate limited by KIS (per-second limit) after {attempts} attempt(s)"
+    )]
     RateLimited {
         /// Endpoint id.
         endpoint: &'static str,
@@ -152,9 +154,7 @@ impl fmt::Display for PaginationStop {
             PaginationStop::PageLimit(n) => {
                 write!(f, "page limit of {n} reached while more pages remain")
             }
-            PaginationStop::DataChanged => {
-                f.write_str("data changed while paging (SYDB0050) too often")
-            }
+            PaginationStop::DataChanged => f.write_str("data changed while paging too often"),
             PaginationStop::NoProgress => {
                 f.write_str("more pages announced without a new continuation key")
             }

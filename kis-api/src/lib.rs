@@ -38,10 +38,7 @@ mod transport;
 
 pub use call::{BoxFuture, BoxStream, Call, Page, Reply};
 pub use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
-pub use client::{
-    Client, ClientBuilder, DEMO_REST_URL, DEMO_WEBSOCKET_URL, REAL_REST_URL, REAL_WEBSOCKET_URL,
-    RetryPolicy,
-};
+pub use client::{Client, ClientBuilder, RetryPolicy};
 pub use config::{Account, Credentials, CustomerType, DevlpConfig, Redacted, Secret};
 pub use decode::{DecodeError, Envelope};
 pub use dynamic::{DynamicReply, DynamicRequest};

@@ -66,11 +66,16 @@ where
             Err(e) => {
                 st.done = true;
                 let e = match e {
-                    Error::Api { ref msg_cd, .. } if msg_cd == "SYDB0050" => Error::Pagination {
-                        endpoint,
-                        pages: st.index,
-                        reason: PaginationStop::DataChanged,
-                    },
+                    Error::Api { ref msg_cd, .. }
+                        if meta.catalog.action(msg_cd)
+                            == Some(crate::meta::ErrorAction::RestartPagination) =>
+                    {
+                        Error::Pagination {
+                            endpoint,
+                            pages: st.index,
+                            reason: PaginationStop::DataChanged,
+                        }
+                    }
                     other => other,
                 };
                 return Some((vec![Err(e)], st));

@@ -121,7 +121,7 @@ impl TokenManager {
             env,
             key_hash: key_hash(credentials.app_key.expose()),
             credentials,
-            token_url: format!("{}/oauth2/tokenP", rest_url.trim_end_matches('/')),
+            token_url: auth_url(rest_url, &crate::auth::auth_token::META),
             http,
             cache,
             issue_interval,
@@ -287,10 +287,15 @@ impl TokenManager {
             }
         }
         match self.issue().await {
-            Err(e) if e.code.as_deref() == Some("EGW00133") => {
+            Err(e)
+                if e.code.as_deref().and_then(|c| crate::CATALOG.action(c))
+                    == Some(crate::meta::ErrorAction::ReuseToken) =>
+            {
                 // another process issued within the minute without sharing our cache
                 tracing::info!(
-                    "EGW00133: token issued elsewhere within the minute; waiting and retrying once"
+                    code = e.code.as_deref().unwrap_or_default(),
+                    wait_ms = self.issue_interval.as_millis() as u64,
+                    "token issued elsewhere within the minute; waiting and retrying once"
                 );
                 tokio::time::sleep(self.issue_interval).await;
                 self.issue().await
@@ -567,7 +572,7 @@ async fn issue_approval_key(
     struct Resp {
         approval_key: Option<String>,
     }
-    let url = format!("{}/oauth2/Approval", rest_url.trim_end_matches('/'));
+    let url = auth_url(rest_url, &crate::auth::auth_ws_token::META);
     let body = json_body(&Req {
         grant_type: "client_credentials",
         appkey: credentials.app_key.expose(),
@@ -592,7 +597,7 @@ pub(crate) async fn hashkey(
         #[serde(rename = "HASH")]
         hash: Option<String>,
     }
-    let url = format!("{}/uapi/hashkey", rest_url.trim_end_matches('/'));
+    let url = auth_url(rest_url, &crate::auth::hashkey::META);
     let headers = [
         ("appkey", credentials.app_key.expose()),
         ("appsecret", credentials.app_secret.expose()),
@@ -603,6 +608,11 @@ pub(crate) async fn hashkey(
         code: None,
         message: "the response has no HASH".into(),
     })
+}
+
+/// The URL of an auth endpoint of the catalog (`spec/auth/`) on `rest_url`.
+fn auth_url(rest_url: &str, meta: &crate::meta::EndpointMeta) -> String {
+    format!("{}{}", rest_url.trim_end_matches('/'), meta.path)
 }
 
 /// Revokes a token (`POST /oauth2/revokeP`).
@@ -624,7 +634,7 @@ pub(crate) async fn revoke(
         code: Option<serde_json::Value>,
         message: Option<String>,
     }
-    let url = format!("{}/oauth2/revokeP", rest_url.trim_end_matches('/'));
+    let url = auth_url(rest_url, &crate::auth::revoke_token::META);
     let body = json_body(&Req {
         appkey: credentials.app_key.expose(),
         appsecret: credentials.app_secret.expose(),

@@ -11,7 +11,7 @@ use crate::client::Inner;
 use crate::decode::{DecodeError, Envelope, decode_envelope};
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::meta::{AccountKind, EndpointMeta, Kind, Method};
+use crate::meta::{AccountKind, EndpointKind, EndpointMeta, ErrorAction, Method};
 use crate::params::{Fills, ParamWriter};
 
 /// A request ready to send (and to resend, for queries).
@@ -37,7 +37,7 @@ impl Inner {
         meta: &'static EndpointMeta,
         variant: usize,
     ) -> Result<&'static str> {
-        if meta.kind != Kind::Rest {
+        if meta.kind != EndpointKind::Rest {
             return Err(Error::Config(format!("{} is not a REST endpoint", meta.id)));
         }
         let not_in_demo = |variant: Option<&'static str>| Error::NotInDemo {
@@ -91,7 +91,7 @@ impl Inner {
             )));
         }
         Ok(match meta.method {
-            Method::Post => Prepared {
+            Some(Method::Post) => Prepared {
                 meta,
                 tr_id,
                 query: Vec::new(),
@@ -134,7 +134,7 @@ impl Inner {
             }
             let token = self.shared.tokens.get().await?;
             let mut req = match meta.method {
-                Method::Post => self.http.post(&url),
+                Some(Method::Post) => self.http.post(&url),
                 _ => self.http.get(&url).query(&p.query),
             };
             req = req
@@ -252,52 +252,39 @@ impl Inner {
                     return Err(e.into());
                 }
                 Some(env) => {
-                    match msg_cd.as_str() {
-                        "EGW00123" | "EGW00121" => {
+                    let answer = Answer {
+                        action: meta.catalog.action(&msg_cd),
+                        status,
+                        mutates: meta.mutates,
+                        attempt,
+                        max_attempts: retry.max_attempts,
+                        refreshed,
+                    };
+                    match answer.next() {
+                        Next::RefreshToken => {
                             // the gateway refused the token: replace it, and retry a query once
                             self.shared.tokens.invalidate(&token.access).await;
-                            if !meta.mutates && !refreshed {
-                                refreshed = true;
-                                continue;
-                            }
-                            return Err(api_error(&env));
+                            refreshed = true;
+                            continue;
                         }
-                        "EGW00201" => {
-                            if meta.mutates {
-                                return Err(Error::RateLimited {
-                                    endpoint: meta.id,
-                                    tr_id: p.tr_id.to_string(),
-                                    attempts: attempt,
-                                });
-                            }
-                            if attempt < retry.max_attempts {
-                                tokio::time::sleep(
-                                    retry.delay(attempt - 1).max(Duration::from_millis(100)),
-                                )
-                                .await;
-                                continue;
-                            }
+                        Next::Retry { at_least } => {
+                            tracing::debug!(endpoint = meta.id, msg_cd = %msg_cd, status, "passing condition; retrying");
+                            tokio::time::sleep(retry.delay(attempt - 1).max(at_least)).await;
+                            continue;
+                        }
+                        Next::RateLimited => {
                             return Err(Error::RateLimited {
                                 endpoint: meta.id,
                                 tr_id: p.tr_id.to_string(),
                                 attempts: attempt,
                             });
                         }
-                        code if status >= 500
-                            && !meta.mutates
-                            && transient(code)
-                            && attempt < retry.max_attempts =>
-                        {
-                            tracing::debug!(
-                                endpoint = meta.id,
-                                msg_cd = code,
-                                status,
-                                "gateway error; retrying"
-                            );
-                            tokio::time::sleep(retry.delay(attempt - 1)).await;
-                            continue;
+                        Next::Fail => {
+                            if answer.action == Some(ErrorAction::RefreshToken) {
+                                self.shared.tokens.invalidate(&token.access).await;
+                            }
+                            return Err(api_error(&env));
                         }
-                        _ => return Err(api_error(&env)),
                     }
                 }
                 None if status >= 500 => {
@@ -320,20 +307,54 @@ impl Inner {
     }
 }
 
-/// Whether a KIS answer with HTTP 5xx may succeed when asked again: not for answers about the
-/// request itself (input errors, demo/real mix-ups, bad keys), which would only repeat.
-fn transient(msg_cd: &str) -> bool {
-    !(msg_cd.starts_with("OPSQ")
-        || matches!(
-            msg_cd,
-            "MCA00124"
-                | "EGW02004"
-                | "EGW00103"
-                | "EGW00105"
-                | "EGW00121"
-                | "EGW00123"
-                | "SYDB0050"
-        ))
+/// A KIS answer that is not a success, with what the catalog says about its code.
+#[derive(Debug, Clone, Copy)]
+struct Answer {
+    /// The action of its `msg_cd` in the catalog's table, if the table knows the code.
+    action: Option<ErrorAction>,
+    status: u16,
+    mutates: bool,
+    attempt: u32,
+    max_attempts: u32,
+    /// Whether the token was already replaced once for this call.
+    refreshed: bool,
+}
+
+/// What the transport does next about an [`Answer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// Replace the token and send the query again.
+    RefreshToken,
+    /// Wait (at least this long, else the retry policy's delay) and send the query again.
+    Retry { at_least: Duration },
+    /// Give up: the per-second budget stayed exceeded, or the call was an order.
+    RateLimited,
+    /// Give up with KIS's answer.
+    Fail,
+}
+
+impl Answer {
+    /// The decision, from the catalog's action alone: an order is never resent; a code the
+    /// table does not know is a passing gateway condition when it comes with HTTP 5xx.
+    fn next(&self) -> Next {
+        let may_retry = !self.mutates && self.attempt < self.max_attempts;
+        match self.action {
+            Some(ErrorAction::RefreshToken) if !self.mutates && !self.refreshed => {
+                Next::RefreshToken
+            }
+            Some(ErrorAction::RateLimited) if may_retry => Next::Retry {
+                at_least: Duration::from_millis(100),
+            },
+            Some(ErrorAction::RateLimited) => Next::RateLimited,
+            Some(a) if a.is_transient() && may_retry => Next::Retry {
+                at_least: Duration::ZERO,
+            },
+            None if self.status >= 500 && may_retry => Next::Retry {
+                at_least: Duration::ZERO,
+            },
+            _ => Next::Fail,
+        }
+    }
 }
 
 fn http_error(meta: &'static EndpointMeta, status: u16, bytes: &[u8]) -> Error {
@@ -342,5 +363,78 @@ fn http_error(meta: &'static EndpointMeta, status: u16, bytes: &[u8]) -> Error {
         endpoint: meta.id,
         status,
         body: text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(action: Option<ErrorAction>, status: u16, mutates: bool) -> Answer {
+        Answer {
+            action,
+            status,
+            mutates,
+            attempt: 1,
+            max_attempts: 3,
+            refreshed: false,
+        }
+    }
+
+    #[test]
+    fn queries_follow_the_catalog_action() {
+        use ErrorAction::*;
+        assert_eq!(
+            answer(Some(RefreshToken), 500, false).next(),
+            Next::RefreshToken
+        );
+        assert_eq!(
+            answer(Some(RateLimited), 500, false).next(),
+            Next::Retry {
+                at_least: Duration::from_millis(100)
+            }
+        );
+        // a code moved from `fail` to `retry_query` is retried, whatever the HTTP status
+        assert_eq!(
+            answer(Some(RetryQuery), 200, false).next(),
+            Next::Retry {
+                at_least: Duration::ZERO
+            }
+        );
+        for never in [Fail, Configuration, NotInDemo, RestartPagination, Success] {
+            assert_eq!(
+                answer(Some(never), 500, false).next(),
+                Next::Fail,
+                "{never}"
+            );
+        }
+        // a code the table does not know: a passing gateway condition only with HTTP 5xx
+        assert!(matches!(
+            answer(None, 502, false).next(),
+            Next::Retry { .. }
+        ));
+        assert_eq!(answer(None, 200, false).next(), Next::Fail);
+    }
+
+    #[test]
+    fn orders_are_never_resent_and_retries_end() {
+        use ErrorAction::*;
+        assert_eq!(answer(Some(RefreshToken), 500, true).next(), Next::Fail);
+        assert_eq!(
+            answer(Some(RateLimited), 500, true).next(),
+            Next::RateLimited
+        );
+        assert_eq!(answer(Some(RetryQuery), 500, true).next(), Next::Fail);
+        assert_eq!(answer(None, 503, true).next(), Next::Fail);
+        let last = Answer {
+            attempt: 3,
+            ..answer(Some(RateLimited), 500, false)
+        };
+        assert_eq!(last.next(), Next::RateLimited);
+        let again = Answer {
+            refreshed: true,
+            ..answer(Some(RefreshToken), 500, false)
+        };
+        assert_eq!(again.next(), Next::Fail);
     }
 }

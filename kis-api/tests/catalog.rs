@@ -19,8 +19,8 @@ use kis_api::ENDPOINTS;
 
 #[test]
 fn every_catalog_endpoint_is_generated_with_the_catalog_s_facts() {
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
-    let catalog = kis_codegen::load_catalog(&spec).unwrap_or_else(|d| panic!("{d}"));
+    let spec = Path::new(kis_catalog::CATALOG_DIR);
+    let catalog = kis_catalog::load_catalog(spec).unwrap_or_else(|d| panic!("{d}"));
     let generated: BTreeSet<&str> = ENDPOINTS.iter().map(|m| m.id).collect();
     let in_catalog: BTreeSet<&str> = catalog
         .endpoints
@@ -48,26 +48,21 @@ fn every_catalog_endpoint_is_generated_with_the_catalog_s_facts() {
                 .map(|v| (v.real.as_str(), v.demo.as_deref()))
                 .collect();
         assert_eq!(tr, want, "{}: TR IDs", m.id);
-        // each block's fields in order, with their value types: the runtime's ValueType is a
-        // separate enum from the generator's, so their names must agree
-        let blocks: Vec<(&str, Vec<(&str, &str)>)> = m
+        // each block's fields in order, with their value types
+        let blocks: Vec<(&str, Vec<(&str, kis_api::meta::ValueType)>)> = m
             .blocks
             .iter()
             .map(|b| {
-                let fields = b.fields.iter().map(|f| (f.wire, f.ty.name())).collect();
+                let fields = b.fields.iter().map(|f| (f.wire, f.ty)).collect();
                 (b.wire, fields)
             })
             .collect();
-        let want: Vec<(&str, Vec<(&str, &str)>)> = e
+        let want: Vec<(&str, Vec<(&str, kis_api::meta::ValueType)>)> = e
             .response
             .blocks
             .iter()
             .map(|b| {
-                let fields = b
-                    .fields
-                    .iter()
-                    .map(|f| (f.wire.as_str(), f.ty.name()))
-                    .collect();
+                let fields = b.fields.iter().map(|f| (f.wire.as_str(), f.ty)).collect();
                 (b.wire.as_str(), fields)
             })
             .collect();

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kis_api::meta::{Kind, ValueType};
+use kis_api::meta::{EndpointKind, ValueType};
 use kis_api::{ENDPOINTS, EndpointMeta};
 use kis_mock::{Fault, MockConfig, MockServer, OrderStatus};
 use serde_json::Value;
@@ -298,7 +298,9 @@ fn call_works_across_the_groups_against_the_embedded_mock() {
         let rest: Vec<_> = ENDPOINTS
             .iter()
             .copied()
-            .filter(|m| m.group == *g && m.kind == Kind::Rest && !m.id.ends_with("rvsecncl"))
+            .filter(|m| {
+                m.group == *g && m.kind == EndpointKind::Rest && !m.id.ends_with("rvsecncl")
+            })
             .collect();
         if rest.is_empty() {
             continue;

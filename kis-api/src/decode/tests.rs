@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::de::MapAccess;
 
 use super::*;
-use crate::meta::{AccountKind, BlockMeta, EndpointMeta, Kind, Method, Shape, ValueType};
+use crate::meta::{AccountKind, BlockMeta, EndpointKind, EndpointMeta, Method, Shape, ValueType};
 
 static ROW_FIELDS: &[FieldMeta] = &[
     FieldMeta::new("stck_prpr", "현재가", ValueType::Price),
@@ -38,8 +38,8 @@ static META: EndpointMeta = EndpointMeta {
     group: "test",
     name: "시험",
     api_code: None,
-    kind: Kind::Rest,
-    method: Method::Get,
+    kind: EndpointKind::Rest,
+    method: Some(Method::Get),
     path: "/test",
     variants: &[],
     selector: None,
@@ -54,6 +54,7 @@ static META: EndpointMeta = EndpointMeta {
     encrypted: false,
     tr_key: None,
     source: "test",
+    catalog: &crate::CATALOG,
 };
 
 #[derive(Debug, Default, PartialEq)]

@@ -26,7 +26,7 @@ use crate::config::Secret;
 use crate::endpoint::RealtimeTr;
 use crate::env::{Env, Environment};
 use crate::error::{Error, Result};
-use crate::meta::{EndpointMeta, Kind, TrKeyMeaning};
+use crate::meta::{EndpointKind, EndpointMeta, TrKeyMeaning};
 
 /// Subscriptions KIS allows on one session (`rate_limits.websocket_subscriptions` in
 /// `spec/common.yaml`; sources say 40 or 41). The default of
@@ -528,7 +528,7 @@ impl Session {
     }
 
     fn tr_id_for(&self, meta: &'static EndpointMeta) -> Result<&'static str> {
-        if meta.kind != Kind::WebSocket {
+        if meta.kind != EndpointKind::WebSocket {
             return Err(RealtimeError::WrongTr {
                 endpoint: meta.id,
                 reason: "not a realtime (WebSocket) TR",

@@ -28,6 +28,16 @@ pub enum Fault {
         /// Whether the body is `{"rt_cd":"1","msg_cd":...}` (else empty).
         json_body: bool,
     },
+    /// Answers with this KIS code and message (`rt_cd` "1") and HTTP status, whatever the
+    /// request: any code a client must react to.
+    Answer {
+        /// `msg_cd`.
+        msg_cd: String,
+        /// `msg1`.
+        msg1: String,
+        /// HTTP status of the answer.
+        http_status: u16,
+    },
     /// Waits this long before handling the request (then handles it normally).
     Delay(Duration),
     /// Closes the connection as soon as the request is read: nothing is processed.

@@ -53,6 +53,6 @@ pub fn decrypt_notice(key: &str, iv: &str, payload: &str) -> Option<String> {
 }
 
 /// The catalog embedded at build time, loaded and validated.
-pub fn embedded_catalog() -> std::io::Result<kis_codegen::Catalog> {
+pub fn embedded_catalog() -> std::io::Result<kis_catalog::Catalog> {
     plan::load_embedded()
 }

@@ -7,33 +7,20 @@ use std::io;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use kis_codegen::model::{
+use kis_catalog::Catalog;
+use kis_catalog::ValueType;
+use kis_catalog::model::{
     Block, Endpoint, EndpointKind, Field, Method, RequestField, ResponseKey, Shape, TrKeyMeaning,
 };
-use kis_codegen::types::ValueType;
-use kis_codegen::{Catalog, SourceFile};
 
 use crate::values::{PriceStyle, fnv, mix};
-
-include!(concat!(env!("OUT_DIR"), "/spec_files.rs"));
-
-/// The catalog files embedded at build time, as `SourceFile`s.
-pub(crate) fn embedded_sources() -> Vec<SourceFile> {
-    SPEC_FILES
-        .iter()
-        .map(|(path, text)| SourceFile {
-            path: (*path).to_string(),
-            text: (*text).to_string(),
-        })
-        .collect()
-}
 
 /// The plans of the embedded catalog or of the one in `dir`. The embedded one is parsed once per
 /// process: its plans do not depend on the server's settings, and test suites start many servers.
 pub(crate) fn load_plans(dir: Option<&Path>) -> io::Result<Arc<Plans>> {
     if let Some(d) = dir {
         return Ok(Arc::new(Plans::new(
-            kis_codegen::load_catalog(d).map_err(invalid)?,
+            kis_catalog::load_catalog(d).map_err(invalid)?,
         )));
     }
     static EMBEDDED: OnceLock<Arc<Plans>> = OnceLock::new();
@@ -48,10 +35,10 @@ pub(crate) fn load_plans(dir: Option<&Path>) -> io::Result<Arc<Plans>> {
 
 /// The embedded catalog, loaded and validated.
 pub(crate) fn load_embedded() -> io::Result<Catalog> {
-    kis_codegen::load_from_sources(&embedded_sources()).map_err(invalid)
+    kis_catalog::embedded::catalog().map_err(invalid)
 }
 
-fn invalid(d: kis_codegen::Diagnostics) -> io::Error {
+fn invalid(d: kis_catalog::Diagnostics) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("invalid catalog:\n{d}"))
 }
 

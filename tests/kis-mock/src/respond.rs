@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 
 use chrono::{Duration as ChronoDuration, NaiveDate};
-use kis_codegen::model::Shape;
-use kis_codegen::types::ValueType;
+use kis_catalog::ValueType;
+use kis_catalog::model::Shape;
 
 use crate::control::{OrderSide, OrderStatus};
 use crate::plan::{BlockKind, BlockPlan, FieldPlan, RestPlan, Role, StateRole};

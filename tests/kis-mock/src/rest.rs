@@ -13,7 +13,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use kis_codegen::model::Method;
+use kis_catalog::model::Method;
 use sha2::{Digest, Sha256};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -338,6 +338,14 @@ async fn apply_pre(shared: &Shared, faults: Vec<Fault>, tr: &str) -> Pre {
                     "",
                     shared,
                 ));
+            }
+            Fault::Answer {
+                msg_cd,
+                msg1,
+                http_status,
+            } => {
+                let body = envelope("1", &msg_cd, &msg1);
+                return Pre::Respond(respond(http_status, body, tr, "", shared));
             }
             Fault::ServerError { json_body } => {
                 let body = if json_body {

@@ -232,7 +232,8 @@ impl MockServer {
         let plans = crate::plan::load_plans(config.catalog_dir.as_deref())?;
         let ws_cap = config
             .ws_subscription_cap
-            .unwrap_or(plans.catalog.common.websocket_subscriptions) as usize;
+            .unwrap_or(plans.catalog.common.limits.websocket_subscriptions)
+            as usize;
         let rest_listener = TcpListener::bind(("127.0.0.1", config.rest_port)).await?;
         let ws_listener = TcpListener::bind(("127.0.0.1", config.ws_port)).await?;
         let rest_addr = rest_listener.local_addr()?;
@@ -304,7 +305,7 @@ impl MockServer {
     }
 
     /// The loaded catalog.
-    pub fn catalog(&self) -> &kis_codegen::Catalog {
+    pub fn catalog(&self) -> &kis_catalog::Catalog {
         &self.shared.plans.catalog
     }
 

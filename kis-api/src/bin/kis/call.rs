@@ -4,7 +4,7 @@
 use clap::Args;
 use futures_util::StreamExt;
 use kis_api::decode::UnrecognizedKind;
-use kis_api::meta::{BlockMeta, Kind, RequestFieldMeta, Shape, ValueType};
+use kis_api::meta::{BlockMeta, EndpointKind, RequestFieldMeta, Shape, ValueType};
 use kis_api::{DynamicReply, DynamicRequest, EndpointMeta, Env};
 use serde_json::Value;
 
@@ -50,8 +50,8 @@ pub struct CallArgs {
 pub async fn run(conn: &ConnArgs, args: CallArgs) -> Result<(), Failure> {
     let meta = catalog::find(&args.endpoint)?;
     match meta.kind {
-        Kind::Rest => {}
-        Kind::WebSocket => {
+        EndpointKind::Rest => {}
+        EndpointKind::WebSocket => {
             return Err(Failure::usage(format!(
                 "{} ({}) is a realtime TR; stream it with `kis watch {} <key>`",
                 meta.id,
@@ -59,7 +59,7 @@ pub async fn run(conn: &ConnArgs, args: CallArgs) -> Result<(), Failure> {
                 meta.variants.first().map(|v| v.real).unwrap_or(meta.id)
             )));
         }
-        Kind::Auth => {
+        EndpointKind::Auth => {
             return Err(Failure::usage(format!(
                 "{} ({}) is made by the client itself (tokens, approval keys, hashkeys); call any \
                  other endpoint and it happens on the way",

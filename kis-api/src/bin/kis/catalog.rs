@@ -1,7 +1,7 @@
 //! `kis list` and `kis describe`, and finding endpoints, inputs and values by name with
 //! suggestions for near misses.
 
-use kis_api::meta::{AccountKind, FieldMeta, Kind, Method, Shape, TrKeyMeaning};
+use kis_api::meta::{AccountKind, EndpointKind, FieldMeta, Shape, TrKeyMeaning};
 use kis_api::{ENDPOINTS, EndpointMeta};
 use serde_json::{Value, json};
 
@@ -170,10 +170,9 @@ pub fn find(query: &str) -> Result<&'static EndpointMeta, Failure> {
 
 fn method_name(m: &EndpointMeta) -> &'static str {
     match (m.kind, m.method) {
-        (Kind::WebSocket, _) => "WS",
-        (_, Method::Get) => "GET",
-        (_, Method::Post) => "POST",
-        (_, Method::None) => "-",
+        (EndpointKind::WebSocket, _) => "WS",
+        (_, Some(method)) => method.name(),
+        (_, None) => "-",
     }
 }
 
@@ -252,11 +251,7 @@ pub fn list(group: Option<&str>, json: bool) -> Result<(), Failure> {
 }
 
 fn kind_name(m: &EndpointMeta) -> &'static str {
-    match m.kind {
-        Kind::Rest => "rest",
-        Kind::WebSocket => "websocket",
-        Kind::Auth => "auth",
-    }
+    m.kind.name()
 }
 
 fn summary_json(m: &EndpointMeta) -> Value {
@@ -317,7 +312,7 @@ pub fn describe(query: &str, json: bool) -> Result<(), Failure> {
     }
     out.push('\n');
     match m.kind {
-        Kind::WebSocket => out.push_str(&format!("realtime (WebSocket) {}\n", m.path)),
+        EndpointKind::WebSocket => out.push_str(&format!("realtime (WebSocket) {}\n", m.path)),
         _ => out.push_str(&format!("{} {}\n", method_name(m), m.path)),
     }
     let mut facts = vec![
@@ -336,7 +331,7 @@ pub fn describe(query: &str, json: bool) -> Result<(), Failure> {
     out.push_str(&facts.join("   "));
     out.push('\n');
 
-    if m.kind == Kind::Auth {
+    if m.kind == EndpointKind::Auth {
         out.push_str(
             "made by the client itself (access tokens, WebSocket approval keys, hashkeys): \
              kis and the library call it on the way, never `kis call`\n",
@@ -362,7 +357,7 @@ pub fn describe(query: &str, json: bool) -> Result<(), Failure> {
         ));
     }
 
-    if m.kind == Kind::WebSocket {
+    if m.kind == EndpointKind::WebSocket {
         let key = match m.tr_key {
             Some(TrKeyMeaning::HtsId) => "your HTS id",
             _ => "a product code such as 005930",
@@ -441,7 +436,7 @@ pub fn describe(query: &str, json: bool) -> Result<(), Failure> {
             keys.join(", ")
         ));
     }
-    if m.kind == Kind::Rest {
+    if m.kind == EndpointKind::Rest {
         out.push_str(&format!("\nexample: {}\n", example_call(m)));
     }
     out!("{out}");
@@ -552,7 +547,7 @@ fn describe_json(m: &EndpointMeta) -> Value {
                     .collect(),
             ),
         );
-        if m.kind == Kind::WebSocket {
+        if m.kind == EndpointKind::WebSocket {
             o.insert("columns".into(), Value::Array(fields(m.columns)));
             o.insert("encrypted".into(), json!(m.encrypted));
             o.insert(

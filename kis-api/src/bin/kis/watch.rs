@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::Args;
 use futures_util::StreamExt;
 use kis_api::EndpointMeta;
-use kis_api::meta::{FieldMeta, Kind, ValueType};
+use kis_api::meta::{EndpointKind, FieldMeta, ValueType};
 use kis_api::realtime::RealtimeError;
 use serde_json::{Map, Value};
 use unicode_width::UnicodeWidthStr;
@@ -46,7 +46,7 @@ pub struct WatchArgs {
 
 fn realtime_meta(query: &str) -> Result<&'static EndpointMeta, Failure> {
     let m = catalog::find(query)?;
-    if m.kind != Kind::WebSocket {
+    if m.kind != EndpointKind::WebSocket {
         return Err(Failure::usage(format!(
             "{} ({}) is a REST endpoint; call it with `kis call {}`",
             m.id, m.name, m.id

@@ -1,6 +1,6 @@
 //! Every REST endpoint of the catalog, called through its generated method and decoded.
 
-use kis_api::{EndpointMeta, Env, Error, meta::Kind};
+use kis_api::{EndpointMeta, Env, Error, meta::EndpointKind};
 use kis_integration_tests::{
     Outcome, builder_for, call_every_mutation, call_every_query, client_for, mock_config,
     start_mock,
@@ -38,7 +38,7 @@ async fn every_rest_endpoint_is_called_and_decoded() {
     let mutations = call_every_mutation(&client).await;
     let rest: Vec<_> = kis_api::ENDPOINTS
         .iter()
-        .filter(|m| m.kind == Kind::Rest)
+        .filter(|m| m.kind == EndpointKind::Rest)
         .collect();
     assert_eq!(
         queries.len() + mutations.len(),

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use kis_api::codes::OrderDivision;
 use kis_api::domestic_stock;
-use kis_api::meta::{Kind, ValueType};
+use kis_api::meta::{EndpointKind, ValueType};
 use kis_api::realtime::{ConnectionState, FrameErrorKind, RealtimeError, ReconnectPolicy, Session};
 use kis_api::runtime::RealtimeRecord;
 use kis_api::{AnyEnv, Client, Decimal, Env, Error};
@@ -656,7 +656,7 @@ async fn every_tr(env: Environment, client_env: Env) -> (usize, usize) {
 
     let in_catalog = kis_api::ENDPOINTS
         .iter()
-        .filter(|m| m.kind == Kind::WebSocket)
+        .filter(|m| m.kind == EndpointKind::WebSocket)
         .count();
     assert_eq!(
         REALTIME_TRS.len(),

@@ -189,7 +189,7 @@ async fn keys_inside_an_object_block_from_a_fixture_catalog() {
             .catalog()
             .endpoints
             .iter()
-            .filter(|e| e.kind == kis_codegen::model::EndpointKind::Rest)
+            .filter(|e| e.kind == kis_catalog::model::EndpointKind::Rest)
             .count(),
         1
     );

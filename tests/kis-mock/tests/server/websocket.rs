@@ -151,7 +151,7 @@ async fn one_session_per_approval_key() {
 #[tokio::test]
 async fn subscription_cap_from_the_catalog() {
     let kis = Kis::start(quiet()).await;
-    let cap = kis.server.catalog().common.websocket_subscriptions as usize;
+    let cap = kis.server.catalog().common.limits.websocket_subscriptions as usize;
     assert_eq!(cap, 40);
     let key = approval(&kis).await;
     let mut ws = connect(&kis).await;

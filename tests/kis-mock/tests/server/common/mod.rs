@@ -9,8 +9,8 @@ use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper::header::HeaderMap;
 use hyper_util::rt::TokioIo;
-use kis_codegen::model::{Endpoint, EndpointKind, FillSource, Method};
-use kis_codegen::types::ValueType;
+use kis_catalog::ValueType;
+use kis_catalog::model::{Endpoint, EndpointKind, FillSource, Method};
 use kis_mock::{MockConfig, MockServer};
 use serde_json::Value;
 use tokio::net::TcpStream;
@@ -385,8 +385,8 @@ pub fn schema_problems(ep: &Endpoint, body: &Value) -> Vec<String> {
     }
     for b in &ep.response.blocks {
         let rows: Vec<&Value> = match (b.shape, obj.get(&b.wire)) {
-            (kis_codegen::model::Shape::Object, Some(v @ Value::Object(_))) => vec![v],
-            (kis_codegen::model::Shape::Array, Some(Value::Array(a))) => a.iter().collect(),
+            (kis_catalog::model::Shape::Object, Some(v @ Value::Object(_))) => vec![v],
+            (kis_catalog::model::Shape::Array, Some(Value::Array(a))) => a.iter().collect(),
             (_, other) => {
                 p.push(format!("block {} has the wrong kind: {other:?}", b.wire));
                 continue;

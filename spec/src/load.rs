@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::files::{self, Spanned};
 use crate::model::*;
 use crate::names;
-use crate::spec::{self, Spanned};
-use crate::types::{TypeRule, TypeRuleSet, ValueType};
+use crate::rules::{TypeRule, TypeRuleSet};
 
 /// Name of the shared file at the top of the catalog directory.
 pub const COMMON_FILE: &str = "common.yaml";
@@ -26,50 +26,34 @@ pub struct SourceFile {
     pub text: String,
 }
 
-/// Reads every `.yaml` file under `dir` (the catalog directory, usually `spec/`), sorted by path.
+/// Reads the catalog files under `dir` (the catalog directory, usually `spec/`), sorted by path.
+/// The walk is bounded and does not follow directory links (see [`crate::walk`]).
 pub fn read_sources(dir: &Path) -> Result<Vec<SourceFile>, Diagnostics> {
-    let mut out = Vec::new();
+    let found = crate::walk::catalog_files(dir);
     let mut diags = Diagnostics::default();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = match fs::read_dir(&d) {
-            Ok(e) => e,
-            Err(e) => {
-                diags.push(Diagnostic::new(
-                    &d,
-                    "",
-                    None,
-                    format!("cannot read directory: {e}"),
-                ));
-                continue;
-            }
-        };
-        for entry in entries.flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
-                let rel = p
-                    .strip_prefix(dir)
-                    .unwrap_or(&p)
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                match fs::read_to_string(&p) {
-                    Ok(text) => out.push(SourceFile { path: rel, text }),
-                    Err(e) => diags.push(Diagnostic::new(
-                        &p,
-                        "",
-                        None,
-                        format!("cannot read file: {e}"),
-                    )),
-                }
-            }
+    for (path, problem) in found.problems {
+        diags.push(Diagnostic::new(&path, "", None, problem));
+    }
+    let mut out = Vec::new();
+    for p in found.files {
+        let rel = p
+            .strip_prefix(dir)
+            .unwrap_or(&p)
+            .to_string_lossy()
+            .replace('\\', "/");
+        match fs::read_to_string(&p) {
+            Ok(text) => out.push(SourceFile { path: rel, text }),
+            Err(e) => diags.push(Diagnostic::new(
+                &p,
+                "",
+                None,
+                format!("cannot read file: {e}"),
+            )),
         }
     }
     if !diags.is_empty() {
         return Err(diags);
     }
-    out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
 
@@ -99,7 +83,7 @@ pub fn load_from_sources(sources: &[SourceFile]) -> Result<Catalog, Diagnostics>
         ));
         return Err(diags);
     };
-    let common_file: Option<spec::CommonFile> = parse(common_src, &mut diags);
+    let common_file: Option<files::CommonFile> = parse(common_src, &mut diags);
     let Some(common_file) = common_file else {
         return Err(diags);
     };
@@ -137,7 +121,7 @@ pub fn load_from_sources(sources: &[SourceFile]) -> Result<Catalog, Diagnostics>
             continue;
         };
         let stem = name.trim_end_matches(".yaml").trim_end_matches(".yml");
-        let parsed: Option<spec::EndpointFile> = parse(src, &mut diags);
+        let parsed: Option<files::EndpointFile> = parse(src, &mut diags);
         let Some(parsed) = parsed else { continue };
         let mut ctx = Ctx::new(&file);
         if let Some(ep) = build_endpoint(&parsed, g, stem, &src.path, &common, &fills, &mut ctx) {
@@ -213,7 +197,7 @@ fn line_of<T>(s: &Spanned<T>) -> Option<u64> {
     Some(s.referenced.line())
 }
 
-fn build_rules(rules: &spec::TypeRules, key: &str, ctx: &mut Ctx) -> TypeRuleSet {
+fn build_rules(rules: &files::TypeRules, key: &str, ctx: &mut Ctx) -> TypeRuleSet {
     let default = ValueType::parse(&rules.default.value).unwrap_or_else(|| {
         ctx.err(
             format!("{key}.default"),
@@ -255,7 +239,7 @@ fn unknown_type_msg(name: &str) -> String {
 }
 
 fn build_common(
-    f: &spec::CommonFile,
+    f: &files::CommonFile,
     ctx: &mut Ctx,
 ) -> (Common, Vec<Group>, HashMap<String, FillSource>) {
     let response_rules = build_rules(&f.value_types, "value_types", ctx);
@@ -265,13 +249,22 @@ fn build_common(
         match ErrorAction::parse(&e.action.value) {
             Some(action) => errors.push(ErrorCode {
                 code: e.code.clone(),
+                prefix: e.prefix,
                 meaning: e.meaning.clone(),
                 action,
             }),
             None => ctx.err(
                 format!("errors[{i}].action"),
                 Some(&e.action),
-                format!("unknown action '{}'", e.action.value),
+                format!(
+                    "unknown action '{}' ({})",
+                    e.action.value,
+                    ErrorAction::ALL
+                        .iter()
+                        .map(|a| a.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             ),
         }
     }
@@ -420,10 +413,7 @@ fn build_common(
                 secret: h.secret,
             })
             .collect(),
-        real_per_second: f.rate_limits.real_per_second,
-        demo_per_second: f.rate_limits.demo_per_second,
-        token_issue_interval_seconds: f.rate_limits.token_issue_interval_seconds,
-        websocket_subscriptions: f.rate_limits.websocket_subscriptions,
+        limits: f.rate_limits,
         errors,
         response_rules,
         request_rules,
@@ -451,7 +441,7 @@ fn valid_tr_id(s: &str) -> bool {
 
 #[allow(clippy::too_many_arguments)]
 fn build_endpoint(
-    f: &spec::EndpointFile,
+    f: &files::EndpointFile,
     group: &Group,
     stem: &str,
     source: &str,
@@ -649,7 +639,7 @@ fn check_tr(s: &Spanned<String>, key: &str, ctx: &mut Ctx) {
     }
 }
 
-fn build_tr_ids(f: &spec::EndpointFile, kind: EndpointKind, ctx: &mut Ctx) -> TrIds {
+fn build_tr_ids(f: &files::EndpointFile, kind: EndpointKind, ctx: &mut Ctx) -> TrIds {
     let Some(t) = &f.tr_id else {
         if kind != EndpointKind::Auth {
             ctx.err_line("tr_id", line_of(&f.kind), "missing `tr_id`");
@@ -666,7 +656,7 @@ fn build_tr_ids(f: &spec::EndpointFile, kind: EndpointKind, ctx: &mut Ctx) -> Tr
             variants: Vec::new(),
         };
     }
-    let aliases = |list: &[spec::AliasSpec], key: &str, ctx: &mut Ctx| -> Vec<Alias> {
+    let aliases = |list: &[files::AliasSpec], key: &str, ctx: &mut Ctx| -> Vec<Alias> {
         list.iter()
             .enumerate()
             .map(|(i, a)| {
@@ -810,7 +800,7 @@ fn resolve_type(
 }
 
 fn build_fields(
-    list: &[spec::FieldSpec],
+    list: &[files::FieldSpec],
     key: &str,
     rules: &TypeRuleSet,
     common: &Common,
@@ -861,7 +851,7 @@ fn build_fields(
 }
 
 fn build_request(
-    list: &[spec::RequestFieldSpec],
+    list: &[files::RequestFieldSpec],
     group: &Group,
     common: &Common,
     fills: &HashMap<String, FillSource>,
@@ -995,7 +985,7 @@ fn build_request(
     out
 }
 
-fn build_response(r: &spec::ResponseSpec, common: &Common, ctx: &mut Ctx) -> Response {
+fn build_response(r: &files::ResponseSpec, common: &Common, ctx: &mut Ctx) -> Response {
     let body = build_fields(
         &r.body,
         "response.body",
@@ -1119,7 +1109,7 @@ fn build_response(r: &spec::ResponseSpec, common: &Common, ctx: &mut Ctx) -> Res
 }
 
 fn build_pagination(
-    keys: &[spec::PageKeySpec],
+    keys: &[files::PageKeySpec],
     request: &mut [RequestField],
     response: &mut Response,
     ctx: &mut Ctx,
@@ -1231,7 +1221,7 @@ fn build_pagination(
     })
 }
 
-fn build_realtime(f: &spec::EndpointFile, common: &Common, ctx: &mut Ctx) -> Option<Realtime> {
+fn build_realtime(f: &files::EndpointFile, common: &Common, ctx: &mut Ctx) -> Option<Realtime> {
     let Some(enc) = f.encrypted else {
         ctx.err_line(
             "encrypted",

@@ -1,13 +1,13 @@
 //! Every class of bad catalog input is rejected with the file, key path and line, never a panic.
 
-use kis_codegen::{Diagnostics, SourceFile, load_from_sources};
+use kis_catalog::{Diagnostics, SourceFile, load_from_sources};
 
 const COMMON: &str = r#"
 hosts:
   real: {rest: "https://real", websocket: "ws://real"}
   demo: {rest: "https://demo", websocket: "ws://demo"}
 headers: []
-rate_limits: {real_per_second: 20, demo_per_second: 2, token_issue_interval_seconds: 60, websocket_subscriptions: 40}
+rate_limits: {real_per_second: 20, demo_per_second: 2, token_issue_interval_seconds: 60, websocket_subscriptions: 40, client_real_per_second: 19, client_demo_per_second: 2, client_token_issue_interval_seconds: 61}
 errors:
   - {code: EGW00201, meaning: rate, action: retry_query}
 groups:
@@ -413,8 +413,8 @@ fn files_outside_known_groups_and_duplicate_table_rows_are_rejected() {
 
 #[test]
 fn the_real_catalog_is_valid() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
-    let catalog = kis_codegen::load_catalog(&dir).unwrap_or_else(|d| panic!("{d}"));
+    let dir = std::path::PathBuf::from(kis_catalog::CATALOG_DIR);
+    let catalog = kis_catalog::load_catalog(&dir).unwrap_or_else(|d| panic!("{d}"));
     assert!(
         catalog.endpoints.len() >= 339,
         "{} endpoints",

@@ -16,7 +16,7 @@ pub struct CommonFile {
     /// Request headers of every REST call.
     pub headers: Vec<HeaderSpec>,
     /// Request rate and subscription limits.
-    pub rate_limits: RateLimits,
+    pub rate_limits: crate::meta::Limits,
     /// Gateway and service codes a client reacts to.
     pub errors: Vec<ErrorCodeSpec>,
     /// API groups: one cargo feature and one client accessor each.
@@ -75,26 +75,15 @@ pub struct HeaderSpec {
     pub secret: bool,
 }
 
-/// Rate limits.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RateLimits {
-    /// Requests per second per app key in the real environment.
-    pub real_per_second: u32,
-    /// Requests per second per app key in the demo environment.
-    pub demo_per_second: u32,
-    /// Minimum seconds between two token issues.
-    pub token_issue_interval_seconds: u32,
-    /// Subscriptions per WebSocket session.
-    pub websocket_subscriptions: u32,
-}
-
 /// A known response code.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorCodeSpec {
-    /// `msg_cd` value.
+    /// `msg_cd` value, or the start of a family of codes with `prefix: true`.
     pub code: String,
+    /// Whether `code` stands for every code that starts with it (`OPSQ`: input errors).
+    #[serde(default)]
+    pub prefix: bool,
     /// What KIS means by it.
     pub meaning: String,
     /// What a client does about it.

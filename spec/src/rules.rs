@@ -1,87 +1,7 @@
-//! The closed set of value types and the naming rules that assign them.
+//! The naming rules that give fields their value types (`value_types` and `request_types` in
+//! `common.yaml`).
 
-use std::fmt;
-
-/// What a field holds. Every KIS value travels as a string; this says how to read it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ValueType {
-    /// Free text (names, messages).
-    Text,
-    /// A code or identifier (product numbers, order numbers, classification codes).
-    Code,
-    /// An exact decimal without a more specific meaning (ratios, greeks, index values).
-    Decimal,
-    /// A price (exact decimal).
-    Price,
-    /// A money amount (exact decimal).
-    Amount,
-    /// A rate or percentage (exact decimal).
-    Rate,
-    /// A quantity of shares, contracts or volume (integer).
-    Quantity,
-    /// A count or other integer.
-    Integer,
-    /// A date, `YYYYMMDD`.
-    Date,
-    /// A time of day, `HHMMSS`.
-    Time,
-    /// A date and time, `YYYYMMDDHHMMSS` (more digits are fractions of a second).
-    DateTime,
-    /// `Y` or `N`.
-    YesNo,
-}
-
-impl ValueType {
-    /// Every type, in declaration order.
-    pub const ALL: [ValueType; 12] = [
-        ValueType::Text,
-        ValueType::Code,
-        ValueType::Decimal,
-        ValueType::Price,
-        ValueType::Amount,
-        ValueType::Rate,
-        ValueType::Quantity,
-        ValueType::Integer,
-        ValueType::Date,
-        ValueType::Time,
-        ValueType::DateTime,
-        ValueType::YesNo,
-    ];
-
-    /// The name used in catalog files.
-    pub fn name(self) -> &'static str {
-        match self {
-            ValueType::Text => "text",
-            ValueType::Code => "code",
-            ValueType::Decimal => "decimal",
-            ValueType::Price => "price",
-            ValueType::Amount => "amount",
-            ValueType::Rate => "rate",
-            ValueType::Quantity => "quantity",
-            ValueType::Integer => "integer",
-            ValueType::Date => "date",
-            ValueType::Time => "time",
-            ValueType::DateTime => "datetime",
-            ValueType::YesNo => "yes_no",
-        }
-    }
-
-    /// Parses a catalog type name.
-    pub fn parse(name: &str) -> Option<ValueType> {
-        ValueType::ALL.into_iter().find(|t| t.name() == name)
-    }
-
-    /// Whether the value is kept as a string.
-    pub fn is_textual(self) -> bool {
-        matches!(self, ValueType::Text | ValueType::Code)
-    }
-}
-
-impl fmt::Display for ValueType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+use crate::kinds::ValueType;
 
 /// Compiled naming rules: the first rule that matches a field name gives its type.
 #[derive(Debug, Clone)]
@@ -179,13 +99,5 @@ mod tests {
             (ValueType::YesNo, Some(2))
         );
         assert_eq!(r.classify("hts_kor_isnm"), (ValueType::Text, None));
-    }
-
-    #[test]
-    fn type_names_round_trip() {
-        for t in ValueType::ALL {
-            assert_eq!(ValueType::parse(t.name()), Some(t));
-        }
-        assert_eq!(ValueType::parse("float"), None);
     }
 }

@@ -2,7 +2,11 @@
 //! are checked, and everything is in a deterministic order. Code emission, the mock server and the
 //! report all read this model, never the raw files.
 
-use crate::types::{TypeRuleSet, ValueType};
+pub use crate::kinds::{
+    AccountKind, EndpointKind, ErrorAction, FillSource, Method, Shape, TrKeyMeaning, ValueType,
+};
+pub use crate::meta::Limits;
+use crate::rules::TypeRuleSet;
 
 /// The whole validated catalog.
 #[derive(Debug, Clone)]
@@ -47,14 +51,8 @@ pub struct Common {
     pub demo_websocket: String,
     /// Common request headers.
     pub headers: Vec<Header>,
-    /// Requests per second per app key, real.
-    pub real_per_second: u32,
-    /// Requests per second per app key, demo.
-    pub demo_per_second: u32,
-    /// Seconds between token issues.
-    pub token_issue_interval_seconds: u32,
-    /// Subscriptions per WebSocket session.
-    pub websocket_subscriptions: u32,
+    /// Rate and subscription limits, KIS's and a client's.
+    pub limits: crate::meta::Limits,
     /// Known response codes.
     pub errors: Vec<ErrorCode>,
     /// Naming rules of response fields.
@@ -99,7 +97,7 @@ impl Common {
 
     /// Whether a field called `name` holds personal data.
     pub fn is_redacted(&self, name: &str) -> bool {
-        crate::types::name_matches(name, &self.redacted_names, &self.redacted_suffixes)
+        crate::rules::name_matches(name, &self.redacted_names, &self.redacted_suffixes)
     }
 }
 
@@ -117,84 +115,14 @@ pub struct Header {
 /// A known response code.
 #[derive(Debug, Clone)]
 pub struct ErrorCode {
-    /// `msg_cd`.
+    /// `msg_cd`, or the start of a family of codes when `prefix` is set.
     pub code: String,
+    /// Whether `code` stands for every code that starts with it.
+    pub prefix: bool,
     /// KIS's meaning.
     pub meaning: String,
     /// What a client does.
     pub action: ErrorAction,
-}
-
-/// What a client does about a response code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorAction {
-    /// Re-issue the token, then retry a query once.
-    RefreshToken,
-    /// Back off and retry a query.
-    RetryQuery,
-    /// Wait and reuse the cached token.
-    ReuseToken,
-    /// The client is misconfigured.
-    Configuration,
-    /// The endpoint is not served in demo.
-    NotInDemo,
-    /// Restart the pagination from the first page.
-    RestartPagination,
-    /// Nothing to recover.
-    Fail,
-    /// Not an error.
-    Success,
-}
-
-impl ErrorAction {
-    pub(crate) fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "refresh_token" => ErrorAction::RefreshToken,
-            "retry_query" => ErrorAction::RetryQuery,
-            "reuse_token" => ErrorAction::ReuseToken,
-            "configuration" => ErrorAction::Configuration,
-            "not_in_demo" => ErrorAction::NotInDemo,
-            "restart_pagination" => ErrorAction::RestartPagination,
-            "fail" => ErrorAction::Fail,
-            "success" => ErrorAction::Success,
-            _ => return None,
-        })
-    }
-}
-
-/// Which configured account fills CANO / ACNT_PRDT_CD.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountKind {
-    /// The group takes no account.
-    None,
-    /// The stock (종합) account.
-    Stock,
-    /// The domestic futures/options account.
-    DomesticFutures,
-    /// The overseas futures/options account.
-    OverseasFutures,
-}
-
-impl AccountKind {
-    pub(crate) fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "none" => AccountKind::None,
-            "stock" => AccountKind::Stock,
-            "domestic_futures" => AccountKind::DomesticFutures,
-            "overseas_futures" => AccountKind::OverseasFutures,
-            _ => return None,
-        })
-    }
-
-    /// Rust variant name in `kis_api::AccountKind`.
-    pub fn rust_variant(self) -> &'static str {
-        match self {
-            AccountKind::None => "None",
-            AccountKind::Stock => "Stock",
-            AccountKind::DomesticFutures => "DomesticFutures",
-            AccountKind::OverseasFutures => "OverseasFutures",
-        }
-    }
 }
 
 /// An API group.
@@ -212,47 +140,6 @@ pub struct Group {
     pub doc: String,
     /// Rust type name of the client accessor (`DomesticStock`).
     pub type_name: String,
-}
-
-/// REST, WebSocket or auth.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum EndpointKind {
-    /// A REST call with a TR ID.
-    Rest,
-    /// A realtime WebSocket TR.
-    WebSocket,
-    /// A token, approval-key or hashkey call, made by the client itself.
-    Auth,
-}
-
-impl EndpointKind {
-    /// Name used in catalog files.
-    pub fn name(self) -> &'static str {
-        match self {
-            EndpointKind::Rest => "rest",
-            EndpointKind::WebSocket => "websocket",
-            EndpointKind::Auth => "auth",
-        }
-    }
-}
-
-/// HTTP method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    /// Inputs as query parameters.
-    Get,
-    /// Inputs as a JSON body.
-    Post,
-}
-
-impl Method {
-    /// `GET` / `POST`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-        }
-    }
 }
 
 /// One endpoint.
@@ -364,25 +251,6 @@ pub struct Alias {
     pub note: String,
 }
 
-/// Where the client takes a request value from when the caller sets none.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FillSource {
-    /// The 8-digit account number (CANO) of the group's account.
-    AccountNumber,
-    /// The 2-digit product code (ACNT_PRDT_CD) of the group's account.
-    AccountProductCode,
-}
-
-impl FillSource {
-    pub(crate) fn parse(s: &str) -> Option<Self> {
-        match s {
-            "account_number" => Some(FillSource::AccountNumber),
-            "account_product_code" => Some(FillSource::AccountProductCode),
-            _ => None,
-        }
-    }
-}
-
 /// A request field.
 #[derive(Debug, Clone)]
 pub struct RequestField {
@@ -481,15 +349,6 @@ pub struct Response {
     pub blocks: Vec<Block>,
 }
 
-/// Object or array.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    /// One record.
-    Object,
-    /// A list of records.
-    Array,
-}
-
 /// An output block.
 #[derive(Debug, Clone)]
 pub struct Block {
@@ -539,15 +398,6 @@ pub struct Realtime {
     pub tr_key: TrKey,
     /// Columns of one record, in order.
     pub columns: Vec<Field>,
-}
-
-/// What the subscription key means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TrKeyMeaning {
-    /// A product code.
-    Symbol,
-    /// The user's HTS id (execution notices).
-    HtsId,
 }
 
 /// The subscription key.
