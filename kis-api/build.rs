@@ -1,14 +1,14 @@
-//! Generates the endpoint bindings from the catalog (`../spec`, or `$KIS_SPEC_DIR`) into OUT_DIR,
-//! for the API groups whose cargo feature is enabled.
+//! Generates the endpoint bindings from the catalog (the `kis-catalog` crate's files, `spec/` in
+//! the repository, or `$KIS_SPEC_DIR`) into OUT_DIR, for the API groups whose cargo feature is
+//! enabled.
 
 use std::path::PathBuf;
 
 fn main() {
     println!("cargo::rerun-if-env-changed=KIS_SPEC_DIR");
-    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let spec = std::env::var_os("KIS_SPEC_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| manifest.join("../spec"));
+        .unwrap_or_else(|| PathBuf::from(kis_codegen::CATALOG_DIR));
     // a directory makes cargo rescan every file below it
     println!("cargo::rerun-if-changed={}", spec.display());
     let catalog = match kis_codegen::load_catalog(&spec) {

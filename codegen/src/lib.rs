@@ -18,8 +18,8 @@ pub mod report;
 pub mod surface;
 
 pub use kis_catalog::{
-    Catalog, Diagnostic, Diagnostics, SourceFile, diag, load, load_catalog, load_from_sources,
-    model, names, read_sources,
+    CATALOG_DIR, Catalog, Diagnostic, Diagnostics, SourceFile, diag, load, load_catalog,
+    load_from_sources, model, names, read_sources,
 };
 
 use std::path::Path;

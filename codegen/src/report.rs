@@ -6,6 +6,10 @@ use serde::Serialize;
 
 use crate::model::{Catalog, EndpointKind};
 
+pub mod audit;
+
+use audit::Audit;
+
 /// Summary of a catalog; serialises to the JSON of `cargo xtask spec-report --json`.
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -33,6 +37,8 @@ pub struct Report {
     pub table_rows: usize,
     /// Recorded corrections of the sources.
     pub fixes: usize,
+    /// Patterns that usually mean an entry disagrees with KIS, and the reasons recorded for them.
+    pub audit: Audit,
     /// One entry per endpoint.
     pub entries: Vec<Entry>,
 }
@@ -144,6 +150,7 @@ impl Report {
             explicit_types,
             table_rows: catalog.endpoints.iter().map(|e| e.table_rows.len()).sum(),
             fixes: catalog.endpoints.iter().map(|e| e.fixes.len()).sum(),
+            audit: Audit::new(catalog),
             entries,
         }
     }
@@ -206,6 +213,30 @@ impl Report {
         );
         for j in &self.judged {
             let _ = writeln!(s, "  {j}");
+        }
+        let a = &self.audit;
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "audit: {} findings, {} with a recorded reason, {} open",
+            a.findings, a.accepted, a.open
+        );
+        for (check, c) in &a.by_check {
+            let _ = writeln!(
+                s,
+                "  {check:<22} {:>4} findings {:>4} accepted",
+                c.findings, c.accepted
+            );
+        }
+        for f in a.list.iter().filter(|f| f.reason.is_none()) {
+            let _ = writeln!(
+                s,
+                "  open {}: {} {}: {}",
+                f.check.name(),
+                f.endpoint,
+                f.place,
+                f.detail
+            );
         }
         s
     }

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use crate::model::{Catalog, Endpoint, EndpointKind, FillSource, Shape};
 use kis_catalog::ValueType;
 
+/// The Rust type a request input of type `t` takes.
 fn rust_type(t: ValueType) -> &'static str {
     match t {
         ValueType::Text | ValueType::Code => "String",
@@ -18,6 +19,7 @@ fn rust_type(t: ValueType) -> &'static str {
     }
 }
 
+/// `real|demo` per variant (`real` alone when both are the same, `real|-` without demo).
 fn tr_ids(e: &Endpoint) -> String {
     let v: Vec<String> =
         e.tr.variants
@@ -36,110 +38,129 @@ pub fn api_surface(catalog: &Catalog) -> String {
     let mut out = String::new();
     for e in &catalog.endpoints {
         let line = match e.kind {
-            EndpointKind::Rest => {
-                let mut args: Vec<String> = Vec::new();
-                if let Some(s) = &e.tr.selector
-                    && s.default.is_none()
-                {
-                    let names: Vec<&str> =
-                        e.tr.variants.iter().map(|v| v.rust_name.as_str()).collect();
-                    args.push(format!(
-                        "{}: {}{{{}}}",
-                        s.param,
-                        s.type_name,
-                        names.join("|")
-                    ));
-                }
-                for f in e.constructor_fields() {
-                    let t = f.enum_name.as_deref().unwrap_or(rust_type(f.ty));
-                    args.push(format!("{}: {}", f.rust_name, t));
-                }
-                let setters = e
-                    .request
-                    .iter()
-                    .filter(|f| !f.is_constructor_arg() && !f.paging)
-                    .count();
-                let takes_account = e
-                    .request
-                    .iter()
-                    .any(|f| f.fill == Some(FillSource::AccountNumber));
-                let blocks: Vec<String> = e
-                    .response
-                    .blocks
-                    .iter()
-                    .map(|b| match b.shape {
-                        Shape::Object => format!(
-                            "{}: Option<{}>[{}]",
-                            b.rust_name,
-                            b.type_name,
-                            b.fields.len()
-                        ),
-                        Shape::Array => {
-                            format!("{}: Vec<{}>[{}]", b.rust_name, b.type_name, b.fields.len())
-                        }
-                    })
-                    .collect();
-                let mut notes = Vec::new();
-                if !e.demo {
-                    notes.push("real-only");
-                }
-                if e.mutates {
-                    notes.push("mutates");
-                }
-                if e.is_paginated() {
-                    notes.push("pages");
-                }
-                if takes_account {
-                    notes.push("account");
-                }
-                format!(
-                    "{} {} ({}){} -> {{{}}}{}",
-                    e.method.map(|m| m.name()).unwrap_or(""),
-                    tr_ids(e),
-                    args.join(", "),
-                    if setters > 0 {
-                        format!(" +{setters} setters")
-                    } else {
-                        String::new()
-                    },
-                    blocks.join(", "),
-                    if notes.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" [{}]", notes.join(", "))
-                    }
-                )
-            }
-            EndpointKind::WebSocket => {
-                let r = e.realtime.as_ref();
-                format!(
-                    "WS {} -> Record<'_>[{}]{}{}",
-                    tr_ids(e),
-                    r.map(|r| r.columns.len()).unwrap_or(0),
-                    if r.is_some_and(|r| r.encrypted) {
-                        " [encrypted]"
-                    } else {
-                        ""
-                    },
-                    if e.demo { "" } else { " [real-only]" }
-                )
-            }
-            EndpointKind::Auth => {
-                let body: Vec<&str> = e
-                    .response
-                    .body
-                    .iter()
-                    .map(|f| f.rust_name.as_str())
-                    .collect();
-                format!(
-                    "{} {} -> {{{}}} [client runtime]",
-                    e.method.map(|m| m.name()).unwrap_or(""),
-                    e.path,
-                    body.join(", ")
-                )
-            }
+            EndpointKind::Rest => rest_line(e),
+            EndpointKind::WebSocket => websocket_line(e),
+            EndpointKind::Auth => auth_line(e),
         };
         let _ = writeln!(out, "{} {line}", e.qualified_id);
     }
     out
+}
+
+/// `GET <TR IDs> (<constructor args>) +N setters -> {<blocks>} [notes]`.
+fn rest_line(e: &Endpoint) -> String {
+    let setters = e
+        .request
+        .iter()
+        .filter(|f| !f.is_constructor_arg() && !f.paging)
+        .count();
+    let blocks: Vec<String> = e
+        .response
+        .blocks
+        .iter()
+        .map(|b| match b.shape {
+            Shape::Object => format!(
+                "{}: Option<{}>[{}]",
+                b.rust_name,
+                b.type_name,
+                b.fields.len()
+            ),
+            Shape::Array => {
+                format!("{}: Vec<{}>[{}]", b.rust_name, b.type_name, b.fields.len())
+            }
+        })
+        .collect();
+    let notes = rest_notes(e);
+    format!(
+        "{} {} ({}){} -> {{{}}}{}",
+        e.method.map(|m| m.name()).unwrap_or(""),
+        tr_ids(e),
+        constructor_args(e).join(", "),
+        if setters > 0 {
+            format!(" +{setters} setters")
+        } else {
+            String::new()
+        },
+        blocks.join(", "),
+        if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", notes.join(", "))
+        }
+    )
+}
+
+/// `Request::new`'s arguments: the TR ID selector when it has no default, then required inputs.
+fn constructor_args(e: &Endpoint) -> Vec<String> {
+    let mut args: Vec<String> = Vec::new();
+    if let Some(s) = &e.tr.selector
+        && s.default.is_none()
+    {
+        let names: Vec<&str> = e.tr.variants.iter().map(|v| v.rust_name.as_str()).collect();
+        args.push(format!(
+            "{}: {}{{{}}}",
+            s.param,
+            s.type_name,
+            names.join("|")
+        ));
+    }
+    for f in e.constructor_fields() {
+        let t = f.enum_name.as_deref().unwrap_or(rust_type(f.ty));
+        args.push(format!("{}: {}", f.rust_name, t));
+    }
+    args
+}
+
+/// What sets a REST endpoint apart: real-only, mutates, pages, takes the account.
+fn rest_notes(e: &Endpoint) -> Vec<&'static str> {
+    let takes_account = e
+        .request
+        .iter()
+        .any(|f| f.fill == Some(FillSource::AccountNumber));
+    let mut notes = Vec::new();
+    if !e.demo {
+        notes.push("real-only");
+    }
+    if e.mutates {
+        notes.push("mutates");
+    }
+    if e.is_paginated() {
+        notes.push("pages");
+    }
+    if takes_account {
+        notes.push("account");
+    }
+    notes
+}
+
+/// `WS <TR IDs> -> Record<'_>[columns] [encrypted] [real-only]`.
+fn websocket_line(e: &Endpoint) -> String {
+    let r = e.realtime.as_ref();
+    format!(
+        "WS {} -> Record<'_>[{}]{}{}",
+        tr_ids(e),
+        r.map(|r| r.columns.len()).unwrap_or(0),
+        if r.is_some_and(|r| r.encrypted) {
+            " [encrypted]"
+        } else {
+            ""
+        },
+        if e.demo { "" } else { " [real-only]" }
+    )
+}
+
+/// `POST <path> -> {<body fields>} [client runtime]`.
+fn auth_line(e: &Endpoint) -> String {
+    let body: Vec<&str> = e
+        .response
+        .body
+        .iter()
+        .map(|f| f.rust_name.as_str())
+        .collect();
+    format!(
+        "{} {} -> {{{}}} [client runtime]",
+        e.method.map(|m| m.name()).unwrap_or(""),
+        e.path,
+        body.join(", ")
+    )
 }

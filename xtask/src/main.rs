@@ -7,6 +7,9 @@ use kis_codegen::report::Report;
 
 mod bench;
 mod compile_times;
+mod import;
+mod openapi;
+mod package;
 
 const USAGE: &str = "usage: cargo xtask <task>
 
@@ -20,9 +23,20 @@ tasks:
                                      --smoke takes few iterations, --strict fails on a missed target
   compile-times [--write FILE]       time cargo build -p kis-api cold and after a spec edit, with
                                      all groups and with one
+  openapi [--out FILE] [--check]     write the OpenAPI 3.1 document of every REST and auth
+                                     endpoint (default docs/openapi.json); --check fails when
+                                     FILE differs from it
+  import --from DIR [--write] [--json]
+                                     compare a checkout of KIS's example repository with the
+                                     catalog, by endpoint; --write drafts new endpoints and
+                                     applies the changes that need no judgement
+  package                            cargo package the crates a user needs (kis-catalog,
+                                     kis-codegen, kis-mock, kis-api), check the packaged catalog
+                                     equals spec/, and build and run a fresh project from the
+                                     packages that reads a quote from kis-mock
   check                              the static checks: catalog, fmt, clippy, each API group
-                                     building alone (the tests are plain cargo test; README.md
-                                     gives the full command CI runs)
+                                     building alone, the packaging check (the tests are plain
+                                     cargo test; README.md gives the full command CI runs)
   help                               this text";
 
 fn main() -> ExitCode {
@@ -51,11 +65,13 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     let mut spec_dir = workspace_root().join("spec");
     let mut json = false;
     let mut check = false;
-    let mut out_dir = workspace_root().join("target").join("generated");
+    let mut out: Option<PathBuf> = None;
     let mut groups: Vec<String> = Vec::new();
     let mut smoke = false;
     let mut strict = false;
     let mut write = None;
+    let mut write_flag = false;
+    let mut from: Option<PathBuf> = None;
     let mut rest = args[1..].iter();
     while let Some(a) = rest.next() {
         match a.as_str() {
@@ -63,8 +79,15 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             "--check" => check = true,
             "--smoke" => smoke = true,
             "--strict" => strict = true,
+            // import's --write is a switch; compile-times' names a file
+            "--write" if task == "import" => write_flag = true,
             "--write" => write = Some(PathBuf::from(rest.next().ok_or("--write needs a file")?)),
-            "--out" => out_dir = PathBuf::from(rest.next().ok_or("--out needs a directory")?),
+            "--from" => {
+                from = Some(PathBuf::from(
+                    rest.next().ok_or("--from needs a directory")?,
+                ))
+            }
+            "--out" => out = Some(PathBuf::from(rest.next().ok_or("--out needs a path")?)),
             "--group" => groups.push(rest.next().ok_or("--group needs a group id")?.clone()),
             "--spec" => spec_dir = PathBuf::from(rest.next().ok_or("--spec needs a directory")?),
             other => return Err(format!("unknown argument '{other}'\n\n{USAGE}")),
@@ -98,9 +121,22 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        "codegen" => codegen(&spec_dir, &out_dir, check, groups),
+        "codegen" => {
+            let out_dir = out.unwrap_or_else(|| workspace_root().join("target").join("generated"));
+            codegen(&spec_dir, &out_dir, check, groups)
+        }
+        "openapi" => {
+            let file = out.unwrap_or_else(|| workspace_root().join("docs").join("openapi.json"));
+            openapi::run(&spec_dir, &file, check)
+        }
         "bench" => bench::run(smoke, strict, cargo),
         "compile-times" => compile_times::run(write, cargo),
+        "import" => {
+            let from =
+                from.ok_or("import needs --from DIR (a checkout of KIS's example repository)")?;
+            import::run(&spec_dir, &from, write_flag, json)
+        }
+        "package" => package::run(),
         "check" => static_checks(&spec_dir),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
@@ -169,6 +205,11 @@ fn static_checks(spec_dir: &Path) -> Result<ExitCode, String> {
         ]) {
             return Ok(ExitCode::FAILURE);
         }
+    }
+    // what a user gets from the registry builds and works on its own
+    eprintln!("\n==> package");
+    if package::run()? != ExitCode::SUCCESS {
+        return Ok(ExitCode::FAILURE);
     }
     eprintln!(
         "\ncheck: all static checks passed in {:.0}s",

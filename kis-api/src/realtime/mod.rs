@@ -31,8 +31,8 @@
 //!   malformed frames as error items: for tools that pick TRs at run time. A [`RawFrame`] gives
 //!   its TR, key, record count, payload and untyped [`records`](RawFrame::records) paired with
 //!   the catalog's columns.
-//! - **Limits.** KIS allows about 40 subscriptions per session ([`MAX_SUBSCRIPTIONS`], settable
-//!   with [`SessionBuilder::max_subscriptions`]) and one session per approval key. One more
+//! - **Limits.** KIS allows about 40 subscriptions per session ([`MAX_SUBSCRIPTIONS`], the
+//!   catalog's `rate_limits`; settable with [`SessionBuilder::max_subscriptions`]) and one session per approval key. One more
 //!   subscription fails with [`RealtimeError::TooManySubscriptions`] before anything is sent.
 //! - **Self-healing.** After a drop, the session reconnects with exponential backoff
 //!   ([`ReconnectPolicy`]) and subscribes again to everything with the same keys; encrypted
@@ -51,20 +51,27 @@
 //! - **Secrets.** The approval key, the AES keys and the HTS id never appear in `Debug` output
 //!   or logs; neither does the payload of an encrypted frame.
 
+mod builder;
 mod crypto;
+mod driver;
 mod error;
 mod frame;
-mod session;
+mod handles;
+mod outlet;
+mod status;
+mod subscriptions;
 
 #[cfg(test)]
 mod proptest;
+#[cfg(all(test, feature = "domestic-stock"))]
+mod subscriptions_tests;
 
+pub use builder::{ReconnectPolicy, SessionBuilder};
 pub use crypto::{CipherKey, CipherKeyError, IV_LEN, KEY_LEN};
 pub use error::{FrameError, FrameErrorKind, RealtimeError};
 #[doc(hidden)]
 pub use frame::fuzz_one;
 pub use frame::{Frame, FrameHeader, RawFrame, RawRecord, RawRecords, parse_frame};
-pub use session::{
-    ConnectionState, FrameTap, MAX_SUBSCRIPTIONS, RawSubscription, ReconnectPolicy, Session,
-    SessionBuilder, SessionStatus, Subscription,
-};
+pub use handles::{FrameTap, RawSubscription, Session, Subscription};
+pub use status::{ConnectionState, SessionStatus};
+pub use subscriptions::MAX_SUBSCRIPTIONS;

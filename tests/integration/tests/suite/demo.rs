@@ -46,6 +46,7 @@ async fn a_real_only_endpoint_on_a_demo_client_never_reaches_the_network() {
         1,
         "350.5",
         "01",
+        "01",
     );
     let err = client
         .domestic_futureoption()

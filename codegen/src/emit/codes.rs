@@ -1,0 +1,103 @@
+//! `codes.rs`: the closed value sets of `common.yaml` as Rust enums.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+use super::Options;
+use super::tokens::*;
+use crate::model::*;
+
+/// `codes.rs`: the closed value sets of `common.yaml` as Rust enums.
+pub(super) fn codes_file(catalog: &Catalog, opts: &Options) -> TokenStream {
+    let runtime = path(&opts.runtime);
+    let enums = catalog.common.enums.iter().map(|en| code_enum(en, opts));
+    quote! {
+        use #runtime as rt;
+        #(#enums)*
+    }
+}
+
+/// One enum: its members and `Other` for codes outside the set.
+fn code_enum(en: &CodeEnum, opts: &Options) -> TokenStream {
+    let t = format_ident!("{}", en.name);
+    let d = doc(&format!(
+        "{}: a closed value set of the catalog (`{}/common.yaml`).",
+        md(&en.label),
+        opts.spec_label
+    ));
+    let variants = en.members.iter().map(|m| {
+        let v = format_ident!("{}", m.rust_name);
+        let d = doc(&format!("`{}`: {}", m.value, md(&m.label)));
+        quote!(#d #v,)
+    });
+    let impls = code_enum_impls(&t, en);
+    quote! {
+        #d
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum #t {
+            #(#variants)*
+            /// A code outside the catalog's set (KIS added one), sent as is.
+            Other(&'static str),
+        }
+        #impls
+    }
+}
+
+/// An enum's `ALL`, `code`, `label` and `from_code`, its `Display` and `ParamValue`.
+fn code_enum_impls(t: &Ident, en: &CodeEnum) -> TokenStream {
+    let member = |m: &CodeMember| format_ident!("{}", m.rust_name);
+    let all = en.members.iter().map(|m| {
+        let v = member(m);
+        quote!(#t::#v)
+    });
+    let codes = en.members.iter().map(|m| {
+        let (v, c) = (member(m), lit(&m.value));
+        quote!(#t::#v => #c,)
+    });
+    let labels = en.members.iter().map(|m| {
+        let (v, l) = (member(m), lit(&m.label));
+        quote!(#t::#v => #l,)
+    });
+    let parse = en.members.iter().map(|m| {
+        let (v, c) = (member(m), lit(&m.value));
+        quote!(#c => ::core::option::Option::Some(#t::#v),)
+    });
+    quote! {
+        impl #t {
+            /// Every member of the set.
+            pub const ALL: &'static [#t] = &[#(#all),*];
+            /// The code as sent.
+            pub fn code(self) -> &'static str {
+                match self {
+                    #(#codes)*
+                    #t::Other(code) => code,
+                }
+            }
+            /// The meaning of the code.
+            pub fn label(self) -> &'static str {
+                match self {
+                    #(#labels)*
+                    #t::Other(_) => "",
+                }
+            }
+            /// The member sent as `code`, or `None` outside the set.
+            pub fn from_code(code: &str) -> ::core::option::Option<Self> {
+                match code {
+                    #(#parse)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
+        impl ::core::fmt::Display for #t {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+        impl rt::ParamValue for #t {
+            fn to_param(&self) -> ::std::borrow::Cow<'_, str> {
+                ::std::borrow::Cow::Borrowed(self.code())
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Record structs: one per response block and per realtime TR, with the `set` that stores each
+//! decoded value.
+
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::quote;
+
+use super::tokens::*;
+use crate::model::*;
+
+/// A record struct with its `Record`/`RealtimeRecord` impl.
+pub(super) fn record(
+    rt: &TokenStream,
+    name: &Ident,
+    fields: &[Field],
+    doc_text: &str,
+    realtime: bool,
+) -> TokenStream {
+    let d = doc(doc_text);
+    let decls = fields.iter().map(|f| {
+        let n = ident(&f.rust_name);
+        let t = response_type(rt, f.ty, realtime);
+        let fd = doc(&field_doc(f));
+        quote!(#fd pub #n: #t,)
+    });
+    let metas = fields.iter().map(|f| field_meta(rt, f));
+    // Each value arm is one call into a parse-and-store helper: with the parse inlined into the
+    // arms, the match compiled to one huge stack frame set up for every column.
+    let arms: Vec<TokenStream> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let n = ident(&f.rust_name);
+            let into = into_parser(rt, f.ty, realtime);
+            let i = Literal::usize_unsuffixed(i);
+            quote!(#i => #into(&mut self.#n, raw),)
+        })
+        .collect();
+    let body = quote! {
+        match index {
+            #(#arms)*
+            _ => ::core::result::Result::Ok(()),
+        }
+    };
+    let debug_fields: Vec<(Ident, &str, bool)> = fields
+        .iter()
+        .map(|f| {
+            (
+                ident(&f.rust_name),
+                f.rust_name.trim_start_matches("r#"),
+                f.redacted,
+            )
+        })
+        .collect();
+    let generics = if realtime {
+        quote!(<'a>)
+    } else {
+        TokenStream::new()
+    };
+    let custom_debug = redacting_debug(rt, name, generics, &debug_fields);
+    let derive_debug = if custom_debug.is_some() {
+        TokenStream::new()
+    } else {
+        quote!(Debug,)
+    };
+    if realtime {
+        quote! {
+            #d
+            #[derive(#derive_debug Clone, Default, PartialEq)]
+            #[non_exhaustive]
+            pub struct #name<'a> {
+                #(#decls)*
+            }
+            #custom_debug
+            impl<'a> #rt::RealtimeRecord<'a> for #name<'a> {
+                const COLUMNS: &'static [#rt::FieldMeta] = &[#(#metas),*];
+                fn set(&mut self, index: usize, raw: &'a str) -> ::core::result::Result<(), #rt::ValueError> {
+                    #body
+                }
+            }
+        }
+    } else {
+        quote! {
+            #d
+            #[derive(#derive_debug Clone, Default, PartialEq)]
+            #[non_exhaustive]
+            pub struct #name {
+                #(#decls)*
+            }
+            #custom_debug
+            impl #rt::Record for #name {
+                const FIELDS: &'static [#rt::FieldMeta] = &[#(#metas),*];
+                fn set(&mut self, index: usize, raw: &str) -> ::core::result::Result<(), #rt::ValueError> {
+                    #body
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! A REST endpoint's request fields: names, types, account fills, enums and known values.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::common::Shared;
+use super::fields::resolve_type;
+use super::{Ctx, allowed};
+use crate::files;
+use crate::model::{
+    AccountKind, Common, EndpointKind, FillSource, Group, KnownValue, RequestField,
+};
+use crate::names;
+
+/// Validates the `request` list of an endpoint in `group`.
+pub(super) fn build_request(
+    list: &[files::RequestFieldSpec],
+    group: &Group,
+    shared: &Shared,
+    kind: EndpointKind,
+    ctx: &mut Ctx,
+) -> Vec<RequestField> {
+    let mut out = Vec::new();
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for (i, f) in list.iter().enumerate() {
+        let k = format!("request[{i}]");
+        let wire = f.name.value.trim().to_string();
+        let snake = names::snake(&wire);
+        if wire.is_empty() || !names::is_identifier(&snake) {
+            ctx.err(
+                format!("{k}.name"),
+                Some(&f.name),
+                format!("'{wire}' is not a usable field name"),
+            );
+            continue;
+        }
+        if let Some(prev) = seen.insert(snake.clone(), wire.clone()) {
+            let msg = if prev == wire {
+                format!("request field '{wire}' is listed twice")
+            } else {
+                format!("request field '{wire}' collides with '{prev}' after case conversion")
+            };
+            ctx.err(format!("{k}.name"), Some(&f.name), msg);
+            continue;
+        }
+        let (ty, _) = resolve_type(
+            &wire,
+            f.ty.as_ref(),
+            &shared.common.request_rules,
+            &format!("{k}.type"),
+            ctx,
+        );
+        let account_fills = kind == EndpointKind::Rest && group.account != AccountKind::None;
+        let fill = fill_source(f, &wire, account_fills.then_some(shared), &k, ctx);
+        let enum_name = enum_of(f, &shared.common, &k, ctx);
+        out.push(RequestField {
+            rust_name: names::field_ident(&snake),
+            redacted: shared.common.is_redacted(&wire),
+            enum_name,
+            label: f.label.clone(),
+            required: f.required,
+            default: f.default.clone(),
+            values: known_values(f, &k, ctx),
+            max_length: f.max_length,
+            ty,
+            fill,
+            paging: false,
+            description: f.description.clone(),
+            wire,
+        });
+    }
+    out
+}
+
+/// Where an unset field takes its value from: its `fill`, or else the account fills of
+/// `common.yaml` when `shared` is given (REST endpoints of a group with an account).
+fn fill_source(
+    f: &files::RequestFieldSpec,
+    wire: &str,
+    shared: Option<&Shared>,
+    key: &str,
+    ctx: &mut Ctx,
+) -> Option<FillSource> {
+    match (&f.fill, shared) {
+        (Some(s), _) => ctx.closed_set(
+            format!("{key}.fill"),
+            s,
+            "fill source",
+            FillSource::parse,
+            FillSource::ALL,
+        ),
+        (None, Some(shared)) => shared.fills.get(&wire.to_ascii_uppercase()).copied(),
+        (None, None) => None,
+    }
+}
+
+/// The `enum` a field takes, checked against its listed values and default.
+fn enum_of(
+    f: &files::RequestFieldSpec,
+    common: &Common,
+    key: &str,
+    ctx: &mut Ctx,
+) -> Option<String> {
+    let n = f.enum_name.as_ref()?;
+    let Some(en) = common.code_enum(&n.value) else {
+        let known: Vec<&str> = common.enums.iter().map(|e| e.name.as_str()).collect();
+        ctx.err(
+            format!("{key}.enum"),
+            Some(n),
+            format!(
+                "unknown enum '{}' (common.yaml enums: {})",
+                n.value,
+                allowed(&known)
+            ),
+        );
+        return None;
+    };
+    for (j, v) in f.values.iter().enumerate() {
+        if !en.members.iter().any(|m| m.value == v.value.value) {
+            ctx.err(
+                format!("{key}.values[{j}].value"),
+                Some(&v.value),
+                format!("'{}' is not a member of enum {}", v.value.value, en.name),
+            );
+        }
+    }
+    if let Some(d) = f.default.as_deref().filter(|d| !d.is_empty())
+        && !en.members.iter().any(|m| m.value == d)
+    {
+        ctx.err(
+            format!("{key}.default"),
+            Some(n),
+            format!("default '{d}' is not a member of enum {}", en.name),
+        );
+    }
+    if f.ty.is_some() {
+        ctx.err(
+            format!("{key}.type"),
+            Some(n),
+            "a field with `enum` takes no `type`",
+        );
+    }
+    Some(en.name.clone())
+}
+
+/// The values KIS documents for a field, each listed once.
+fn known_values(f: &files::RequestFieldSpec, key: &str, ctx: &mut Ctx) -> Vec<KnownValue> {
+    let mut values = Vec::new();
+    let mut seen_values = BTreeSet::new();
+    for (j, v) in f.values.iter().enumerate() {
+        if !seen_values.insert(v.value.value.clone()) {
+            ctx.err(
+                format!("{key}.values[{j}].value"),
+                Some(&v.value),
+                format!("value '{}' is listed twice", v.value.value),
+            );
+        }
+        values.push(KnownValue {
+            value: v.value.value.clone(),
+            label: v.label.clone(),
+        });
+    }
+    values
+}
