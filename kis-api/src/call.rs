@@ -8,7 +8,7 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 
 use crate::client::Client;
-use crate::decode::{Body, DecodeCx, Envelope, decode_body};
+use crate::decode::{Body, DecodeCx, Envelope, Unrecognized, decode_body, warn_new};
 use crate::endpoint::{Endpoint, Paginated};
 use crate::env::Environment;
 use crate::error::{Error, PaginationStop, Result};
@@ -35,9 +35,22 @@ pub struct Reply<T> {
     pub tr_cont: String,
     /// The `gt_uid` response header, when sent.
     pub gt_uid: Option<String>,
+    /// What the catalog does not account for: keys it does not know and values their types
+    /// cannot read (those fields are left empty). Each is logged once per process at `warn`.
+    pub unrecognized: Vec<Unrecognized>,
 }
 
 impl<T> Reply<T> {
+    /// Keys of the response the catalog does not know (KIS added them), with block and key.
+    pub fn unknown_fields(&self) -> impl Iterator<Item = &Unrecognized> {
+        self.unrecognized.iter().filter(|u| u.is_unknown_key())
+    }
+
+    /// Catalog fields whose values their types cannot read, with their raw text.
+    pub fn unreadable_values(&self) -> impl Iterator<Item = &Unrecognized> {
+        self.unrecognized.iter().filter(|u| !u.is_unknown_key())
+    }
+
     /// Whether KIS says more pages follow.
     pub fn has_more(&self) -> bool {
         matches!(self.tr_cont.trim(), "F" | "M")
@@ -102,17 +115,28 @@ async fn fetch_page<R: Endpoint, E: Environment>(
         request.write(&mut w);
         inner.prepare(meta, tr_id, &w)?
     };
-    let (raw, envelope, body) = inner
+    let (raw, envelope, (body, unrecognized)) = inner
         .send(&prepared, next_page, hashkey, |bytes| {
-            decode_body::<R::Response>(bytes, &DecodeCx::new(tr_id, meta))
+            let cx = DecodeCx::new(tr_id, meta);
+            let (envelope, body) = decode_body::<R::Response>(bytes, &cx)?;
+            Ok((envelope, (body, cx.into_unrecognized())))
         })
         .await?;
+    warn_new(&unrecognized);
+    if inner.strict && !unrecognized.is_empty() {
+        return Err(Error::Unrecognized {
+            endpoint: meta.id,
+            tr_id: tr_id.to_string(),
+            found: unrecognized,
+        });
+    }
     Ok(Reply {
         body,
         envelope,
         tr_id,
         tr_cont: raw.tr_cont,
         gt_uid: raw.gt_uid,
+        unrecognized,
     })
 }
 

@@ -101,6 +101,7 @@ pub(crate) struct Inner {
     pub(crate) retry: RetryPolicy,
     pub(crate) page_limit: usize,
     pub(crate) hashkey: bool,
+    pub(crate) strict: bool,
     pub(crate) token_cache: TokenCache,
     pub(crate) max_response_bytes: usize,
 }
@@ -235,6 +236,7 @@ pub struct ClientBuilder<E: Environment> {
     page_limit: usize,
     hashkey: bool,
     max_response_bytes: usize,
+    strict: bool,
     errors: Vec<String>,
     _env: PhantomData<E>,
 }
@@ -286,6 +288,7 @@ impl ClientBuilder<AnyEnv> {
             page_limit: 100,
             hashkey: false,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            strict: false,
             errors: Vec::new(),
             _env: PhantomData,
         }
@@ -333,6 +336,7 @@ impl<E: Environment> ClientBuilder<E> {
             page_limit: self.page_limit,
             hashkey: self.hashkey,
             max_response_bytes: self.max_response_bytes,
+            strict: self.strict,
             errors: self.errors,
             _env: PhantomData,
         }
@@ -545,6 +549,14 @@ impl<E: Environment> ClientBuilder<E> {
         self
     }
 
+    /// Fails a call whose response holds a key the catalog does not know or a value its type
+    /// cannot read, with [`Error::Unrecognized`] (default off: such replies succeed and expose
+    /// them as [`crate::Reply::unrecognized`]). For conformance tests.
+    pub fn strict(mut self, on: bool) -> Self {
+        self.strict = on;
+        self
+    }
+
     /// Builds the client. Fails on missing credentials or a bad setting, never on the network.
     pub fn build(self) -> Result<Client<E>> {
         if let Some(e) = self.errors.first() {
@@ -687,6 +699,7 @@ impl<E: Environment> ClientBuilder<E> {
                 retry: self.retry,
                 page_limit: self.page_limit,
                 hashkey: self.hashkey,
+                strict: self.strict,
                 token_cache,
                 max_response_bytes: self.max_response_bytes,
             }),

@@ -6,7 +6,7 @@
 
 use crate::call::BoxStream;
 use crate::client::Client;
-use crate::decode::Envelope;
+use crate::decode::{Envelope, Unrecognized, unrecognized_in, warn_new};
 use crate::env::Environment;
 use crate::error::{Error, Result};
 use crate::meta::{EndpointKind, EndpointMeta, PageKeyMeta, RequestFieldMeta};
@@ -145,6 +145,9 @@ pub struct DynamicReply {
     pub tr_id: &'static str,
     /// The `tr_cont` response header.
     pub tr_cont: String,
+    /// What the catalog does not account for: keys it does not know and values their types
+    /// cannot read (see [`crate::Reply::unrecognized`]); the body holds them all as sent.
+    pub unrecognized: Vec<Unrecognized>,
 }
 
 impl std::fmt::Debug for DynamicReply {
@@ -160,6 +163,7 @@ impl std::fmt::Debug for DynamicReply {
             .field("body_keys", &keys)
             .field("tr_id", &self.tr_id)
             .field("tr_cont", &self.tr_cont)
+            .field("unrecognized", &self.unrecognized)
             .finish()
     }
 }
@@ -255,11 +259,21 @@ impl<E: Environment> Client<E> {
                 Ok((envelope, body))
             })
             .await?;
+        let unrecognized = unrecognized_in(meta, &body);
+        warn_new(&unrecognized);
+        if inner.strict && !unrecognized.is_empty() {
+            return Err(Error::Unrecognized {
+                endpoint: meta.id,
+                tr_id: tr_id.to_string(),
+                found: unrecognized,
+            });
+        }
         Ok(DynamicReply {
             envelope,
             body,
             tr_id,
             tr_cont: raw.tr_cont,
+            unrecognized,
         })
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::decode::DecodeError;
+use crate::decode::{DecodeError, Unrecognized};
 
 /// Result with the client's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -59,6 +59,18 @@ pub enum Error {
         endpoint: &'static str,
         /// The cap, in bytes.
         limit: usize,
+    },
+    /// The response held keys the catalog does not know or values their types cannot read, and
+    /// the client is strict ([`crate::ClientBuilder::strict`]). Names the endpoint, TR ID, block
+    /// and key; the values are kept in `found` but never shown.
+    #[error("{endpoint} ({tr_id}): {} ({} in all; strict mode)", found.first().map(|u| u.to_string()).unwrap_or_default(), found.len())]
+    Unrecognized {
+        /// Endpoint id.
+        endpoint: &'static str,
+        /// TR ID sent.
+        tr_id: String,
+        /// Every key and value the catalog does not account for, in body order.
+        found: Vec<Unrecognized>,
     },
     /// Token, approval key or hashkey could not be obtained.
     #[error("authentication: {0}")]

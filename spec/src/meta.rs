@@ -20,12 +20,28 @@ pub struct FieldMeta {
     pub label: &'static str,
     /// Value type.
     pub ty: ValueType,
+    /// Whether the field holds personal data (the catalog's `redacted` names): its value never
+    /// appears in logs, errors or `Debug` output.
+    pub redacted: bool,
 }
 
 impl FieldMeta {
     /// A field; used by generated code.
     pub const fn new(wire: &'static str, label: &'static str, ty: ValueType) -> Self {
-        FieldMeta { wire, label, ty }
+        FieldMeta {
+            wire,
+            label,
+            ty,
+            redacted: false,
+        }
+    }
+
+    /// The field, marked as holding personal data; used by generated code.
+    pub const fn redacted(self) -> Self {
+        FieldMeta {
+            redacted: true,
+            ..self
+        }
     }
 }
 

@@ -235,6 +235,13 @@ impl RawFrame {
             .then(|| realtime_records(self.payload(), self.count))
     }
 
+    /// Columns each record has beyond the catalog's: KIS appends fields over time; records keep
+    /// them and typed records skip them, so they are counted here to be noticed. `None` when the
+    /// TR is not in the catalog; 0 when the payload does not split into its records.
+    pub fn extra_columns(&self) -> Option<usize> {
+        self.meta.map(|_| self.records().extra_columns())
+    }
+
     fn redacted(&self) -> bool {
         self.encrypted || self.meta.and_then(|m| m.tr_key) == Some(TrKeyMeaning::HtsId)
     }
@@ -312,6 +319,13 @@ impl<T: RealtimeTr> Frame<T> {
         realtime_records(self.raw.payload(), self.raw.count())
     }
 
+    /// Columns each record has beyond the catalog's (KIS appends fields over time): the typed
+    /// records skip them, so they are counted here to be noticed. 0 when the payload does not
+    /// split into its records.
+    pub fn extra_columns(&self) -> usize {
+        self.records().extra_columns()
+    }
+
     /// The TR ID (the environment's: `H0STCNI9` in demo for `H0STCNI0`).
     pub fn tr_id(&self) -> &str {
         self.raw.tr_id()
@@ -364,6 +378,15 @@ pub struct RawRecords<'a> {
 }
 
 impl<'a> RawRecords<'a> {
+    /// Columns each record has beyond the catalog's (all of them for a TR the catalog does not
+    /// know); 0 when the payload does not split into its records.
+    pub fn extra_columns(&self) -> usize {
+        match self.error {
+            Some(_) => 0,
+            None => self.width.saturating_sub(self.columns.len()),
+        }
+    }
+
     fn new(payload: &'a str, count: usize, columns: &'static [FieldMeta]) -> Self {
         let total = if payload.is_empty() {
             0
@@ -760,5 +783,32 @@ mod tests {
         assert_eq!(first_field("005930^093354"), "005930");
         assert_eq!(first_field("005930"), "005930");
         assert_eq!(first_field(""), "");
+    }
+
+    #[cfg(feature = "domestic-stock")]
+    #[test]
+    fn frames_count_the_columns_the_catalog_does_not_list() {
+        use crate::domestic_stock::ccnl_krx;
+        use crate::endpoint::RealtimeTr;
+
+        let text = include_str!("../../fuzz/seeds/frame/tick_extra").trim();
+        let columns = ccnl_krx::Tr::META.columns.len();
+        let raw = RawFrame::parse(text, None).expect("frame");
+        let fields = raw.payload().split('^').count();
+        assert!(fields > columns, "the seed has extra columns");
+        // a parsed frame does not know its TR's columns; the session's frames do
+        assert_eq!(raw.extra_columns(), None);
+        let known = RawFrame {
+            meta: Some(ccnl_krx::Tr::META),
+            ..raw.clone()
+        };
+        assert_eq!(known.extra_columns(), Some(fields - columns));
+        let typed = Frame::<ccnl_krx::Tr>::new(raw);
+        assert_eq!(typed.extra_columns(), fields - columns);
+        // the extra columns are skipped, not fatal
+        assert!(typed.records().all(|r| r.is_ok()));
+        let plain = RawFrame::parse(include_str!("../../fuzz/seeds/frame/tick_one").trim(), None)
+            .expect("frame");
+        assert_eq!(Frame::<ccnl_krx::Tr>::new(plain).extra_columns(), 0);
     }
 }

@@ -3,6 +3,7 @@
 
 use clap::Args;
 use futures_util::StreamExt;
+use kis_api::decode::UnrecognizedKind;
 use kis_api::meta::{BlockMeta, EndpointKind, RequestFieldMeta, Shape, ValueType};
 use kis_api::{DynamicReply, DynamicRequest, EndpointMeta, Env};
 use serde_json::Value;
@@ -73,6 +74,10 @@ pub async fn run(conn: &ConnArgs, args: CallArgs) -> Result<(), Failure> {
     target.shutdown().await;
     let replies = result?;
     if args.json {
+        // stdout stays KIS's JSON; what the catalog does not describe is named on stderr
+        for (place, what) in unrecognized_notes(&replies) {
+            eprintln!("kis: not in the catalog: {place}: {what}");
+        }
         let out = if args.all && meta.is_paginated() {
             Value::Array(replies.into_iter().map(|r| r.body).collect())
         } else {
@@ -396,6 +401,32 @@ fn records<'v>(body: &'v Value, block: &BlockMeta) -> Vec<&'v serde_json::Map<St
     }
 }
 
+/// What the replies hold that the catalog does not describe, as (where, what) pairs: an unknown
+/// key with its value, an unreadable value with its type. Pages are named when there are several.
+fn unrecognized_notes(replies: &[DynamicReply]) -> Vec<(String, String)> {
+    let paged = replies.len() > 1;
+    replies
+        .iter()
+        .enumerate()
+        .flat_map(|(page, r)| r.unrecognized.iter().map(move |u| (page, u)))
+        .map(|(page, u)| {
+            let place = if paged {
+                format!("page {}: {}", page + 1, u.path())
+            } else {
+                u.path()
+            };
+            let value = u.value().map(scalar).unwrap_or_else(|| "***".to_string());
+            let what = match u.kind {
+                UnrecognizedKind::Unreadable(ty) => {
+                    format!("{value} (not a {} value)", ty.name())
+                }
+                _ => value,
+            };
+            (place, clean(&what))
+        })
+        .collect()
+}
+
 /// Replies as text: the message line, top-level fields, then each block as a table (arrays,
 /// across pages) or a key/value list (objects, from the last page).
 fn render_replies(meta: &EndpointMeta, replies: &[DynamicReply], args: &CallArgs) -> String {
@@ -481,27 +512,13 @@ fn render_replies(meta: &EndpointMeta, replies: &[DynamicReply], args: &CallArgs
             }
         }
     }
-    // keys the catalog does not describe: shown, not lost
-    if args.fields.is_empty()
-        && let Value::Object(o) = &last.body
-    {
-        let known = |k: &str| {
-            matches!(k, "rt_cd" | "msg_cd" | "msg1")
-                || meta.body.iter().any(|f| f.wire.eq_ignore_ascii_case(k))
-                || meta.blocks.iter().any(|b| b.is_named(k))
-                || meta
-                    .pagination
-                    .iter()
-                    .any(|p| p.block.is_none() && p.response.eq_ignore_ascii_case(k))
-        };
-        let extra: Vec<(String, String)> = o
-            .iter()
-            .filter(|(k, _)| !known(k))
-            .map(|(k, v)| (k.clone(), scalar(v)))
-            .collect();
-        if !extra.is_empty() {
-            out.push_str(&heading("other fields"));
-            out.push_str(&key_values(&extra));
+    // what the catalog does not describe (keys it does not know, values their types cannot
+    // read): shown, not lost
+    if args.fields.is_empty() {
+        let notes = unrecognized_notes(replies);
+        if !notes.is_empty() {
+            out.push_str(&heading("not in the catalog"));
+            out.push_str(&key_values(&notes));
         }
     }
     out
@@ -575,5 +592,38 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("ORD_QTY"), "{err}");
+    }
+
+    #[test]
+    fn keys_and_values_the_catalog_does_not_describe_are_shown() {
+        let m = meta("domestic_stock.inquire_price");
+        let body = serde_json::json!({
+            "rt_cd": "0", "msg_cd": "MCA00000", "msg1": "ok",
+            "new_top": "t",
+            "output": {"stck_prpr": "71900", "added_by_kis": "7", "stck_mxpr": "93,400"}
+        });
+        let reply = DynamicReply {
+            envelope: kis_api::Envelope::default(),
+            unrecognized: kis_api::decode::unrecognized_in(m, &body),
+            body,
+            tr_id: "FHKST01010100",
+            tr_cont: String::new(),
+        };
+        let text = render_replies(m, std::slice::from_ref(&reply), &args(&[]));
+        let notes = text
+            .split("not in the catalog")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no section in {text}"));
+        for shown in [
+            "new_top",
+            "output.added_by_kis",
+            "output.stck_mxpr",
+            "93,400 (not a price value)",
+        ] {
+            assert!(notes.contains(shown), "{shown} missing from {text}");
+        }
+        let pages = unrecognized_notes(&[reply.clone(), reply]);
+        assert_eq!(pages.len(), 6);
+        assert!(pages[3].0.starts_with("page 2: "), "{pages:?}");
     }
 }

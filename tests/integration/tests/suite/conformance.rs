@@ -2,7 +2,8 @@
 
 use kis_api::{EndpointMeta, Env, Error, meta::EndpointKind};
 use kis_integration_tests::{
-    Outcome, call_every_mutation, call_every_query, client_for, mock_config, start_mock,
+    Outcome, builder_for, call_every_mutation, call_every_query, client_for, mock_config,
+    start_mock,
 };
 use kis_mock::Environment;
 
@@ -26,7 +27,11 @@ fn refers_to_an_order(m: &EndpointMeta) -> bool {
 async fn every_rest_endpoint_is_called_and_decoded() {
     let mock = start_mock(mock_config(Environment::Real).with_pages(2, 3)).await;
     let cache = tempfile::tempdir().expect("tempdir");
-    let client = client_for(&mock, Env::Real, cache.path());
+    // strict: a key the catalog does not know or a value its type cannot read fails the call
+    let client = builder_for(&mock, Env::Real, cache.path())
+        .strict(true)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
 
     // queries first, on an account without orders: every block has generated rows
     let queries = call_every_query(&client).await;

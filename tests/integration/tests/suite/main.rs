@@ -11,4 +11,5 @@ mod rate;
 mod realtime;
 mod retries;
 mod secrets;
+mod strict;
 mod tokens;
