@@ -30,6 +30,9 @@ pub struct CommonFile {
     /// Names of fields holding personal data, redacted in `Debug` output.
     #[serde(default)]
     pub redacted: Option<NameRules>,
+    /// Raw values meaning "no value" per response value type.
+    #[serde(default)]
+    pub sentinels: Vec<SentinelSpec>,
     /// Naming rules that give response fields their value type.
     pub value_types: TypeRules,
     /// Naming rules that give request fields their value type.
@@ -73,6 +76,17 @@ pub struct HeaderSpec {
     /// Whether the value is a secret that must never be logged.
     #[serde(default)]
     pub secret: bool,
+}
+
+/// Raw values that mean "no value" for one value type.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SentinelSpec {
+    /// The value type (`date`, `time`, ...).
+    #[serde(rename = "type")]
+    pub ty: Spanned<String>,
+    /// The raw values.
+    pub values: Vec<String>,
 }
 
 /// A known response code.

@@ -285,6 +285,8 @@ pub struct CatalogMeta {
     pub limits: Limits,
     /// Known response codes; exact codes before prefixes.
     pub errors: &'static [ErrorMeta],
+    /// Raw values meaning "no value", per value type.
+    pub sentinels: &'static [(ValueType, &'static [&'static str])],
 }
 
 impl CatalogMeta {
@@ -310,6 +312,14 @@ impl CatalogMeta {
                     .filter(|e| e.prefix && code.starts_with(e.code))
                     .max_by_key(|e| e.code.len())
             })
+    }
+
+    /// Whether `raw` (surrounding spaces aside) means "no value" for a `ty` value.
+    pub fn is_sentinel(&self, ty: ValueType, raw: &str) -> bool {
+        let raw = raw.trim_ascii();
+        self.sentinels
+            .iter()
+            .any(|(of, values)| *of == ty && values.contains(&raw))
     }
 
     /// What a client does about `msg_cd`, when the table knows it.
@@ -360,6 +370,7 @@ mod tests {
                 action: ErrorAction::RateLimited,
             },
         ],
+        sentinels: &[(ValueType::Date, &["0", "00000000"])],
     };
 
     #[test]
@@ -372,5 +383,7 @@ mod tests {
         assert_eq!(TABLE.limits.per_second(Env::Demo), 2);
         assert_eq!(TABLE.limits.client_per_second(Env::Real), 19);
         assert_eq!(TABLE.hosts(Env::Real).websocket, "ws://real");
+        assert!(TABLE.is_sentinel(ValueType::Date, " 00000000 "));
+        assert!(!TABLE.is_sentinel(ValueType::Time, "00000000"));
     }
 }

@@ -55,6 +55,8 @@ pub struct Common {
     pub limits: crate::meta::Limits,
     /// Known response codes.
     pub errors: Vec<ErrorCode>,
+    /// Raw values meaning "no value", per response value type.
+    pub sentinels: Vec<(ValueType, Vec<String>)>,
     /// Naming rules of response fields.
     pub response_rules: TypeRuleSet,
     /// Naming rules of request fields.

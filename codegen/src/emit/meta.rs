@@ -162,6 +162,11 @@ pub(super) fn catalog_static(catalog: &Catalog, rt: &TokenStream) -> TokenStream
         let action = variant(rt, "ErrorAction", e.action);
         quote!(#rt::ErrorMeta { code: #code, prefix: #prefix, meaning: #meaning, action: #action })
     });
+    let sentinels = c.sentinels.iter().map(|(ty, values)| {
+        let ty = variant(rt, "ValueType", ty);
+        let values = values.iter().map(|v| lit(v));
+        quote!((#ty, &[#(#values),*]))
+    });
     quote! {
         /// The shared facts of the catalog (`common.yaml`): hosts, rate limits, the response-code
         /// table and its actions. Every generated endpoint's `META.catalog` points here.
@@ -178,6 +183,7 @@ pub(super) fn catalog_static(catalog: &Catalog, rt: &TokenStream) -> TokenStream
                 client_token_issue_interval_seconds: #client_token_issue_interval_seconds,
             },
             errors: &[#(#errors),*],
+            sentinels: &[#(#sentinels),*],
         };
     }
 }

@@ -49,22 +49,11 @@ fn bad(expected: ValueType, raw: &str) -> ValueError {
     }
 }
 
-/// Raw values that mean "no value" for a type, besides blank: KIS writes `0` or `00000000` for a
-/// date a product does not have (a maturity date of a stock), and `999999` or `888888` in the time
-/// column of the summary rows of some minute charts.
-// TODO(catalog): this table is a catalog fact and belongs in spec/common.yaml (`sentinels:`, value
-// type -> raw values); generate it from there once the catalog model loads that key.
-pub const SENTINELS: &[(ValueType, &[&str])] = &[
-    (ValueType::Date, &["0", "00000000"]),
-    (ValueType::Time, &["999999", "888888"]),
-];
-
-/// Whether `raw` (spaces aside) is one of the catalog's "no value" sentinels for `ty`.
+/// Whether `raw` is one of the catalog's "no value" sentinels for `ty` (`sentinels` in
+/// `spec/common.yaml`: `00000000` for a date a product does not have, `999999` in the time column
+/// of a minute chart's summary rows).
 pub fn is_sentinel(ty: ValueType, raw: &str) -> bool {
-    let t = raw.trim_ascii();
-    SENTINELS
-        .iter()
-        .any(|(of, values)| *of == ty && values.contains(&t))
+    crate::CATALOG.is_sentinel(ty, raw)
 }
 
 /// A value its type cannot read: `None` when it is a sentinel, else the error. Only reached on
@@ -263,7 +252,7 @@ fn num<T: FromStr>(s: &str) -> Option<T> {
 }
 
 /// `YYYYMMDD` (also `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY.MM.DD`); blank or all zeros is `None`.
-/// A catalog sentinel ([`SENTINELS`]) is `None` too.
+/// A catalog sentinel (`sentinels` in `spec/common.yaml`) is `None` too.
 pub fn date(raw: &str) -> Result<Option<NaiveDate>, ValueError> {
     read_date(raw).or_else(none_if_sentinel)
 }
@@ -343,7 +332,7 @@ fn hms(t: &str, raw: &str, ty: ValueType) -> Result<NaiveTime, ValueError> {
 }
 
 /// `HHMMSS` (also `HHMM`, `HH:MM:SS`, or with trailing fraction digits); blank is `None`.
-/// A catalog sentinel ([`SENTINELS`]) is `None` too.
+/// A catalog sentinel (`sentinels` in `spec/common.yaml`) is `None` too.
 pub fn time(raw: &str) -> Result<Option<NaiveTime>, ValueError> {
     read_time(raw).or_else(none_if_sentinel)
 }
@@ -356,7 +345,7 @@ fn read_time(raw: &str) -> Result<Option<NaiveTime>, ValueError> {
 }
 
 /// `YYYYMMDDHHMMSS[fraction]` or `YYYY-MM-DD HH:MM:SS`; blank or all zeros is `None`.
-/// A catalog sentinel ([`SENTINELS`]) is `None` too.
+/// A catalog sentinel (`sentinels` in `spec/common.yaml`) is `None` too.
 pub fn datetime(raw: &str) -> Result<Option<NaiveDateTime>, ValueError> {
     read_datetime(raw).or_else(none_if_sentinel)
 }
@@ -383,7 +372,7 @@ fn read_datetime(raw: &str) -> Result<Option<NaiveDateTime>, ValueError> {
 }
 
 /// `Y`/`N` (also `y`/`n`, `1`/`0`); blank is `None`.
-/// A catalog sentinel ([`SENTINELS`]) is `None` too.
+/// A catalog sentinel (`sentinels` in `spec/common.yaml`) is `None` too.
 pub fn yes_no(raw: &str) -> Result<Option<bool>, ValueError> {
     read_yes_no(raw).or_else(none_if_sentinel)
 }

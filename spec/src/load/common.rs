@@ -50,6 +50,7 @@ pub(super) fn build_common(f: &files::CommonFile, ctx: &mut Ctx) -> Shared {
             .collect(),
         limits: f.rate_limits,
         errors,
+        sentinels: build_sentinels(&f.sentinels, ctx),
         response_rules,
         request_rules,
         enums,
@@ -114,6 +115,27 @@ pub(super) fn unknown_type_msg(name: &str) -> String {
         "unknown value type '{name}' (known: {})",
         allowed(ValueType::ALL)
     )
+}
+
+/// The "no value" sentinels, each under a known value type.
+fn build_sentinels(list: &[files::SentinelSpec], ctx: &mut Ctx) -> Vec<(ValueType, Vec<String>)> {
+    let mut out = Vec::new();
+    for (i, s) in list.iter().enumerate() {
+        match ValueType::parse(&s.ty.value) {
+            Some(ty) if !ty.is_textual() => out.push((ty, s.values.clone())),
+            Some(ty) => ctx.err(
+                format!("sentinels[{i}].type"),
+                Some(&s.ty),
+                format!("a {ty} value is kept as text: it has no sentinels"),
+            ),
+            None => ctx.err(
+                format!("sentinels[{i}].type"),
+                Some(&s.ty),
+                unknown_type_msg(&s.ty.value),
+            ),
+        }
+    }
+    out
 }
 
 /// The response-code table, each code with its action.
