@@ -23,40 +23,13 @@ pub(super) fn record(
         quote!(#fd pub #n: #t,)
     });
     let metas = fields.iter().map(|f| field_meta(rt, f));
-    // Each value arm is one call into a parse-and-store helper: with the parse inlined into the
-    // arms, the match compiled to one huge stack frame set up for every column.
-    let arms: Vec<TokenStream> = fields
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let n = ident(&f.rust_name);
-            let into = into_parser(rt, f.ty, realtime);
-            let i = Literal::usize_unsuffixed(i);
-            quote!(#i => #into(&mut self.#n, raw),)
-        })
-        .collect();
-    let body = quote! {
-        match index {
-            #(#arms)*
-            _ => ::core::result::Result::Ok(()),
-        }
-    };
-    let debug_fields: Vec<(Ident, &str, bool)> = fields
-        .iter()
-        .map(|f| {
-            (
-                ident(&f.rust_name),
-                f.rust_name.trim_start_matches("r#"),
-                f.redacted,
-            )
-        })
-        .collect();
+    let body = set_body(rt, fields, realtime);
     let generics = if realtime {
         quote!(<'a>)
     } else {
         TokenStream::new()
     };
-    let custom_debug = redacting_debug(rt, name, generics, &debug_fields);
+    let custom_debug = redacting_debug(rt, name, generics, &debug_fields(fields));
     let derive_debug = if custom_debug.is_some() {
         TokenStream::new()
     } else {
@@ -95,4 +68,36 @@ pub(super) fn record(
             }
         }
     }
+}
+
+/// The body of `set`: a `match` on the field index storing the parsed value.
+fn set_body(rt: &TokenStream, fields: &[Field], realtime: bool) -> TokenStream {
+    // Each value arm is one call into a parse-and-store helper: with the parse inlined into the
+    // arms, the match compiled to one huge stack frame set up for every column.
+    let arms = fields.iter().enumerate().map(|(i, f)| {
+        let n = ident(&f.rust_name);
+        let into = into_parser(rt, f.ty, realtime);
+        let i = Literal::usize_unsuffixed(i);
+        quote!(#i => #into(&mut self.#n, raw),)
+    });
+    quote! {
+        match index {
+            #(#arms)*
+            _ => ::core::result::Result::Ok(()),
+        }
+    }
+}
+
+/// (identifier, name shown, redacted) of each field, for `Debug`.
+fn debug_fields(fields: &[Field]) -> Vec<(Ident, &str, bool)> {
+    fields
+        .iter()
+        .map(|f| {
+            (
+                ident(&f.rust_name),
+                f.rust_name.trim_start_matches("r#"),
+                f.redacted,
+            )
+        })
+        .collect()
 }
