@@ -130,16 +130,22 @@ fn private_options() -> OpenOptions {
     o
 }
 
-/// Opens (creating when missing) the lock file `path` without following a link, and takes an
-/// exclusive lock on it, released when the file is dropped.
-pub(crate) fn lock(path: &Path) -> io::Result<File> {
-    let f = private_options()
+/// Opens `path` for reading and writing, creating it (mode 0600) when missing, never through a
+/// link.
+pub(crate) fn open_rw(path: &Path) -> io::Result<File> {
+    private_options()
         .create(true)
         .truncate(false)
         .read(true)
         .write(true)
         .open(path)
-        .map_err(|e| context(path, e))?;
+        .map_err(|e| context(path, e))
+}
+
+/// Opens (creating when missing) the lock file `path` without following a link, and takes an
+/// exclusive lock on it, released when the file is dropped.
+pub(crate) fn lock(path: &Path) -> io::Result<File> {
+    let f = open_rw(path)?;
     f.lock().map_err(|e| context(path, e))?;
     Ok(f)
 }

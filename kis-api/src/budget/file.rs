@@ -6,7 +6,7 @@
 //! slot busy for one window: it cannot say what was sent recently, so the budget errs on the safe
 //! side once and recovers a window later.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -24,26 +24,15 @@ pub(crate) struct StateFile {
 }
 
 impl StateFile {
-    /// Opens (creating, owner-only) the state file at `path`.
+    /// Opens (creating, owner-only) the state file at `path`, in a private directory (checked
+    /// like the token cache's) and never through a link.
     pub(crate) fn open(path: &Path) -> io::Result<StateFile> {
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir)?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
-            }
-        }
-        let mut opts = OpenOptions::new();
-        opts.create(true).truncate(false).read(true).write(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::private_fs::prepare_dir(dir)?;
         }
         Ok(StateFile {
             path: path.to_path_buf(),
-            file: opts.open(path)?,
+            file: crate::private_fs::open_rw(path)?,
         })
     }
 
