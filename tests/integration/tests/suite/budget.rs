@@ -124,29 +124,8 @@ async fn machines_sharing_redis_issue_one_token_and_share_one_budget() {
     let caches: Vec<_> = (0..10)
         .map(|_| tempfile::tempdir().expect("tempdir"))
         .collect();
-    let children: Vec<_> = caches
-        .iter()
-        .map(|cache| {
-            tokio::process::Command::new(env!("CARGO_BIN_EXE_token-probe"))
-                .arg(mock.rest_url())
-                .arg(cache.path())
-                .arg(redis.url())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("spawn token-probe")
-        })
-        .collect();
-    let mut fingerprints = Vec::new();
-    for c in children {
-        let out = c.wait_with_output().await.expect("wait");
-        assert!(
-            out.status.success(),
-            "probe failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        fingerprints.push(String::from_utf8_lossy(&out.stdout).trim().to_string());
-    }
+    let paths: Vec<&std::path::Path> = caches.iter().map(|c| c.path()).collect();
+    let mut fingerprints = crate::tokens::token_probes(&mock, &paths, Some(&redis.url())).await;
     assert_eq!(
         mock.control().tokens_issued(),
         1,

@@ -18,6 +18,40 @@ fn cache_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         .unwrap_or_default()
 }
 
+/// Starts one `token-probe` process per cache directory (with `redis`, each also shares through
+/// Redis), all at once, and returns the token fingerprint each printed.
+pub(crate) async fn token_probes(
+    mock: &kis_mock::MockServer,
+    caches: &[&std::path::Path],
+    redis: Option<&str>,
+) -> Vec<String> {
+    let children: Vec<_> = caches
+        .iter()
+        .map(|cache| {
+            let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_token-probe"));
+            cmd.arg(mock.rest_url()).arg(cache);
+            if let Some(url) = redis {
+                cmd.arg(url);
+            }
+            cmd.stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn token-probe")
+        })
+        .collect();
+    let mut fingerprints = Vec::new();
+    for c in children {
+        let out = c.wait_with_output().await.expect("wait");
+        assert!(
+            out.status.success(),
+            "probe failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        fingerprints.push(String::from_utf8_lossy(&out.stdout).trim().to_string());
+    }
+    fingerprints
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_concurrent_tasks_with_an_empty_cache_issue_one_token() {
     let mock = start_mock(mock_config(Environment::Real)).await;
@@ -41,28 +75,8 @@ async fn ten_concurrent_tasks_with_an_empty_cache_issue_one_token() {
 async fn ten_processes_with_an_empty_cache_issue_one_token() {
     let mock = start_mock(mock_config(Environment::Real)).await;
     let cache = tempfile::tempdir().expect("tempdir");
-    let probe = env!("CARGO_BIN_EXE_token-probe");
-    let children: Vec<_> = (0..10)
-        .map(|_| {
-            tokio::process::Command::new(probe)
-                .arg(mock.rest_url())
-                .arg(cache.path())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("spawn token-probe")
-        })
-        .collect();
-    let mut fingerprints = Vec::new();
-    for c in children {
-        let out = c.wait_with_output().await.expect("wait");
-        assert!(
-            out.status.success(),
-            "probe failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        fingerprints.push(String::from_utf8_lossy(&out.stdout).trim().to_string());
-    }
+    let caches = vec![cache.path(); 10];
+    let mut fingerprints = token_probes(&mock, &caches, None).await;
     assert_eq!(
         mock.control().tokens_issued(),
         1,
