@@ -352,9 +352,12 @@ pub struct RequestFieldSpec {
     pub name: Spanned<String>,
     /// Korean label.
     pub label: String,
-    /// Whether KIS requires a value.
+    /// Whether KIS requires the key (it must be present; see `empty` for its value).
     #[serde(default)]
     pub required: bool,
+    /// Whether KIS accepts an empty value for this required key.
+    #[serde(default)]
+    pub empty: bool,
     /// Value sent when the caller sets none (the samples send "" for unused fields).
     #[serde(default)]
     pub default: Option<String>,

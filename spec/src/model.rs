@@ -262,8 +262,11 @@ pub struct RequestField {
     pub rust_name: String,
     /// Korean label.
     pub label: String,
-    /// Whether KIS requires a value.
+    /// Whether KIS requires the key (present in every request).
     pub required: bool,
+    /// Whether KIS accepts an empty value for this required key (optional keys may always be
+    /// empty).
+    pub empty: bool,
     /// Value sent when unset.
     pub default: Option<String>,
     /// Known values.

@@ -421,3 +421,35 @@ fn the_real_catalog_is_valid() {
         catalog.endpoints.len()
     );
 }
+
+#[test]
+fn empty_is_a_fact_about_required_keys_only() {
+    // a required key KIS accepts empty loads, and the model says so
+    let ok = QUOTE.replace(
+        "{name: FID_INPUT_ISCD, label: 입력종목코드, required: true}",
+        "{name: FID_INPUT_ISCD, label: 입력종목코드, required: true, empty: true}",
+    );
+    let catalog = load_from_sources(&with("domestic_stock/inquire_price.yaml", &ok))
+        .unwrap_or_else(|d| panic!("{d}"));
+    let ep = catalog
+        .endpoints
+        .iter()
+        .find(|e| e.id == "inquire_price")
+        .unwrap_or_else(|| panic!("endpoint missing"));
+    let flags: Vec<(bool, bool)> = ep.request.iter().map(|f| (f.required, f.empty)).collect();
+    assert_eq!(flags, vec![(true, false), (true, true)]);
+
+    // on an optional key it says nothing (an optional key may always be empty): rejected
+    let bad = QUOTE.replace(
+        "{name: FID_INPUT_ISCD, label: 입력종목코드, required: true}",
+        "{name: FID_INPUT_ISCD, label: 입력종목코드, empty: true}",
+    );
+    let d = errors(with("domestic_stock/inquire_price.yaml", &bad));
+    assert_rejected(
+        &d,
+        "domestic_stock/inquire_price.yaml",
+        "request[1].empty",
+        "only for required keys",
+        true,
+    );
+}
