@@ -25,6 +25,7 @@ mod config;
 mod control;
 mod orders;
 mod plan;
+mod record;
 mod respond;
 mod rest;
 mod server;

@@ -164,8 +164,11 @@ pub(crate) struct BlockPlan {
 pub(crate) struct InputPlan {
     /// Upper-case wire name (matching is case-insensitive).
     pub(crate) upper: String,
-    /// Must be present and non-empty.
+    /// The key must be present.
     pub(crate) required: bool,
+    /// A required key's value may be empty (`empty: true` in the catalog, a `""` default, or a
+    /// continuation key).
+    pub(crate) empty_ok: bool,
     /// Allowed values, when checked.
     pub(crate) values: Option<Vec<String>>,
 }
@@ -579,7 +582,8 @@ fn rest_plan(ep: &Endpoint) -> RestPlan {
         .iter()
         .map(|f| InputPlan {
             upper: f.wire.to_ascii_uppercase(),
-            required: f.required && f.default.is_none() && !f.paging,
+            required: f.required,
+            empty_ok: f.empty || f.paging || f.default.as_deref() == Some(""),
             values: checkable_values(f),
         })
         .collect();

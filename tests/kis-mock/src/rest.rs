@@ -21,6 +21,7 @@ use tokio::sync::watch;
 use crate::caseio::CaseIo;
 use crate::control::{Fault, FaultTarget, RequestRecord};
 use crate::plan::{AuthRole, RestPlan};
+use crate::record::Recorded;
 use crate::respond::{Generator, ReqCtx, parse_page_key};
 use crate::server::{Shared, TokenInfo};
 use crate::values::{fnv, hex, mix, push_json_str};
@@ -248,7 +249,7 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The request's inputs as (upper-case key, value) pairs.
+/// The request's inputs as (key as sent, value) pairs; KIS matches keys case-insensitively.
 fn raw_inputs(
     method: &hyper::Method,
     query: Option<&str>,
@@ -258,7 +259,7 @@ fn raw_inputs(
     if method == hyper::Method::GET {
         for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            out.push((percent_decode(k).to_ascii_uppercase(), percent_decode(v)));
+            out.push((percent_decode(k), percent_decode(v)));
         }
         return Ok(out);
     }
@@ -275,7 +276,7 @@ fn raw_inputs(
             serde_json::Value::Null => String::new(),
             other => other.to_string(),
         };
-        out.push((k.to_ascii_uppercase(), s));
+        out.push((k, s));
     }
     Ok(out)
 }
@@ -429,6 +430,31 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dr
         let r = auth(shared, role, &parts.method, &parts.headers, &body);
         return if drop_after { Err(Dropped) } else { Ok(r) };
     }
+    let raw = raw_inputs(&parts.method, parts.uri.query(), &body);
+    let r = rest_request(shared, &parts, &raw).await;
+    if let Some(rec) = &shared.recorder {
+        let no_inputs = Vec::new();
+        let line = Recorded {
+            method: parts.method.as_str(),
+            path,
+            tr_id: header(&parts.headers, "tr_id"),
+            tr_cont: header(&parts.headers, "tr_cont"),
+            // 0: the connection was dropped without an answer
+            status: r.as_ref().map(|r| r.status().as_u16()).unwrap_or(0),
+            inputs: raw.as_ref().unwrap_or(&no_inputs),
+        };
+        rec.write(&line, |k| shared.plans.catalog.common.is_redacted(k));
+    }
+    r
+}
+
+/// A REST request to a catalog endpoint (or an unknown path).
+async fn rest_request(
+    shared: &Arc<Shared>,
+    parts: &hyper::http::request::Parts,
+    raw: &Result<Vec<(String, String)>, ()>,
+) -> Result<Resp, Dropped> {
+    let path = parts.uri.path();
     let tr_id = header(&parts.headers, "tr_id");
     let Some(idxs) = shared.plans.by_path.get(path) else {
         return Ok(respond(
@@ -450,21 +476,29 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dr
     let plan = &shared.plans.rest[plan_idx];
     let tr_cont = header(&parts.headers, "tr_cont");
 
-    // inputs, aligned with the plan
-    let raw = raw_inputs(&parts.method, parts.uri.query(), &body);
-    let inputs: Vec<String> = match &raw {
+    // inputs, aligned with the plan; `None` for a key the request lacks
+    let sent: Vec<Option<&String>> = match raw {
         Ok(raw) => plan
             .inputs
             .iter()
             .map(|inp| {
                 raw.iter()
-                    .find(|(k, _)| *k == inp.upper)
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(&inp.upper))
+                    .map(|(_, v)| v)
             })
             .collect(),
-        Err(()) => vec![String::new(); plan.inputs.len()],
+        Err(()) => vec![None; plan.inputs.len()],
     };
+    let missing = plan
+        .inputs
+        .iter()
+        .zip(&sent)
+        .find(|(inp, v)| inp.required && v.is_none())
+        .map(|(inp, _)| inp.upper.as_str());
+    let inputs: Vec<String> = sent
+        .iter()
+        .map(|v| v.cloned().unwrap_or_default())
+        .collect();
     let mut canonical = String::with_capacity(64);
     for (i, v) in inputs.iter().enumerate() {
         // continuation keys and values that change on later pages are not part of the query
@@ -506,10 +540,11 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dr
         shared,
         plan_idx,
         plan,
-        &parts,
+        parts,
         tr_id,
         tr_cont,
         raw.is_ok(),
+        missing,
         &inputs,
         &canonical,
         qhash,
@@ -538,6 +573,7 @@ fn process(
     tr_id: &str,
     tr_cont: &str,
     body_ok: bool,
+    missing: Option<&str>,
     inputs: &[String],
     canonical: &str,
     qhash: u64,
@@ -626,10 +662,14 @@ fn process(
             shared,
         );
     }
-    // inputs
+    // inputs: a required key must be present, and non-empty unless the catalog says KIS
+    // accepts it empty
+    if let Some(key) = missing {
+        return invalid(shared, tr_id, key);
+    }
     for (i, inp) in plan.inputs.iter().enumerate() {
         let v = inputs[i].trim();
-        if inp.required && v.is_empty() {
+        if inp.required && !inp.empty_ok && v.is_empty() {
             return invalid(shared, tr_id, &inp.upper);
         }
         if let Some(vals) = &inp.values
@@ -933,7 +973,7 @@ mod tests {
         assert_eq!(percent_decode("%e2%82%ac"), "€");
         let r = raw_inputs(&hyper::Method::GET, Some("fid_input_iscd=005930&X&=1"), b"")
             .unwrap_or_default();
-        assert_eq!(r[0], ("FID_INPUT_ISCD".to_string(), "005930".to_string()));
+        assert_eq!(r[0], ("fid_input_iscd".to_string(), "005930".to_string()));
         assert_eq!(r[1], ("X".to_string(), String::new()));
         assert!(raw_inputs(&hyper::Method::POST, None, b"[1]").is_err());
         assert!(raw_inputs(&hyper::Method::POST, None, b"{\"a\":1}").is_ok());
