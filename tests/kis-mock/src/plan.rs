@@ -10,7 +10,8 @@ use std::sync::{Arc, OnceLock};
 use kis_catalog::Catalog;
 use kis_catalog::ValueType;
 use kis_catalog::model::{
-    Block, Endpoint, EndpointKind, Field, Method, RequestField, ResponseKey, Shape, TrKeyMeaning,
+    Block, Common, Endpoint, EndpointKind, Field, Method, RequestField, ResponseKey, Shape,
+    TrKeyMeaning,
 };
 
 use crate::values::{PriceStyle, fnv, mix};
@@ -525,18 +526,18 @@ fn block_plan(b: &Block, inputs: &[RequestField], salt: u64, allow_blank: bool) 
     }
 }
 
-/// Whether the listed values of a field are literal codes we can check against.
-fn checkable_values(f: &RequestField) -> Option<Vec<String>> {
-    if !f.is_constructor_arg() || f.values.is_empty() {
-        return None;
+/// The values KIS accepts for a field, where the catalog knows the set is closed: a field
+/// typed with a `common.yaml` enum takes its members (and the field's own listed values). A
+/// plain `values:` list documents examples and is not checked.
+fn checkable_values(f: &RequestField, common: &Common) -> Option<Vec<String>> {
+    let en = common.code_enum(f.enum_name.as_deref()?)?;
+    let mut vals: Vec<String> = en.members.iter().map(|m| m.value.clone()).collect();
+    for v in &f.values {
+        if !vals.contains(&v.value) {
+            vals.push(v.value.clone());
+        }
     }
-    let literal = f.values.iter().all(|v| {
-        !v.value.is_empty()
-            && v.value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    });
-    literal.then(|| f.values.iter().map(|v| v.value.clone()).collect())
+    Some(vals)
 }
 
 fn key_width(f: &RequestField) -> usize {
@@ -559,7 +560,7 @@ fn demo_like(tr: &str) -> bool {
     tr.starts_with('V')
 }
 
-fn rest_plan(ep: &Endpoint) -> RestPlan {
+fn rest_plan(ep: &Endpoint, common: &Common) -> RestPlan {
     let salt = fnv(ep.qualified_id.as_bytes());
     let mut tr_real = Vec::new();
     let mut tr_demo = Vec::new();
@@ -584,7 +585,7 @@ fn rest_plan(ep: &Endpoint) -> RestPlan {
             upper: f.wire.to_ascii_uppercase(),
             required: f.required,
             empty_ok: f.empty || f.paging || f.default.as_deref() == Some(""),
-            values: checkable_values(f),
+            values: checkable_values(f, common),
         })
         .collect();
     let allow_blank = !ep.mutates;
@@ -790,7 +791,7 @@ impl Plans {
             match ep.kind {
                 EndpointKind::Rest => {
                     by_path.entry(ep.path.clone()).or_default().push(rest.len());
-                    rest.push(rest_plan(ep));
+                    rest.push(rest_plan(ep, &catalog.common));
                 }
                 EndpointKind::Auth => {
                     if let Some(r) = auth_role(ep) {
