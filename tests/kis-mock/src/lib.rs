@@ -20,6 +20,7 @@
 //! # }
 //! ```
 
+mod answers;
 mod caseio;
 mod config;
 mod control;

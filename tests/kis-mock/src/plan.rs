@@ -8,6 +8,8 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use kis_catalog::Catalog;
+
+use crate::answers::Answers;
 use kis_catalog::ValueType;
 use kis_catalog::model::{
     Block, Common, Endpoint, EndpointKind, Field, Method, RequestField, ResponseKey, Shape,
@@ -22,16 +24,14 @@ pub(crate) fn load_plans(dir: Option<&Path>) -> io::Result<Arc<Plans>> {
     if let Some(d) = dir {
         return Ok(Arc::new(Plans::new(
             kis_catalog::load_catalog(d).map_err(invalid)?,
-        )));
+        )?));
     }
     static EMBEDDED: OnceLock<Arc<Plans>> = OnceLock::new();
     if let Some(p) = EMBEDDED.get() {
         return Ok(Arc::clone(p));
     }
-    let catalog = load_embedded()?;
-    Ok(Arc::clone(
-        EMBEDDED.get_or_init(|| Arc::new(Plans::new(catalog))),
-    ))
+    let plans = Arc::new(Plans::new(load_embedded()?)?);
+    Ok(Arc::clone(EMBEDDED.get_or_init(|| plans)))
 }
 
 /// The embedded catalog, loaded and validated.
@@ -293,6 +293,8 @@ pub(crate) struct Plans {
     pub(crate) ws: Vec<WsPlan>,
     /// Any TR ID (real or demo) → WebSocket plan.
     pub(crate) ws_by_tr: HashMap<String, usize>,
+    /// KIS's answer to each situation, from the catalog's error table.
+    pub(crate) answers: Answers,
 }
 
 fn json_key(name: &str) -> String {
@@ -780,8 +782,9 @@ fn ws_plan(ep: &Endpoint) -> Option<WsPlan> {
 }
 
 impl Plans {
-    /// Builds every plan of a catalog.
-    pub(crate) fn new(catalog: Catalog) -> Plans {
+    /// Builds every plan of a catalog; an error when its error table lacks a situation.
+    pub(crate) fn new(catalog: Catalog) -> io::Result<Plans> {
+        let answers = Answers::from_catalog(&catalog.common)?;
         let mut rest = Vec::new();
         let mut by_path: HashMap<String, Vec<usize>> = HashMap::new();
         let mut auth = HashMap::new();
@@ -812,13 +815,14 @@ impl Plans {
                 }
             }
         }
-        Plans {
+        Ok(Plans {
             catalog,
             rest,
             by_path,
             auth,
             ws,
             ws_by_tr,
-        }
+            answers,
+        })
     }
 }
