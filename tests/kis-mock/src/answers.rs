@@ -42,10 +42,20 @@ pub(crate) enum When {
     QuoteAnswered,
     QueryAnswered,
     DemoQueryAnswered,
+    WsBodyNotJson,
+    WsApprovalInvalid,
+    WsKeyInUse,
+    WsTrIdInvalid,
+    WsAlreadySubscribed,
+    WsMaxSubscriptions,
+    WsSubscribed,
+    WsUnsubscribed,
+    WsNotSubscribed,
+    WsTrTypeInvalid,
 }
 
 impl When {
-    const ALL: [When; 31] = [
+    const ALL: [When; 41] = [
         When::TokenExpired,
         When::TokenInvalid,
         When::RevokeTokenInvalid,
@@ -77,6 +87,16 @@ impl When {
         When::QuoteAnswered,
         When::QueryAnswered,
         When::DemoQueryAnswered,
+        When::WsBodyNotJson,
+        When::WsApprovalInvalid,
+        When::WsKeyInUse,
+        When::WsTrIdInvalid,
+        When::WsAlreadySubscribed,
+        When::WsMaxSubscriptions,
+        When::WsSubscribed,
+        When::WsUnsubscribed,
+        When::WsNotSubscribed,
+        When::WsTrTypeInvalid,
     ];
 
     /// The catalog's name of the situation.
@@ -113,6 +133,16 @@ impl When {
             When::QuoteAnswered => "quote_answered",
             When::QueryAnswered => "query_answered",
             When::DemoQueryAnswered => "demo_query_answered",
+            When::WsBodyNotJson => "ws_body_not_json",
+            When::WsApprovalInvalid => "ws_approval_invalid",
+            When::WsKeyInUse => "ws_key_in_use",
+            When::WsTrIdInvalid => "ws_tr_id_invalid",
+            When::WsAlreadySubscribed => "ws_already_subscribed",
+            When::WsMaxSubscriptions => "ws_max_subscriptions",
+            When::WsSubscribed => "ws_subscribed",
+            When::WsUnsubscribed => "ws_unsubscribed",
+            When::WsNotSubscribed => "ws_not_subscribed",
+            When::WsTrTypeInvalid => "ws_tr_type_invalid",
         }
     }
 }
