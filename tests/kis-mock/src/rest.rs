@@ -655,8 +655,20 @@ fn process(
     } else {
         shared.config.pages.max(1)
     };
-    // page
-    let page = if plan.paging.is_empty() || !tr_cont.eq_ignore_ascii_case("N") {
+    // page: a continuation needs tr_cont N, the keys and the values of the pages after the
+    // first (`QRY_TP` P); without keys, or without those values, the request asks from the start
+    // (KIS positions by the keys), as KIS's examples do when they repeat their first request
+    let from_start = plan.paging.is_empty()
+        || !tr_cont.eq_ignore_ascii_case("N")
+        || plan
+            .paging
+            .iter()
+            .all(|p| inputs[p.input].trim().is_empty())
+        || plan
+            .next_values
+            .iter()
+            .any(|(i, value)| inputs.get(*i).map(|v| v.trim()) != Some(value.as_str()));
+    let page = if from_start {
         1
     } else {
         let mut page = None;
@@ -666,11 +678,6 @@ fn process(
                     page = Some(pg);
                 }
                 _ => return invalid(shared, tr_id, &plan.inputs[p.input].upper),
-            }
-        }
-        for (i, value) in &plan.next_values {
-            if inputs.get(*i).map(|v| v.trim()) != Some(value.as_str()) {
-                return invalid(shared, tr_id, &plan.inputs[*i].upper);
             }
         }
         match page {
