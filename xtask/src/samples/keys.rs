@@ -158,7 +158,7 @@ mod tests {
                 ("EXTRA".into(), "1".into()),
             ],
         };
-        let diffs = compare(&c, &[r.clone()]);
+        let diffs = compare(&c, std::slice::from_ref(&r));
         let d = &diffs["overseas_stock.price"];
         assert_eq!(d.only_example, BTreeSet::from(["EXTRA".to_string()]));
         assert_eq!(d.only_client, BTreeSet::from(["SYMB".to_string()]));
