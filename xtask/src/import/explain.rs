@@ -226,21 +226,21 @@ impl Explanations {
         }
     }
 
-    /// The reason recorded for `subject`, marking the line's target as used.
+    /// The reason recorded for `subject`, marking the line's target as used. A line naming the
+    /// subject wins over a `<block>.*`, so a name never goes stale behind a block.
     pub fn explain(&mut self, subject: &Subject) -> Option<String> {
-        for (li, line) in self.lines.iter().enumerate() {
-            for (ci, (claim, targets)) in line.clauses.iter().enumerate() {
-                if *claim != subject.claim {
-                    continue;
-                }
-                // a named target wins over a block, so a name never goes stale behind a block
-                let hit = targets
-                    .iter()
-                    .position(|t| matches!(t, Target::Name(_)) && t.covers(subject))
-                    .or_else(|| targets.iter().position(|t| t.covers(subject)));
-                if let Some(ti) = hit {
-                    self.used[li][ci][ti] = true;
-                    return Some(super::shorten(&line.why));
+        let by_name = |t: &Target| matches!(t, Target::Name(_)) && t.covers(subject);
+        let by_block = |t: &Target| t.covers(subject);
+        for wanted in [&by_name as &dyn Fn(&Target) -> bool, &by_block] {
+            for (li, line) in self.lines.iter().enumerate() {
+                for (ci, (claim, targets)) in line.clauses.iter().enumerate() {
+                    if *claim != subject.claim {
+                        continue;
+                    }
+                    if let Some(ti) = targets.iter().position(wanted) {
+                        self.used[li][ci][ti] = true;
+                        return Some(super::shorten(&line.why));
+                    }
                 }
             }
         }
@@ -303,6 +303,30 @@ mod tests {
             let err = parse_line(text).expect_err(text);
             assert!(err.contains(says), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn a_name_wins_over_a_block_and_unused_targets_are_stale() {
+        let mut why = Explanations {
+            lines: vec![
+                parse_line("example omits field output2.*: the block").expect("a line"),
+                parse_line("example omits field pbid2, pask2: the names").expect("a line"),
+            ],
+            used: vec![vec![vec![false]], vec![vec![false, false]]],
+            malformed: Vec::new(),
+        };
+        let mut s = Subject::new(Claim::OmitsField, "pbid2");
+        s.blocks = vec!["output2".into()];
+        assert_eq!(why.explain(&s).as_deref(), Some("the names"));
+        assert_eq!(
+            why.stale(),
+            ["example omits field output2.*", "example omits field pask2"]
+        );
+        s.name = "vbid2".into();
+        assert_eq!(why.explain(&s).as_deref(), Some("the block"));
+        assert_eq!(why.stale(), ["example omits field pask2"]);
+        let other = Subject::new(Claim::LabelsField, "pask2");
+        assert_eq!(why.explain(&other), None, "another claim explains nothing");
     }
 
     #[test]

@@ -490,10 +490,11 @@ fn compare_outputs(e: &Endpoint, ex: &Example, why: &mut Explanations, out: &mut
             None => fields.push((f, vec![block])),
         }
     }
+    // realtime columns sit in no block
     let subject = |claim: Claim, f: &Field, blocks: &[String]| Subject {
         claim,
         name: f.wire.clone(),
-        blocks: blocks.to_vec(),
+        blocks: blocks.iter().filter(|b| !b.is_empty()).cloned().collect(),
     };
     for (name, label) in &ex.outputs {
         match fields.iter().find(|(f, _)| same_name(&f.wire, name)) {
