@@ -268,6 +268,78 @@ impl Explanations {
     }
 }
 
+/// What an entry has, by the kind of thing a claim names.
+fn has(e: &Endpoint, claim: Claim, target: &Target) -> bool {
+    let fields = || {
+        e.response
+            .body
+            .iter()
+            .chain(e.response.blocks.iter().flat_map(|b| &b.fields))
+            .chain(e.realtime.iter().flat_map(|r| &r.columns))
+    };
+    let name = match target {
+        Target::Block(b) => {
+            return b == "body" || e.response.blocks.iter().any(|x| x.wire == *b);
+        }
+        Target::Name(n) => n,
+    };
+    let same = |x: &str| x.eq_ignore_ascii_case(name);
+    match claim {
+        Claim::AddsField | Claim::OmitsField | Claim::LabelsField => {
+            fields().any(|f| same(&f.wire))
+        }
+        Claim::AddsColumn | Claim::OmitsColumn | Claim::ReordersColumn => e
+            .realtime
+            .iter()
+            .flat_map(|r| &r.columns)
+            .any(|f| same(&f.wire)),
+        Claim::AddsInput | Claim::OmitsInput | Claim::RequiresInput => {
+            e.request.iter().any(|f| same(&f.wire))
+        }
+        Claim::SendsTrId | Claim::OmitsTrId => e.tr.variants.iter().any(|v| {
+            same(&v.real)
+                || v.demo.as_deref().is_some_and(same)
+                || v.aliases.iter().any(|a| same(&a.tr_id))
+        }),
+        Claim::UsesPath | Claim::HasNoFolder => true,
+    }
+}
+
+/// Problems an entry's explanation lines show without any example: lines that cannot be read,
+/// names the entry lacks where the claim says it has them (`omits`, `labels`, `requires`,
+/// `reorders`, a `<block>.*`), and names it has where the claim says it lacks them (`adds`,
+/// `sends`).
+pub fn check(e: &Endpoint) -> Vec<String> {
+    let why = Explanations::of(e);
+    let mut out: Vec<String> = why.malformed.clone();
+    for line in &why.lines {
+        for (claim, targets) in &line.clauses {
+            let lacks = matches!(
+                claim,
+                Claim::AddsField | Claim::AddsInput | Claim::SendsTrId | Claim::AddsColumn
+            );
+            for t in targets {
+                let found = has(e, *claim, t);
+                let wanted = if matches!(t, Target::Block(_)) {
+                    true
+                } else {
+                    !lacks
+                };
+                if found != wanted {
+                    out.push(format!(
+                        "\"example {} {}\": the entry {} {}",
+                        claim.phrase(),
+                        t.shown(),
+                        if found { "has" } else { "has no" },
+                        t.shown()
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

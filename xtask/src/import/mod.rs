@@ -167,6 +167,20 @@ impl Report {
     }
 }
 
+/// Problems of the recorded explanation lines that need no example to see (`lint-spec` lists
+/// them), as `<file>: fixes: <problem>`.
+pub fn lint(catalog: &Catalog) -> Vec<String> {
+    catalog
+        .endpoints
+        .iter()
+        .flat_map(|e| {
+            explain::check(e)
+                .into_iter()
+                .map(move |p| format!("{}: fixes: {p}", e.source))
+        })
+        .collect()
+}
+
 /// `cargo xtask import`.
 pub fn run(spec_dir: &Path, from: &Path, write: bool, json_out: bool) -> Result<ExitCode, String> {
     let catalog = kis_codegen::load_catalog(spec_dir).map_err(|d| d.to_string())?;

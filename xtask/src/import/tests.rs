@@ -450,3 +450,40 @@ fn keys_an_example_numbers_in_a_loop_are_read() {
         ]
     );
 }
+
+#[test]
+fn lint_lists_recorded_lines_whose_names_contradict_the_entry() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let spec = dir.path().join("spec");
+    spec_copy(&spec);
+    let file = "domestic_stock/inquire_price.yaml";
+    for line in [
+        "example omits field stck_prpr, output.*: fine, the entry has both",
+        "example omits field no_such_field: a typo",
+        "example adds field stck_prpr: but the entry has it",
+        "example omits field output9.*: no such block",
+        "example requires input FID_INPUT_ISCD; omits tr_id FHKST01010100: fine",
+        "example omits tr_id FHKST99999999: not an ID of the entry",
+        "example omits field: nothing named",
+    ] {
+        record(&spec, file, line);
+    }
+    let catalog = kis_codegen::load_catalog(&spec).expect("the copied catalog loads");
+    let problems = super::lint(&catalog);
+    assert_eq!(
+        problems,
+        [
+            "domestic_stock/inquire_price.yaml: fixes: \"example omits field: nothing named\": \
+             'omits field' names nothing",
+            // `record` puts each line first, so the rest come in reverse
+            "domestic_stock/inquire_price.yaml: fixes: \"example omits tr_id FHKST99999999\": \
+             the entry has no FHKST99999999",
+            "domestic_stock/inquire_price.yaml: fixes: \"example omits field output9.*\": the \
+             entry has no output9.*",
+            "domestic_stock/inquire_price.yaml: fixes: \"example adds field stck_prpr\": the \
+             entry has stck_prpr",
+            "domestic_stock/inquire_price.yaml: fixes: \"example omits field no_such_field\": \
+             the entry has no no_such_field",
+        ]
+    );
+}
