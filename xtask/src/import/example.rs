@@ -113,14 +113,15 @@ fn expand(template: &str, var: &str, from: u32, to: u32) -> Option<Vec<String>> 
     let body = quoted(template).into_iter().next()?;
     let (head, rest) = body.split_once('{')?;
     let (spec, tail) = rest.split_once('}')?;
-    let width = match spec.split_once(':') {
+    let width: usize = match spec.split_once(':') {
         Some((v, format)) if v == var => {
             format.strip_prefix('0')?.strip_suffix('d')?.parse().ok()?
         }
         None if spec == var => 0,
         _ => return None,
     };
-    if tail.contains('{') {
+    // a key is short; a wider pad is not a key
+    if width > 8 || tail.contains('{') {
         return None;
     }
     Some(
@@ -391,4 +392,28 @@ fn sorted_dirs(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
         .collect();
     dirs.sort();
     Ok(dirs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{expand, for_range};
+
+    #[test]
+    fn a_series_is_read_within_bounds_only() {
+        assert_eq!(for_range("for i in range(1, 3):"), Some(("i".into(), 1, 3)));
+        assert_eq!(for_range("for i in range(1, 100000):"), None, "too long");
+        assert_eq!(for_range("for i in range(5, 1):"), None);
+        assert_eq!(
+            expand("\"K_{i:02d}\"", "i", 1, 3),
+            Some(vec!["K_01".to_string(), "K_02".to_string()])
+        );
+        assert_eq!(expand("\"K{i}X\"", "i", 9, 10), Some(vec!["K9X".into()]));
+        assert_eq!(
+            expand("\"K_{i:0999999d}\"", "i", 1, 3),
+            None,
+            "pad too wide"
+        );
+        assert_eq!(expand("\"K_{j:02d}\"", "i", 1, 3), None, "another variable");
+        assert_eq!(expand("\"K_{i}_{i}\"", "i", 1, 3), None, "two fields");
+    }
 }
