@@ -129,6 +129,18 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
                     return Ok(ExitCode::FAILURE);
                 }
             };
+            let explanations = import::lint(&catalog);
+            if !explanations.is_empty() {
+                for p in &explanations {
+                    eprintln!("{p}");
+                }
+                eprintln!(
+                    "{} problem(s) in {}",
+                    explanations.len(),
+                    spec_dir.display()
+                );
+                return Ok(ExitCode::FAILURE);
+            }
             println!(
                 "{}: {} endpoints, no problems",
                 spec_dir.display(),
@@ -217,6 +229,11 @@ fn static_checks(spec_dir: &Path) -> Result<ExitCode, String> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    let explanations = import::lint(&catalog);
+    if !explanations.is_empty() {
+        eprintln!("{}", explanations.join("\n"));
+        return Ok(ExitCode::FAILURE);
+    }
     let steps: &[&[&str]] = &[
         &["fmt", "--all", "--", "--check"],
         &[

@@ -95,6 +95,42 @@ fn clean_label(text: &str) -> String {
     t.trim().to_string()
 }
 
+/// Largest numbered series of keys read from one loop.
+const MAX_SERIES: u32 = 100;
+
+/// `for i in range(1, 33):` as the loop variable and its bounds.
+fn for_range(line: &str) -> Option<(String, u32, u32)> {
+    let rest = line.strip_prefix("for ")?;
+    let (var, rest) = rest.split_once(" in range(")?;
+    let (bounds, _) = rest.split_once("):")?;
+    let (from, to) = bounds.split_once(',')?;
+    let (from, to) = (from.trim().parse().ok()?, to.trim().parse().ok()?);
+    (from <= to && to - from <= MAX_SERIES).then(|| (var.trim().to_string(), from, to))
+}
+
+/// The keys an f-string template (`"SRS_CD_{i:02d}"`) gives for each value of the loop variable.
+fn expand(template: &str, var: &str, from: u32, to: u32) -> Option<Vec<String>> {
+    let body = quoted(template).into_iter().next()?;
+    let (head, rest) = body.split_once('{')?;
+    let (spec, tail) = rest.split_once('}')?;
+    let width: usize = match spec.split_once(':') {
+        Some((v, format)) if v == var => {
+            format.strip_prefix('0')?.strip_suffix('d')?.parse().ok()?
+        }
+        None if spec == var => 0,
+        _ => return None,
+    };
+    // a key is short; a wider pad is not a key
+    if width > 8 || tail.contains('{') {
+        return None;
+    }
+    Some(
+        (from..to)
+            .map(|i| format!("{head}{i:0width$}{tail}"))
+            .collect(),
+    )
+}
+
 /// Reads the example folder `dir` of `group`/`id`; `None` when it has no example function.
 pub fn read_example(dir: &Path, group: &str, id: &str) -> Result<Option<Example>, String> {
     let Some(main) = read(&dir.join(format!("{id}.py")))? else {
@@ -131,6 +167,8 @@ pub fn read_example(dir: &Path, group: &str, id: &str) -> Result<Option<Example>
     let mut in_params = false;
     let mut in_columns = false;
     let mut params: Vec<(String, String, String)> = Vec::new(); // key, argument, comment
+    let mut series: Option<(String, u32, u32)> = None; // loop variable, first, end (exclusive)
+    let mut templates: Vec<(String, Vec<String>)> = Vec::new(); // variable, the keys it takes
     for line in main.lines() {
         let t = line.trim();
         if ex.name.is_none() && t.starts_with("# [") && t.contains(']') {
@@ -184,17 +222,36 @@ pub fn read_example(dir: &Path, group: &str, id: &str) -> Result<Option<Example>
                 }
             }
         }
+        // a numbered series of keys: `for i in range(1, 33):` ... `key = f"SRS_CD_{i:02d}"`
+        if let Some(r) = for_range(t) {
+            series = Some(r);
+        } else if let Some((var, template)) = t.split_once(" = f")
+            && let Some((v, from, to)) = &series
+            && let Some(keys) = expand(template, v, *from, *to)
+        {
+            templates.push((var.trim().to_string(), keys));
+        }
         // keys added one by one: `params["KEY"] = argument`
         if let Some(rest) = t.strip_prefix("params[")
             && let Some((key, arg)) = rest.split_once("] =")
         {
-            // a computed key (`params[name]`) is not a fact the reader can take
             let literal = key.starts_with(['"', '\'']);
-            let key = key.trim_matches(['"', '\'']);
-            if literal && !params.iter().any(|(k, _, _)| k == key) {
-                let arg = arg.split('#').next().unwrap_or_default().trim();
-                let note = comment(t).unwrap_or_default();
-                params.push((key.to_string(), arg.to_string(), note.to_string()));
+            let keys: Vec<String> = if literal {
+                vec![key.trim_matches(['"', '\'']).to_string()]
+            } else {
+                // a computed key is a fact only when it names a series read above
+                templates
+                    .iter()
+                    .find(|(var, _)| var == key.trim())
+                    .map(|(_, keys)| keys.clone())
+                    .unwrap_or_default()
+            };
+            let arg = arg.split('#').next().unwrap_or_default().trim();
+            let note = comment(t).unwrap_or_default();
+            for key in keys {
+                if !params.iter().any(|(k, _, _)| *k == key) {
+                    params.push((key, arg.to_string(), note.to_string()));
+                }
             }
             continue;
         }
@@ -310,8 +367,16 @@ pub fn read_tree(root: &Path) -> Result<Vec<Example>, String> {
         }
     }
     if out.is_empty() {
+        // a bare clone (or a mirror) has no files to read: say how to get a tree
+        let bare = root.join("HEAD").is_file() && root.join("objects").is_dir();
+        let hint = if bare {
+            "; this is a bare git directory: check out a tree first, e.g. `git --git-dir DIR \
+             archive HEAD examples_llm | tar -x -C OUT`"
+        } else {
+            ""
+        };
         return Err(format!(
-            "{}: no example folders (<group>/<api>/<api>.py) found",
+            "{}: no example folders (<group>/<api>/<api>.py) found{hint}",
             root.display()
         ));
     }
@@ -327,4 +392,28 @@ fn sorted_dirs(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
         .collect();
     dirs.sort();
     Ok(dirs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{expand, for_range};
+
+    #[test]
+    fn a_series_is_read_within_bounds_only() {
+        assert_eq!(for_range("for i in range(1, 3):"), Some(("i".into(), 1, 3)));
+        assert_eq!(for_range("for i in range(1, 100000):"), None, "too long");
+        assert_eq!(for_range("for i in range(5, 1):"), None);
+        assert_eq!(
+            expand("\"K_{i:02d}\"", "i", 1, 3),
+            Some(vec!["K_01".to_string(), "K_02".to_string()])
+        );
+        assert_eq!(expand("\"K{i}X\"", "i", 9, 10), Some(vec!["K9X".into()]));
+        assert_eq!(
+            expand("\"K_{i:0999999d}\"", "i", 1, 3),
+            None,
+            "pad too wide"
+        );
+        assert_eq!(expand("\"K_{j:02d}\"", "i", 1, 3), None, "another variable");
+        assert_eq!(expand("\"K_{i}_{i}\"", "i", 1, 3), None, "two fields");
+    }
 }

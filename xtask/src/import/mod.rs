@@ -2,21 +2,24 @@
 //! repository with the catalog and reports, per endpoint, what differs; with `--write` it drafts
 //! new endpoints and applies the changes that need no judgement.
 //!
-//! A difference is *explained* when the catalog already accounts for it: the thing that differs
-//! (a TR ID, a field or input name, a path) is named in the endpoint's `fixes`, `demo_note`,
-//! block notes or TR ID alias notes, or the TR ID is a recorded alias. Explained differences are
-//! listed as such, and `--write` never changes them (it reports a conflict instead).
+//! A difference is *explained* when the catalog already accounts for it: a `fixes:` line
+//! `example <claim> <names>: <why>` names it (see `explain`), a demo difference has a
+//! `demo_note`, or a TR ID is a recorded alias. Explained differences are listed as such, and
+//! `--write` never changes them (it reports a conflict instead). A recorded line that explains no
+//! difference, or cannot be read, is itself reported.
 
 mod example;
+mod explain;
 mod write;
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use kis_codegen::model::{Catalog, Endpoint, EndpointKind};
+use kis_codegen::model::{Catalog, Endpoint, EndpointKind, Field};
 use serde_json::{Value, json};
 
 pub use example::{Example, read_tree};
+use explain::{Claim, Explanations, Subject};
 
 /// What kind of difference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -37,6 +40,8 @@ pub enum Category {
     Output,
     /// A realtime column.
     Column,
+    /// A recorded explanation that explains nothing or cannot be read.
+    Explanation,
 }
 
 impl Category {
@@ -50,6 +55,7 @@ impl Category {
             Category::Input => "input",
             Category::Output => "output field",
             Category::Column => "realtime column",
+            Category::Explanation => "explanation",
         }
     }
 }
@@ -161,6 +167,20 @@ impl Report {
     }
 }
 
+/// Problems of the recorded explanation lines that need no example to see (`lint-spec` lists
+/// them), as `<file>: fixes: <problem>`.
+pub fn lint(catalog: &Catalog) -> Vec<String> {
+    catalog
+        .endpoints
+        .iter()
+        .flat_map(|e| {
+            explain::check(e)
+                .into_iter()
+                .map(move |p| format!("{}: fixes: {p}", e.source))
+        })
+        .collect()
+}
+
 /// `cargo xtask import`.
 pub fn run(spec_dir: &Path, from: &Path, write: bool, json_out: bool) -> Result<ExitCode, String> {
     let catalog = kis_codegen::load_catalog(spec_dir).map_err(|d| d.to_string())?;
@@ -179,26 +199,7 @@ pub fn run(spec_dir: &Path, from: &Path, write: bool, json_out: bool) -> Result<
     Ok(ExitCode::SUCCESS)
 }
 
-/// Texts in which the catalog records why an endpoint differs from a source.
-fn explanations(e: &Endpoint) -> Vec<String> {
-    let mut texts: Vec<String> = e.fixes.clone();
-    texts.extend(e.demo_note.clone());
-    texts.extend(e.response.blocks.iter().filter_map(|b| b.note.clone()));
-    for v in &e.tr.variants {
-        texts.extend(v.aliases.iter().map(|a| format!("{} {}", a.tr_id, a.note)));
-    }
-    texts
-}
-
-/// The first recorded text that names `what`, shortened.
-fn explained(texts: &[String], what: &str) -> Option<String> {
-    let what = what.to_lowercase();
-    texts
-        .iter()
-        .find(|t| t.to_lowercase().contains(&what))
-        .map(|t| shorten(t))
-}
-
+/// A recorded reason, shortened for the report.
 fn shorten(t: &str) -> String {
     const MAX: usize = 100;
     match t.char_indices().nth(MAX) {
@@ -226,7 +227,12 @@ pub fn compare(catalog: &Catalog, examples: &[Example]) -> Report {
                 ),
                 explained_by: None,
             }],
-            Some(e) => compare_endpoint(e, ex),
+            Some(e) => {
+                let mut why = Explanations::of(e);
+                let mut out = compare_endpoint(e, ex, &mut why);
+                close(&mut out, why);
+                out
+            }
         };
         if !differences.is_empty() {
             report.endpoints.push(EndpointReport {
@@ -239,18 +245,41 @@ pub fn compare(catalog: &Catalog, examples: &[Example]) -> Report {
         if examples.iter().any(|x| x.group == e.group && x.id == e.id) {
             continue;
         }
-        let texts = explanations(e);
+        let mut why = Explanations::of(e);
+        let mut out = Vec::new();
+        push(
+            &mut out,
+            &mut why,
+            Category::Removed,
+            "no example folder".to_string(),
+            Subject::new(Claim::HasNoFolder, ""),
+        );
+        close(&mut out, why);
         report.endpoints.push(EndpointReport {
             endpoint: format!("{}/{}", e.group, e.id),
-            differences: vec![Difference {
-                category: Category::Removed,
-                text: "no example folder".to_string(),
-                explained_by: explained(&texts, "only the portal"),
-            }],
+            differences: out,
         });
     }
     report.endpoints.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
     report
+}
+
+/// Adds the recorded lines that explained nothing, or cannot be read, as differences.
+fn close(out: &mut Vec<Difference>, why: Explanations) {
+    for line in &why.malformed {
+        out.push(Difference {
+            category: Category::Explanation,
+            text: format!("unreadable: {line}"),
+            explained_by: None,
+        });
+    }
+    for claim in why.stale() {
+        out.push(Difference {
+            category: Category::Explanation,
+            text: format!("stale: \"{claim}\" matches no difference"),
+            explained_by: None,
+        });
+    }
 }
 
 fn same_name(a: &str, b: &str) -> bool {
@@ -261,9 +290,15 @@ fn squash(label: &str) -> String {
     label.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-/// Records a difference about `key`, explained when the catalog's texts name it.
-fn push(out: &mut Vec<Difference>, texts: &[String], category: Category, text: String, key: &str) {
-    let explained_by = explained(texts, key);
+/// Records a difference about `subject`, explained when a recorded line names it.
+fn push(
+    out: &mut Vec<Difference>,
+    why: &mut Explanations,
+    category: Category,
+    text: String,
+    subject: Subject,
+) {
+    let explained_by = why.explain(&subject);
     out.push(Difference {
         category,
         text,
@@ -271,21 +306,31 @@ fn push(out: &mut Vec<Difference>, texts: &[String], category: Category, text: S
     });
 }
 
-fn compare_endpoint(e: &Endpoint, ex: &Example) -> Vec<Difference> {
-    let texts = explanations(e);
+fn compare_endpoint(e: &Endpoint, ex: &Example, why: &mut Explanations) -> Vec<Difference> {
     let mut out = Vec::new();
+    compare_path(e, ex, why, &mut out);
+    compare_tr_ids(e, ex, why, &mut out);
+    compare_demo(e, ex, &mut out);
+    if e.kind != EndpointKind::WebSocket {
+        compare_inputs(e, ex, why, &mut out);
+    }
+    compare_outputs(e, ex, why, &mut out);
+    out
+}
+
+/// Path and method.
+fn compare_path(e: &Endpoint, ex: &Example, why: &mut Explanations, out: &mut Vec<Difference>) {
     let realtime = e.kind == EndpointKind::WebSocket;
-    // path and method
     if let Some(path) = &ex.path
         && !realtime
         && *path != e.path
     {
         push(
-            &mut out,
-            &texts,
+            out,
+            why,
             Category::Path,
             format!("path {} in the catalog, {path} in the example", e.path),
-            path,
+            Subject::new(Claim::UsesPath, path),
         );
     }
     let method = match (e.kind, e.method) {
@@ -295,17 +340,20 @@ fn compare_endpoint(e: &Endpoint, ex: &Example) -> Vec<Difference> {
     };
     if method != ex.method {
         push(
-            &mut out,
-            &texts,
+            out,
+            why,
             Category::Path,
             format!(
                 "method {method} in the catalog, {} in the example",
                 ex.method
             ),
-            ex.method,
+            Subject::new(Claim::UsesPath, ex.method),
         );
     }
-    // TR IDs per environment
+}
+
+/// TR IDs per environment.
+fn compare_tr_ids(e: &Endpoint, ex: &Example, why: &mut Explanations, out: &mut Vec<Difference>) {
     let known = |demo: bool| -> Vec<&str> {
         let mut ids = Vec::new();
         for v in &e.tr.variants {
@@ -325,11 +373,11 @@ fn compare_endpoint(e: &Endpoint, ex: &Example) -> Vec<Difference> {
         let ours = known(demo);
         for id in listed.iter().filter(|id| !ours.contains(&id.as_str())) {
             push(
-                &mut out,
-                &texts,
+                out,
+                why,
                 Category::TrId,
                 format!("{env}: {id} in the example, not in the catalog"),
-                id,
+                Subject::new(Claim::SendsTrId, id),
             );
         }
         for v in &e.tr.variants {
@@ -343,121 +391,145 @@ fn compare_endpoint(e: &Endpoint, ex: &Example) -> Vec<Difference> {
                 || v.aliases.iter().any(|a| listed.contains(&a.tr_id));
             if !seen && !listed.is_empty() {
                 push(
-                    &mut out,
-                    &texts,
+                    out,
+                    why,
                     Category::TrId,
                     format!(
                         "{env}: variant {} has {id}, which the example does not set",
                         v.name
                     ),
-                    id,
+                    Subject::new(Claim::OmitsTrId, id),
                 );
             }
         }
     }
-    // demo availability (auth endpoints have no TR ID; their examples choose a host)
-    if ex.knows_env && !e.tr.variants.is_empty() {
-        let ex_demo = !ex.demo.is_empty();
-        if ex_demo != e.demo {
-            let text = format!(
-                "the catalog says {}, the example {}",
-                if e.demo {
-                    "served in demo"
-                } else {
-                    "real only"
-                },
-                if ex_demo {
-                    "sets a demo TR ID"
-                } else {
-                    "sets none"
-                }
+}
+
+/// Demo availability (auth endpoints have no TR ID; their examples choose a host); a
+/// `demo_note` records why the catalog decided as it did.
+fn compare_demo(e: &Endpoint, ex: &Example, out: &mut Vec<Difference>) {
+    if !ex.knows_env || e.tr.variants.is_empty() {
+        return;
+    }
+    let ex_demo = !ex.demo.is_empty();
+    if ex_demo != e.demo {
+        let text = format!(
+            "the catalog says {}, the example {}",
+            if e.demo {
+                "served in demo"
+            } else {
+                "real only"
+            },
+            if ex_demo {
+                "sets a demo TR ID"
+            } else {
+                "sets none"
+            }
+        );
+        out.push(Difference {
+            category: Category::Demo,
+            text,
+            explained_by: e.demo_note.as_deref().map(shorten),
+        });
+    }
+}
+
+/// Request keys: added, removed, and [필수] marks the catalog lacks.
+fn compare_inputs(e: &Endpoint, ex: &Example, why: &mut Explanations, out: &mut Vec<Difference>) {
+    for i in &ex.inputs {
+        match e.request.iter().find(|f| same_name(&f.wire, &i.wire)) {
+            None => push(
+                out,
+                why,
+                Category::Input,
+                format!("{} ({}) added", i.wire, i.label),
+                Subject::new(Claim::AddsInput, &i.wire),
+            ),
+            Some(f) if i.required && !f.required => push(
+                out,
+                why,
+                Category::Input,
+                format!(
+                    "{} is [필수] in the example, optional in the catalog",
+                    f.wire
+                ),
+                Subject::new(Claim::RequiresInput, &f.wire),
+            ),
+            Some(_) => {}
+        }
+    }
+    if ex.inputs.is_empty() {
+        return;
+    }
+    for f in &e.request {
+        if !ex.inputs.iter().any(|i| same_name(&i.wire, &f.wire)) {
+            push(
+                out,
+                why,
+                Category::Input,
+                format!("{} ({}) removed", f.wire, f.label),
+                Subject::new(Claim::OmitsInput, &f.wire),
             );
-            let explained_by = e.demo_note.as_deref().map(shorten);
-            out.push(Difference {
-                category: Category::Demo,
-                text,
-                explained_by,
-            });
         }
     }
-    // inputs
-    if !realtime {
-        for i in &ex.inputs {
-            match e.request.iter().find(|f| same_name(&f.wire, &i.wire)) {
-                None => push(
-                    &mut out,
-                    &texts,
-                    Category::Input,
-                    format!("{} ({}) added", i.wire, i.label),
-                    &i.wire,
-                ),
-                Some(f) if f.required != i.required && i.required => push(
-                    &mut out,
-                    &texts,
-                    Category::Input,
-                    format!(
-                        "{} is [필수] in the example, optional in the catalog",
-                        f.wire
-                    ),
-                    &f.wire,
-                ),
-                Some(_) => {}
-            }
-        }
-        if !ex.inputs.is_empty() {
-            for f in &e.request {
-                if !ex.inputs.iter().any(|i| same_name(&i.wire, &f.wire)) {
-                    push(
-                        &mut out,
-                        &texts,
-                        Category::Input,
-                        format!("{} ({}) removed", f.wire, f.label),
-                        &f.wire,
-                    );
-                }
-            }
-        }
-    }
-    // output fields (REST) or column labels (realtime)
-    let all: Vec<&kis_codegen::model::Field> = if realtime {
-        e.realtime.iter().flat_map(|r| &r.columns).collect()
-    } else {
-        e.response
-            .body
+}
+
+fn placed<'a>(block: &str, f: &'a Field) -> (String, &'a Field) {
+    (block.to_string(), f)
+}
+
+/// Response fields (REST) or realtime columns: added, removed, relabelled, reordered.
+fn compare_outputs(e: &Endpoint, ex: &Example, why: &mut Explanations, out: &mut Vec<Difference>) {
+    let realtime = e.kind == EndpointKind::WebSocket;
+    // each field once (the example's list is flat), with the blocks that hold it
+    let mut fields: Vec<(&Field, Vec<String>)> = Vec::new();
+    let all: Vec<(String, &Field)> = if realtime {
+        e.realtime
             .iter()
-            .chain(e.response.blocks.iter().flat_map(|b| &b.fields))
+            .flat_map(|r| &r.columns)
+            .map(|f| placed("", f))
             .collect()
+    } else {
+        let body = e.response.body.iter().map(|f| placed("body", f));
+        let blocks = e
+            .response
+            .blocks
+            .iter()
+            .flat_map(|b| b.fields.iter().map(|f| placed(&b.wire, f)));
+        body.chain(blocks).collect()
     };
-    // a field in several blocks is one name in the example's flat list
-    let mut fields: Vec<&kis_codegen::model::Field> = Vec::new();
-    for f in all {
-        if !fields.iter().any(|x| x.wire == f.wire) {
-            fields.push(f);
+    for (block, f) in all {
+        match fields.iter_mut().find(|(x, _)| x.wire == f.wire) {
+            Some((_, blocks)) => blocks.push(block),
+            None => fields.push((f, vec![block])),
         }
     }
+    // realtime columns sit in no block
+    let subject = |claim: Claim, f: &Field, blocks: &[String]| Subject {
+        claim,
+        name: f.wire.clone(),
+        blocks: blocks.iter().filter(|b| !b.is_empty()).cloned().collect(),
+    };
     for (name, label) in &ex.outputs {
-        match fields.iter().find(|f| same_name(&f.wire, name)) {
+        match fields.iter().find(|(f, _)| same_name(&f.wire, name)) {
             None if !realtime => push(
-                &mut out,
-                &texts,
+                out,
+                why,
                 Category::Output,
                 format!("{name} ({label}) added"),
-                name,
+                Subject::new(Claim::AddsField, name),
             ),
             None => {}
-            Some(f) if squash(&f.label) != squash(label) => {
-                let text = format!(
+            Some((f, blocks)) if squash(&f.label) != squash(label) => push(
+                out,
+                why,
+                Category::Output,
+                format!(
                     "{} relabelled: {} in the catalog, {label} in the example",
                     f.wire, f.label
-                );
-                let explained_by =
-                    explained(&texts, &f.wire).or_else(|| explained(&texts, "label"));
-                out.push(Difference {
-                    category: Category::Output,
-                    text,
-                    explained_by,
-                });
-            }
+                ),
+                subject(Claim::LabelsField, f, blocks),
+            ),
             Some(_) => {}
         }
     }
@@ -469,65 +541,67 @@ fn compare_endpoint(e: &Endpoint, ex: &Example) -> Vec<Difference> {
             .flat_map(|p| &p.keys)
             .map(|k| k.response.dotted())
             .collect();
-        for f in fields.iter().filter(|f| !paging.contains(&f.wire)) {
+        for (f, blocks) in fields.iter().filter(|(f, _)| !paging.contains(&f.wire)) {
             if !ex.outputs.iter().any(|(n, _)| same_name(n, &f.wire)) {
                 push(
-                    &mut out,
-                    &texts,
+                    out,
+                    why,
                     Category::Output,
                     format!("{} ({}) removed", f.wire, f.label),
-                    &f.wire,
+                    subject(Claim::OmitsField, f, blocks),
                 );
             }
         }
     }
-    // realtime columns, in order
     if realtime && !ex.columns.is_empty() {
-        let ours: Vec<&str> = fields.iter().map(|f| f.wire.as_str()).collect();
-        for c in &ex.columns {
-            if !ours.iter().any(|o| same_name(o, c)) {
-                push(&mut out, &texts, Category::Column, format!("{c} added"), c);
-            }
-        }
-        for o in &ours {
-            if !ex.columns.iter().any(|c| same_name(o, c)) {
-                push(
-                    &mut out,
-                    &texts,
-                    Category::Column,
-                    format!("{o} removed"),
-                    o,
-                );
-            }
-        }
-        let common_ours: Vec<String> = ours
-            .iter()
-            .filter(|o| ex.columns.iter().any(|c| same_name(o, c)))
-            .map(|o| o.to_uppercase())
-            .collect();
-        let common_theirs: Vec<String> = ex
-            .columns
-            .iter()
-            .filter(|c| ours.iter().any(|o| same_name(o, c)))
-            .map(|c| c.to_uppercase())
-            .collect();
-        if common_ours != common_theirs
-            && let Some(first) = common_ours
-                .iter()
-                .zip(&common_theirs)
-                .find(|(a, b)| a != b)
-                .map(|(a, _)| a.clone())
-        {
-            push(
-                &mut out,
-                &texts,
-                Category::Column,
-                format!("reordered (first difference at {first})"),
-                &first,
-            );
+        let ours: Vec<&str> = fields.iter().map(|(f, _)| f.wire.as_str()).collect();
+        compare_columns(&ours, &ex.columns, why, out);
+    }
+}
+
+/// Realtime columns, in order.
+fn compare_columns(
+    ours: &[&str],
+    theirs: &[String],
+    why: &mut Explanations,
+    out: &mut Vec<Difference>,
+) {
+    for c in theirs {
+        if !ours.iter().any(|o| same_name(o, c)) {
+            let subject = Subject::new(Claim::AddsColumn, c);
+            push(out, why, Category::Column, format!("{c} added"), subject);
         }
     }
-    out
+    for o in ours {
+        if !theirs.iter().any(|c| same_name(o, c)) {
+            let subject = Subject::new(Claim::OmitsColumn, o);
+            push(out, why, Category::Column, format!("{o} removed"), subject);
+        }
+    }
+    let common_ours: Vec<String> = ours
+        .iter()
+        .filter(|o| theirs.iter().any(|c| same_name(o, c)))
+        .map(|o| o.to_uppercase())
+        .collect();
+    let common_theirs: Vec<String> = theirs
+        .iter()
+        .filter(|c| ours.iter().any(|o| same_name(o, c)))
+        .map(|c| c.to_uppercase())
+        .collect();
+    if let Some(first) = common_ours
+        .iter()
+        .zip(&common_theirs)
+        .find(|(a, b)| a != b)
+        .map(|(a, _)| a.clone())
+    {
+        push(
+            out,
+            why,
+            Category::Column,
+            format!("reordered (first difference at {first})"),
+            Subject::new(Claim::ReordersColumn, &first),
+        );
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,47 @@ const COPIED: [&str; 6] = [
     "auth/auth_ws_token.yaml",
 ];
 
+/// Adds an entry to the `fixes:` of a copied catalog file, as a person recording a reason would.
+fn record(spec: &Path, file: &str, line: &str) {
+    let path = spec.join(file);
+    let text = std::fs::read_to_string(&path).expect("a copied catalog file");
+    let entry = format!("  - {}\n", serde_json::Value::from(line));
+    let text = match text.find("\nfixes:\n") {
+        Some(at) => {
+            let at = at + "\nfixes:\n".len();
+            format!("{}{entry}{}", &text[..at], &text[at..])
+        }
+        None => format!("{text}fixes:\n{entry}"),
+    };
+    std::fs::write(&path, text).expect("write the catalog file");
+}
+
+/// Explanations the synthetic catalog records: one for the changed demo TR ID of
+/// fuopt_ccnl_notice (a conflict for `--write`), one for a whole block, one that explains
+/// nothing (stale) and one that cannot be read.
+fn record_explanations(spec: &Path) {
+    record(
+        spec,
+        "domestic_futureoption/fuopt_ccnl_notice.yaml",
+        "example sends tr_id H0IFCNI0; omits tr_id H0IFCNI9: the portal gives H0IFCNI9 for demo",
+    );
+    record(
+        spec,
+        "domestic_stock/inquire_ccnl.yaml",
+        "example omits field output.*: the example leaves out fields of output",
+    );
+    record(
+        spec,
+        "domestic_stock/inquire_price.yaml",
+        "example labels field stck_prpr: a label the example now shares",
+    );
+    record(
+        spec,
+        "domestic_stock/inquire_price.yaml",
+        "example drops field stck_oprc: not a claim the importer knows",
+    );
+}
+
 fn spec_copy(dir: &Path) {
     let spec = crate::workspace_root().join("spec");
     std::fs::create_dir_all(dir).expect("the spec dir");
@@ -151,6 +192,8 @@ fn write_tree(catalog: &Catalog, root: &Path) {
         .expect("inquire_ccnl");
     let mut removed_input = agreeing(ccnl);
     removed_input.inputs.pop();
+    // and two output fields: the recorded `output.*` explains each
+    removed_input.outputs.drain(..2);
     removed_input.write(root);
 
     let ticks = catalog
@@ -168,6 +211,8 @@ fn write_tree(catalog: &Catalog, root: &Path) {
         .expect("asking_price_krx");
     let mut reordered = agreeing(book);
     reordered.columns.swap(1, 2);
+    // KIS's example lacks the mid-price columns, as the catalog records
+    reordered.columns.retain(|c| !c.starts_with("KMID_"));
     reordered.write(root);
 
     // the recorded fix of auth_ws_token says the example lists code and message
@@ -176,6 +221,9 @@ fn write_tree(catalog: &Catalog, root: &Path) {
         .expect("auth_ws_token");
     let mut explained = agreeing(ws_token);
     explained.outputs.push(("code".into(), "응답코드".into()));
+    explained
+        .outputs
+        .push(("message".into(), "응답메세지".into()));
     explained.write(root);
 
     // a recorded fix keeps the portal's demo ID where the example reuses the real one
@@ -215,6 +263,7 @@ fn setup() -> (tempfile::TempDir, Catalog) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let spec = dir.path().join("spec");
     spec_copy(&spec);
+    record_explanations(&spec);
     let catalog = kis_codegen::load_catalog(&spec).expect("the copied catalog loads");
     write_tree(&catalog, &dir.path().join("kis"));
     (dir, catalog)
@@ -246,13 +295,51 @@ fn the_report_lists_each_kind_of_change_and_explains_recorded_fixes() {
             report.to_text()
         );
     }
-    let explained = report
+    let explained: Vec<&str> = report
         .endpoints
         .iter()
         .flat_map(|e| &e.differences)
-        .find(|d| d.explained_by.is_some())
-        .expect("an explained difference");
-    assert!(explained.text.starts_with("code "), "{explained:?}");
+        .filter(|d| d.explained_by.is_some())
+        .map(|d| d.text.as_str())
+        .collect();
+    for text in ["code ", "message ", "KMID_PRC ", "demo: H0IFCNI0 "] {
+        assert!(
+            explained.iter().any(|t| t.starts_with(text)),
+            "{text} not explained: {explained:?}"
+        );
+    }
+    let by_block = report
+        .endpoints
+        .iter()
+        .filter(|e| e.endpoint == "domestic_stock/inquire_ccnl")
+        .flat_map(|e| &e.differences)
+        .filter(|d| d.category == Category::Output)
+        .filter(|d| d.explained_by.as_deref() == Some("the example leaves out fields of output"))
+        .count();
+    assert_eq!(by_block, 2, "{}", report.to_text());
+    // the block's fields are explained by `output.*`, and none is left unexplained
+    assert!(
+        !report.unexplained().any(|d| d.category == Category::Output),
+        "{}",
+        report.to_text()
+    );
+    let recorded: Vec<&str> = report
+        .unexplained()
+        .filter(|d| d.category == Category::Explanation)
+        .map(|d| d.text.as_str())
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            "unreadable: \"example drops field stck_oprc: not a claim the importer knows\": \
+             'drops field stck_oprc' is not a claim (one of: adds field, omits field, labels \
+             field, adds input, omits input, requires input, sends tr_id, omits tr_id, adds \
+             column, omits column, reorders column, uses path, has no folder)",
+            "stale: \"example labels field stck_prpr\" matches no difference",
+        ],
+        "{}",
+        report.to_text()
+    );
     insta::assert_snapshot!("import_report", report.to_text());
     insta::assert_json_snapshot!("import_report_json", report.to_json());
 }
@@ -310,11 +397,13 @@ fn write_drafts_new_endpoints_applies_unambiguous_changes_and_the_result_loads()
         .map(|d| format!("{:?} {}", d.category, d.text))
         .collect();
     assert!(
-        left.iter()
-            .all(|d| d.starts_with("Input") || d.starts_with("Column reordered")),
-        "only the removed input and the reordered columns are left for review: {left:?}"
+        left.iter().all(|d| d.starts_with("Input")
+            || d.starts_with("Column reordered")
+            || d.starts_with("Explanation")),
+        "only the removed input, the reordered columns and the recorded lines that explain \
+         nothing are left for review: {left:?}"
     );
-    assert_eq!(outcome.conflicts.len(), 2, "{}", outcome.to_text());
+    assert_eq!(outcome.conflicts.len(), 5, "{}", outcome.to_text());
     // the recorded fixes were not touched
     let notice = std::fs::read_to_string(spec.join("domestic_futureoption/fuopt_ccnl_notice.yaml"))
         .expect("fuopt_ccnl_notice");
@@ -325,5 +414,76 @@ fn write_drafts_new_endpoints_applies_unambiguous_changes_and_the_result_loads()
         ws_token,
         std::fs::read_to_string(crate::workspace_root().join("spec/auth/auth_ws_token.yaml"))
             .expect("the original")
+    );
+}
+
+#[test]
+fn keys_an_example_numbers_in_a_loop_are_read() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let api = dir.path().join("overseas_futureoption/series");
+    std::fs::create_dir_all(&api).expect("example dir");
+    let py = "API_URL = \"/uapi/test\"\n\
+        def series(\n    qry_cnt: str,  # [필수] 요청개수\n) -> None:\n\
+        \x20   tr_id = \"HHDFC55200000\"\n\
+        \x20   params = {\n        \"QRY_CNT\": qry_cnt,\n    }\n\
+        \x20   for i in range(1, 4):\n\
+        \x20       srs_key = f\"srs_cd_{i:02d}\"\n\
+        \x20       api_key = f\"SRS_CD_{i:02d}\"\n\
+        \x20       params[api_key] = kwargs.get(srs_key, \"\")\n\
+        \x20   params[other_key] = 1\n\
+        \x20   res = ka._url_fetch(API_URL, tr_id, \"\", params)\n";
+    std::fs::write(api.join("series.py"), py).expect("write example");
+    let examples = read_tree(dir.path()).expect("the tree reads");
+    let keys: Vec<(&str, bool)> = examples[0]
+        .inputs
+        .iter()
+        .map(|i| (i.wire.as_str(), i.required))
+        .collect();
+    // the series expands; a computed key the reader cannot resolve is not guessed
+    assert_eq!(
+        keys,
+        [
+            ("QRY_CNT", true),
+            ("SRS_CD_01", false),
+            ("SRS_CD_02", false),
+            ("SRS_CD_03", false)
+        ]
+    );
+}
+
+#[test]
+fn lint_lists_recorded_lines_whose_names_contradict_the_entry() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let spec = dir.path().join("spec");
+    spec_copy(&spec);
+    let file = "domestic_stock/inquire_price.yaml";
+    for line in [
+        "example omits field stck_prpr, output.*: fine, the entry has both",
+        "example omits field no_such_field: a typo",
+        "example adds field stck_prpr: but the entry has it",
+        "example omits field output9.*: no such block",
+        "example requires input FID_INPUT_ISCD; omits tr_id FHKST01010100: fine",
+        "example omits tr_id FHKST99999999: not an ID of the entry",
+        "example omits field: nothing named",
+    ] {
+        record(&spec, file, line);
+    }
+    let catalog = kis_codegen::load_catalog(&spec).expect("the copied catalog loads");
+    let problems = super::lint(&catalog);
+    assert_eq!(
+        problems,
+        [
+            "domestic_stock/inquire_price.yaml: fixes: \"example omits field: nothing named\": \
+             'omits field' names nothing",
+            // `record` puts each line first, so the rest come in reverse
+            "domestic_stock/inquire_price.yaml: fixes: \"example omits tr_id FHKST99999999\": \
+             the entry has no FHKST99999999",
+            "domestic_stock/inquire_price.yaml: fixes: \"example omits field output9.*\": the \
+             entry has no output9.*",
+            "domestic_stock/inquire_price.yaml: fixes: \"example adds field stck_prpr\": the \
+             entry has stck_prpr",
+            "domestic_stock/inquire_price.yaml: fixes: \"example omits field no_such_field\": \
+             the entry has no no_such_field",
+        ]
     );
 }
