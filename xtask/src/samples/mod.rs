@@ -342,15 +342,23 @@ impl Mock {
             .spawn()
             .map_err(|e| format!("{}: {e}", bin.display()))?;
         let stdout = child.stdout.take().ok_or("kis-mock: no stdout")?;
+        // the mock prints more after its URLs and until it stops: read its output to the end in
+        // a thread, so it never writes into a closed pipe (which would end it)
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
         let (mut rest_url, mut ws_url) = (String::new(), String::new());
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        while rest_url.is_empty() || ws_url.is_empty() {
+            let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) else {
+                break;
+            };
             if let Some(u) = line.strip_prefix("REST") {
                 rest_url = u.trim().to_string();
             } else if let Some(u) = line.strip_prefix("WebSocket") {
                 ws_url = u.trim().to_string();
-            }
-            if !rest_url.is_empty() && !ws_url.is_empty() {
-                break;
             }
         }
         let mut mock = Mock {
