@@ -102,6 +102,29 @@ pub struct ErrorCodeSpec {
     pub meaning: String,
     /// What a client does about it.
     pub action: Spanned<String>,
+    /// The situations KIS answers with this code, and how (what kis-mock sends).
+    #[serde(default)]
+    pub answers: Vec<ErrorAnswerSpec>,
+}
+
+/// One situation a code answers: the HTTP status, `rt_cd` and exact `msg1` KIS sends.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorAnswerSpec {
+    /// The situation, a snake_case name unique in the table (`input_invalid`, ...).
+    pub when: Spanned<String>,
+    /// HTTP status; none for WebSocket control replies.
+    #[serde(default)]
+    pub http: Option<u16>,
+    /// `rt_cd` of the envelope (default "1").
+    #[serde(default)]
+    pub rt_cd: Option<String>,
+    /// The exact `msg1` (padding kept); `{detail}` stands for the key or value concerned.
+    pub msg1: String,
+    /// `envelope` (`rt_cd`/`msg_cd`/`msg1`, the default) or `token` (`error_code` /
+    /// `error_description`, as the token endpoints answer).
+    #[serde(default)]
+    pub shape: Option<Spanned<String>>,
 }
 
 /// One API group.
@@ -352,9 +375,12 @@ pub struct RequestFieldSpec {
     pub name: Spanned<String>,
     /// Korean label.
     pub label: String,
-    /// Whether KIS requires a value.
+    /// Whether KIS requires the key (it must be present; see `empty` for its value).
     #[serde(default)]
     pub required: bool,
+    /// Whether KIS accepts an empty value for this required key.
+    #[serde(default)]
+    pub empty: bool,
     /// Value sent when the caller sets none (the samples send "" for unused fields).
     #[serde(default)]
     pub default: Option<String>,

@@ -97,6 +97,13 @@ impl Common {
         self.enums.iter().find(|e| e.name == name)
     }
 
+    /// The code and answer of a situation of the error table (`when:`).
+    pub fn answer(&self, when: &str) -> Option<(&ErrorCode, &ErrorAnswer)> {
+        self.errors
+            .iter()
+            .find_map(|e| e.answers.iter().find(|a| a.when == when).map(|a| (e, a)))
+    }
+
     /// Whether a field called `name` holds personal data.
     pub fn is_redacted(&self, name: &str) -> bool {
         crate::rules::name_matches(name, &self.redacted_names, &self.redacted_suffixes)
@@ -125,6 +132,24 @@ pub struct ErrorCode {
     pub meaning: String,
     /// What a client does.
     pub action: ErrorAction,
+    /// The situations KIS answers with this code.
+    pub answers: Vec<ErrorAnswer>,
+}
+
+/// How KIS answers one situation with a code (what kis-mock sends).
+#[derive(Debug, Clone)]
+pub struct ErrorAnswer {
+    /// The situation (`input_invalid`, `token_issue_too_soon`, ...).
+    pub when: String,
+    /// HTTP status; `None` for WebSocket control replies.
+    pub http_status: Option<u16>,
+    /// `rt_cd` of the envelope.
+    pub rt_cd: String,
+    /// The exact `msg1`; `{detail}` stands for the key or value concerned.
+    pub msg1: String,
+    /// Sent as `{"error_code", "error_description"}` (the token endpoints' shape) rather than
+    /// the `rt_cd`/`msg_cd`/`msg1` envelope.
+    pub token_shape: bool,
 }
 
 /// An API group.
@@ -262,8 +287,11 @@ pub struct RequestField {
     pub rust_name: String,
     /// Korean label.
     pub label: String,
-    /// Whether KIS requires a value.
+    /// Whether KIS requires the key (present in every request).
     pub required: bool,
+    /// Whether KIS accepts an empty value for this required key (optional keys may always be
+    /// empty).
+    pub empty: bool,
     /// Value sent when unset.
     pub default: Option<String>,
     /// Known values.

@@ -421,3 +421,92 @@ fn the_real_catalog_is_valid() {
         catalog.endpoints.len()
     );
 }
+
+#[test]
+fn empty_is_a_fact_about_required_keys_only() {
+    // a required key KIS accepts empty loads, and the model says so
+    let ok = QUOTE.replace(
+        "{name: FID_INPUT_ISCD, label: 입력종목코드, required: true}",
+        "{name: FID_INPUT_ISCD, label: 입력종목코드, required: true, empty: true}",
+    );
+    let catalog = load_from_sources(&with("domestic_stock/inquire_price.yaml", &ok))
+        .unwrap_or_else(|d| panic!("{d}"));
+    let ep = catalog
+        .endpoints
+        .iter()
+        .find(|e| e.id == "inquire_price")
+        .unwrap_or_else(|| panic!("endpoint missing"));
+    let flags: Vec<(bool, bool)> = ep.request.iter().map(|f| (f.required, f.empty)).collect();
+    assert_eq!(flags, vec![(true, false), (true, true)]);
+
+    // on an optional key it says nothing (an optional key may always be empty): rejected
+    let bad = QUOTE.replace(
+        "{name: FID_INPUT_ISCD, label: 입력종목코드, required: true}",
+        "{name: FID_INPUT_ISCD, label: 입력종목코드, empty: true}",
+    );
+    let d = errors(with("domestic_stock/inquire_price.yaml", &bad));
+    assert_rejected(
+        &d,
+        "domestic_stock/inquire_price.yaml",
+        "request[1].empty",
+        "only for required keys",
+        true,
+    );
+}
+
+#[test]
+fn error_answers_need_unique_situations_and_known_shapes() {
+    let ok = COMMON.replace(
+        "{code: EGW00201, meaning: rate, action: retry_query}",
+        "{code: EGW00201, meaning: rate, action: retry_query, answers: [{when: rate_limited, http: 500, msg1: \"초당 거래건수를 초과하였습니다.\"}]}",
+    );
+    let catalog = load_from_sources(&with("common.yaml", &ok)).unwrap_or_else(|d| panic!("{d}"));
+    let (code, a) = catalog
+        .common
+        .answer("rate_limited")
+        .unwrap_or_else(|| panic!("no answer"));
+    assert_eq!(
+        (code.code.as_str(), a.http_status, a.rt_cd.as_str()),
+        ("EGW00201", Some(500), "1")
+    );
+    assert!(!a.token_shape);
+
+    let twice = COMMON.replace(
+        "{code: EGW00201, meaning: rate, action: retry_query}",
+        "{code: EGW00201, meaning: rate, action: retry_query, answers: [{when: rate_limited, msg1: a}, {when: rate_limited, msg1: b}]}",
+    );
+    let d = errors(with("common.yaml", &twice));
+    assert_rejected(
+        &d,
+        "common.yaml",
+        "errors[0].answers[1].when",
+        "answered twice",
+        true,
+    );
+
+    let shape = COMMON.replace(
+        "{code: EGW00201, meaning: rate, action: retry_query}",
+        "{code: EGW00201, meaning: rate, action: retry_query, answers: [{when: rate_limited, msg1: a, shape: xml}]}",
+    );
+    let d = errors(with("common.yaml", &shape));
+    assert_rejected(
+        &d,
+        "common.yaml",
+        "errors[0].answers[0].shape",
+        "unknown shape 'xml'",
+        true,
+    );
+
+    let status = COMMON.replace(
+        "{code: EGW00201, meaning: rate, action: retry_query}",
+        "{code: EGW00201, meaning: rate, action: retry_query, answers: [{when: Rate-Limited, http: 999, msg1: a}]}",
+    );
+    let d = errors(with("common.yaml", &status));
+    assert_rejected(
+        &d,
+        "common.yaml",
+        "errors[0].answers[0].when",
+        "not a snake_case",
+        true,
+    );
+}

@@ -10,6 +10,7 @@ mod compile_times;
 mod import;
 mod openapi;
 mod package;
+mod samples;
 
 const USAGE: &str = "usage: cargo xtask <task>
 
@@ -30,6 +31,11 @@ tasks:
                                      compare a checkout of KIS's example repository with the
                                      catalog, by endpoint; --write drafts new endpoints and
                                      applies the changes that need no judgement
+  official-samples --repo DIR [--python PY] [--timeout SECS] [--only TEXT] [--record FILE]
+                                     run KIS's REST example programs (examples_llm/*/*/chk_*.py of
+                                     a checkout or git directory of koreainvestment/open-trading-api)
+                                     unchanged against kis-mock; one line per example, a summary,
+                                     and the request keys that differ from our client's
   package                            cargo package the crates a user needs (kis-catalog,
                                      kis-codegen, kis-mock, kis-api), check the packaged catalog
                                      equals spec/, and build and run a fresh project from the
@@ -72,6 +78,11 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     let mut write = None;
     let mut write_flag = false;
     let mut from: Option<PathBuf> = None;
+    let mut repo: Option<PathBuf> = None;
+    let mut python = "python3".to_string();
+    let mut timeout = std::time::Duration::from_secs(60);
+    let mut only: Option<String> = None;
+    let mut record: Option<PathBuf> = None;
     let mut rest = args[1..].iter();
     while let Some(a) = rest.next() {
         match a.as_str() {
@@ -87,6 +98,21 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
                     rest.next().ok_or("--from needs a directory")?,
                 ))
             }
+            "--repo" => {
+                repo = Some(PathBuf::from(
+                    rest.next().ok_or("--repo needs a directory")?,
+                ))
+            }
+            "--python" => python = rest.next().ok_or("--python needs a program")?.clone(),
+            "--timeout" => {
+                let v = rest.next().ok_or("--timeout needs seconds")?;
+                let secs: u64 = v
+                    .parse()
+                    .map_err(|_| format!("--timeout: not a number: {v}"))?;
+                timeout = std::time::Duration::from_secs(secs.max(1));
+            }
+            "--only" => only = Some(rest.next().ok_or("--only needs a text")?.clone()),
+            "--record" => record = Some(PathBuf::from(rest.next().ok_or("--record needs a file")?)),
             "--out" => out = Some(PathBuf::from(rest.next().ok_or("--out needs a path")?)),
             "--group" => groups.push(rest.next().ok_or("--group needs a group id")?.clone()),
             "--spec" => spec_dir = PathBuf::from(rest.next().ok_or("--spec needs a directory")?),
@@ -147,6 +173,21 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             let from =
                 from.ok_or("import needs --from DIR (a checkout of KIS's example repository)")?;
             import::run(&spec_dir, &from, write_flag, json)
+        }
+        "official-samples" => {
+            let repo = repo.ok_or(
+                "official-samples needs --repo DIR (a checkout or git directory of KIS's example repository)",
+            )?;
+            samples::run(
+                &spec_dir,
+                &samples::Options {
+                    repo,
+                    python,
+                    timeout,
+                    only,
+                    record,
+                },
+            )
         }
         "package" => package::run(),
         "check" => static_checks(&spec_dir),

@@ -6,8 +6,8 @@ use std::collections::{BTreeSet, HashMap};
 use super::{Ctx, allowed, is_snake_identifier};
 use crate::files;
 use crate::model::{
-    AccountKind, CodeEnum, CodeMember, Common, ErrorAction, ErrorCode, FillSource, Group, Header,
-    ValueType,
+    AccountKind, CodeEnum, CodeMember, Common, ErrorAction, ErrorAnswer, ErrorCode, FillSource,
+    Group, Header, ValueType,
 };
 use crate::names;
 use crate::rules::{TypeRule, TypeRuleSet};
@@ -141,6 +141,7 @@ fn build_sentinels(list: &[files::SentinelSpec], ctx: &mut Ctx) -> Vec<(ValueTyp
 /// The response-code table, each code with its action.
 fn build_errors(list: &[files::ErrorCodeSpec], ctx: &mut Ctx) -> Vec<ErrorCode> {
     let mut errors = Vec::new();
+    let mut seen = BTreeSet::new();
     for (i, e) in list.iter().enumerate() {
         let key = format!("errors[{i}].action");
         let parsed = ctx.closed_set(
@@ -150,16 +151,79 @@ fn build_errors(list: &[files::ErrorCodeSpec], ctx: &mut Ctx) -> Vec<ErrorCode> 
             ErrorAction::parse,
             ErrorAction::ALL,
         );
+        let answers = build_answers(&e.answers, i, &mut seen, ctx);
         if let Some(action) = parsed {
             errors.push(ErrorCode {
                 code: e.code.clone(),
                 prefix: e.prefix,
                 meaning: e.meaning.clone(),
                 action,
+                answers,
             });
         }
     }
     errors
+}
+
+/// The situations one code answers: each `when` a snake_case name unique in the table, an
+/// HTTP status that is one, a known shape.
+fn build_answers(
+    list: &[files::ErrorAnswerSpec],
+    i: usize,
+    seen: &mut BTreeSet<String>,
+    ctx: &mut Ctx,
+) -> Vec<ErrorAnswer> {
+    let mut out = Vec::new();
+    for (j, a) in list.iter().enumerate() {
+        let key = format!("errors[{i}].answers[{j}]");
+        let when = a.when.value.trim().to_string();
+        if !is_snake_identifier(&when) {
+            ctx.err(
+                format!("{key}.when"),
+                Some(&a.when),
+                format!("'{when}' is not a snake_case situation name"),
+            );
+            continue;
+        }
+        if !seen.insert(when.clone()) {
+            ctx.err(
+                format!("{key}.when"),
+                Some(&a.when),
+                format!("situation '{when}' is answered twice"),
+            );
+            continue;
+        }
+        if let Some(h) = a.http
+            && !(100..=599).contains(&h)
+        {
+            ctx.err(
+                format!("{key}.http"),
+                Some(&a.when),
+                format!("{h} is not an HTTP status"),
+            );
+            continue;
+        }
+        let token_shape = match a.shape.as_ref().map(|s| s.value.as_str()) {
+            None | Some("envelope") => false,
+            Some("token") => true,
+            Some(other) => {
+                ctx.err(
+                    format!("{key}.shape"),
+                    a.shape.as_ref(),
+                    format!("unknown shape '{other}' (allowed: envelope, token)"),
+                );
+                continue;
+            }
+        };
+        out.push(ErrorAnswer {
+            when,
+            http_status: a.http,
+            rt_cd: a.rt_cd.clone().unwrap_or_else(|| "1".to_string()),
+            msg1: a.msg1.clone(),
+            token_shape,
+        });
+    }
+    out
 }
 
 /// The API groups: unique snake_case ids and features, each with its account.

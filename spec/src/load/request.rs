@@ -58,6 +58,7 @@ pub(super) fn build_request(
             enum_name,
             label: f.label.clone(),
             required: f.required,
+            empty: empty_allowed(f, &k, ctx),
             default: f.default.clone(),
             values: known_values(f, &k, ctx),
             max_length: f.max_length,
@@ -91,6 +92,19 @@ fn fill_source(
         (None, Some(shared)) => shared.fills.get(&wire.to_ascii_uppercase()).copied(),
         (None, None) => None,
     }
+}
+
+/// Whether an empty value is accepted: `empty: true` is a fact about required keys only, since
+/// an optional key may always be sent empty.
+fn empty_allowed(f: &files::RequestFieldSpec, key: &str, ctx: &mut Ctx) -> bool {
+    if f.empty && !f.required {
+        ctx.err(
+            format!("{key}.empty"),
+            Some(&f.name),
+            "`empty: true` is only for required keys (an optional key may always be empty)",
+        );
+    }
+    f.empty
 }
 
 /// The `enum` a field takes, checked against its listed values and default.

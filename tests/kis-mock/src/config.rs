@@ -70,6 +70,9 @@ pub struct MockConfig {
     /// How long a REST client may take to send a request's headers (also how long an idle
     /// keep-alive connection is kept): a client that trickles them is disconnected.
     pub header_timeout: Duration,
+    /// Write one JSON line per REST request to this file (method, path, `tr_id`, status and the
+    /// input keys with their values; personal data masked, credentials never).
+    pub record: Option<PathBuf>,
 }
 
 impl Default for MockConfig {
@@ -94,6 +97,7 @@ impl Default for MockConfig {
             tick_interval: Duration::from_millis(500),
             ws_subscription_cap: None,
             header_timeout: Duration::from_secs(5),
+            record: None,
         }
     }
 }
@@ -170,6 +174,12 @@ impl MockConfig {
     /// Sets how long a client may take to send a request's headers.
     pub fn with_header_timeout(mut self, timeout: Duration) -> Self {
         self.header_timeout = timeout;
+        self
+    }
+
+    /// Records every REST request to `path` (see [`MockConfig::record`]).
+    pub fn with_record(mut self, path: impl Into<PathBuf>) -> Self {
+        self.record = Some(path.into());
         self
     }
 

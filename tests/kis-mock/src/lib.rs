@@ -20,11 +20,13 @@
 //! # }
 //! ```
 
+mod answers;
 mod caseio;
 mod config;
 mod control;
 mod orders;
 mod plan;
+mod record;
 mod respond;
 mod rest;
 mod server;

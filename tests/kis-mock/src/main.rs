@@ -1,13 +1,14 @@
 //! `kis-mock`: runs the mock KIS server until Ctrl-C.
 //!
 //! `kis-mock --port 18080 --ws-port 18081 [--demo] [--seed N] [--app-key K --app-secret S]`
+//! (`--help` lists every option, e.g. `--record FILE`)
 
 use std::process::ExitCode;
 
 use kis_mock::{Environment, MockConfig, MockServer};
 
 const USAGE: &str = "usage: kis-mock [--port N] [--ws-port N] [--demo] [--seed N] \
-[--app-key K --app-secret S] [--hts-id ID] [--pages N] [--rows N] [--rate-limit N] [--rate-window-ms N] [--catalog DIR]";
+[--app-key K --app-secret S] [--hts-id ID] [--pages N] [--rows N] [--rate-limit N] [--rate-window-ms N] [--catalog DIR] [--record FILE]";
 
 fn parse(args: &[String]) -> Result<MockConfig, String> {
     let mut c = MockConfig {
@@ -50,6 +51,7 @@ fn parse(args: &[String]) -> Result<MockConfig, String> {
                 c.rate_window = std::time::Duration::from_millis(num(value)?.max(1))
             }
             "--catalog" => c.catalog_dir = Some(value.into()),
+            "--record" => c.record = Some(value.into()),
             other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
         i += 2;

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::answers::When;
 use crate::control::{OrderSide, OrderStatus};
 use crate::plan::RestPlan;
 use crate::respond::{HoldingView, StateView};
@@ -10,8 +11,8 @@ use crate::rest::{kst_now, order_request_key};
 use crate::server::{OrderRec, Shared, State};
 use crate::values::{fmt_date, fmt_time, parse_scaled};
 
-/// `(rt_cd, msg_cd, msg1)` of a refused order.
-pub(crate) type Refusal = (&'static str, &'static str, String);
+/// Why an order is refused (answered as the catalog's error table says) and the key concerned.
+pub(crate) type Refusal = (When, String);
 
 fn input(inputs: &[String], idx: Option<usize>) -> &str {
     idx.and_then(|i| inputs.get(i))
@@ -109,7 +110,7 @@ pub(crate) fn place(
                     .and_then(|i| plan.inputs.get(i))
                     .map(|f| f.upper.clone())
                     .unwrap_or_default();
-                return Err(("2", "OPSQ2001", format!("ERROR INVALID {name}")));
+                return Err((When::InputInvalid, name));
             }
         }
     };
@@ -125,7 +126,7 @@ pub(crate) fn place(
                     .and_then(|i| plan.inputs.get(i))
                     .map(|f| f.upper.clone())
                     .unwrap_or_default();
-                return Err(("2", "OPSQ2001", format!("ERROR INVALID {name}")));
+                return Err((When::InputInvalid, name));
             }
         }
     };
@@ -142,18 +143,10 @@ pub(crate) fn place(
         let Some(idx) = st.orders.iter().position(|o| {
             o.account == account && o.group == plan.group && same_number(&o.odno, orig)
         }) else {
-            return Err((
-                "1",
-                "APBK0918",
-                "원주문번호가 존재하지 않습니다.".to_string(),
-            ));
+            return Err((When::OrderNotFound, String::new()));
         };
         if st.orders[idx].status != OrderStatus::Open {
-            return Err((
-                "1",
-                "APBK0918",
-                "정정/취소할 수 있는 잔량이 없습니다.".to_string(),
-            ));
+            return Err((When::OrderNotOpen, String::new()));
         }
         st.next_odno += 1;
         let odno = format!("{:010}", st.next_odno - 1);
@@ -220,7 +213,7 @@ pub(crate) fn place(
                         .and_then(|i| plan.inputs.get(i))
                         .map(|f| f.upper.clone())
                         .unwrap_or_default();
-                    return Err(("2", "OPSQ2001", format!("ERROR INVALID {name}")));
+                    return Err((When::InputInvalid, name));
                 }
                 let side = match input(inputs, oi.side) {
                     "01" => OrderSide::Sell,

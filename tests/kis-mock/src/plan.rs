@@ -8,9 +8,12 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use kis_catalog::Catalog;
+
+use crate::answers::Answers;
 use kis_catalog::ValueType;
 use kis_catalog::model::{
-    Block, Endpoint, EndpointKind, Field, Method, RequestField, ResponseKey, Shape, TrKeyMeaning,
+    Block, Common, Endpoint, EndpointKind, Field, Method, RequestField, ResponseKey, Shape,
+    TrKeyMeaning,
 };
 
 use crate::values::{PriceStyle, fnv, mix};
@@ -21,16 +24,14 @@ pub(crate) fn load_plans(dir: Option<&Path>) -> io::Result<Arc<Plans>> {
     if let Some(d) = dir {
         return Ok(Arc::new(Plans::new(
             kis_catalog::load_catalog(d).map_err(invalid)?,
-        )));
+        )?));
     }
     static EMBEDDED: OnceLock<Arc<Plans>> = OnceLock::new();
     if let Some(p) = EMBEDDED.get() {
         return Ok(Arc::clone(p));
     }
-    let catalog = load_embedded()?;
-    Ok(Arc::clone(
-        EMBEDDED.get_or_init(|| Arc::new(Plans::new(catalog))),
-    ))
+    let plans = Arc::new(Plans::new(load_embedded()?)?);
+    Ok(Arc::clone(EMBEDDED.get_or_init(|| plans)))
 }
 
 /// The embedded catalog, loaded and validated.
@@ -164,8 +165,11 @@ pub(crate) struct BlockPlan {
 pub(crate) struct InputPlan {
     /// Upper-case wire name (matching is case-insensitive).
     pub(crate) upper: String,
-    /// Must be present and non-empty.
+    /// The key must be present.
     pub(crate) required: bool,
+    /// A required key's value may be empty (`empty: true` in the catalog, a `""` default, or a
+    /// continuation key).
+    pub(crate) empty_ok: bool,
     /// Allowed values, when checked.
     pub(crate) values: Option<Vec<String>>,
 }
@@ -289,6 +293,8 @@ pub(crate) struct Plans {
     pub(crate) ws: Vec<WsPlan>,
     /// Any TR ID (real or demo) → WebSocket plan.
     pub(crate) ws_by_tr: HashMap<String, usize>,
+    /// KIS's answer to each situation, from the catalog's error table.
+    pub(crate) answers: Answers,
 }
 
 fn json_key(name: &str) -> String {
@@ -522,18 +528,18 @@ fn block_plan(b: &Block, inputs: &[RequestField], salt: u64, allow_blank: bool) 
     }
 }
 
-/// Whether the listed values of a field are literal codes we can check against.
-fn checkable_values(f: &RequestField) -> Option<Vec<String>> {
-    if !f.is_constructor_arg() || f.values.is_empty() {
-        return None;
+/// The values KIS accepts for a field, where the catalog knows the set is closed: a field
+/// typed with a `common.yaml` enum takes its members (and the field's own listed values). A
+/// plain `values:` list documents examples and is not checked.
+fn checkable_values(f: &RequestField, common: &Common) -> Option<Vec<String>> {
+    let en = common.code_enum(f.enum_name.as_deref()?)?;
+    let mut vals: Vec<String> = en.members.iter().map(|m| m.value.clone()).collect();
+    for v in &f.values {
+        if !vals.contains(&v.value) {
+            vals.push(v.value.clone());
+        }
     }
-    let literal = f.values.iter().all(|v| {
-        !v.value.is_empty()
-            && v.value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    });
-    literal.then(|| f.values.iter().map(|v| v.value.clone()).collect())
+    Some(vals)
 }
 
 fn key_width(f: &RequestField) -> usize {
@@ -556,7 +562,7 @@ fn demo_like(tr: &str) -> bool {
     tr.starts_with('V')
 }
 
-fn rest_plan(ep: &Endpoint) -> RestPlan {
+fn rest_plan(ep: &Endpoint, common: &Common) -> RestPlan {
     let salt = fnv(ep.qualified_id.as_bytes());
     let mut tr_real = Vec::new();
     let mut tr_demo = Vec::new();
@@ -579,8 +585,9 @@ fn rest_plan(ep: &Endpoint) -> RestPlan {
         .iter()
         .map(|f| InputPlan {
             upper: f.wire.to_ascii_uppercase(),
-            required: f.required && f.default.is_none() && !f.paging,
-            values: checkable_values(f),
+            required: f.required,
+            empty_ok: f.empty || f.paging || f.default.as_deref() == Some(""),
+            values: checkable_values(f, common),
         })
         .collect();
     let allow_blank = !ep.mutates;
@@ -775,8 +782,9 @@ fn ws_plan(ep: &Endpoint) -> Option<WsPlan> {
 }
 
 impl Plans {
-    /// Builds every plan of a catalog.
-    pub(crate) fn new(catalog: Catalog) -> Plans {
+    /// Builds every plan of a catalog; an error when its error table lacks a situation.
+    pub(crate) fn new(catalog: Catalog) -> io::Result<Plans> {
+        let answers = Answers::from_catalog(&catalog.common)?;
         let mut rest = Vec::new();
         let mut by_path: HashMap<String, Vec<usize>> = HashMap::new();
         let mut auth = HashMap::new();
@@ -786,7 +794,7 @@ impl Plans {
             match ep.kind {
                 EndpointKind::Rest => {
                     by_path.entry(ep.path.clone()).or_default().push(rest.len());
-                    rest.push(rest_plan(ep));
+                    rest.push(rest_plan(ep, &catalog.common));
                 }
                 EndpointKind::Auth => {
                     if let Some(r) = auth_role(ep) {
@@ -807,13 +815,14 @@ impl Plans {
                 }
             }
         }
-        Plans {
+        Ok(Plans {
             catalog,
             rest,
             by_path,
             auth,
             ws,
             ws_by_tr,
-        }
+            answers,
+        })
     }
 }

@@ -18,9 +18,11 @@ use sha2::{Digest, Sha256};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use crate::answers::{Answer, When};
 use crate::caseio::CaseIo;
 use crate::control::{Fault, FaultTarget, RequestRecord};
 use crate::plan::{AuthRole, RestPlan};
+use crate::record::Recorded;
 use crate::respond::{Generator, ReqCtx, parse_page_key};
 use crate::server::{Shared, TokenInfo};
 use crate::values::{fnv, hex, mix, push_json_str};
@@ -157,19 +159,17 @@ pub(crate) fn envelope(rt_cd: &str, msg_cd: &str, msg1: &str) -> String {
     s
 }
 
-/// The token endpoints' error shape.
-fn token_error(code: &str, description: &str) -> String {
-    let mut s = String::from("{\"error_description\":");
-    push_json_str(&mut s, description);
-    s.push_str(",\"error_code\":");
-    push_json_str(&mut s, code);
-    s.push('}');
-    s
+/// KIS's answer to a situation (code, status, `rt_cd`, `msg1` from the catalog's error table),
+/// with KIS's headers.
+fn answer(shared: &Shared, tr_id: &str, when: When, detail: &str) -> Resp {
+    let a = shared.plans.answers.get(when);
+    respond(a.http, a.body(detail), tr_id, "", shared)
 }
 
-/// A gateway error: HTTP 500 with the KIS envelope.
-fn gw(shared: &Shared, tr_id: &str, msg_cd: &str, msg1: &str) -> Resp {
-    respond(500, envelope("1", msg_cd, msg1), tr_id, "", shared)
+/// KIS's answer to a situation of the auth endpoints (no TR headers).
+fn answer_auth(shared: &Shared, when: When) -> Resp {
+    let a = shared.plans.answers.get(when);
+    respond_auth(a.http, a.body(""))
 }
 
 /// The request body, or `None` when it is longer than [`MAX_BODY`]: then at most `MAX_BODY`
@@ -200,9 +200,9 @@ async fn read_body(body: Incoming) -> Result<Option<Bytes>, ()> {
 }
 
 /// A body over [`MAX_BODY`]: HTTP 413 with KIS's input-error envelope.
-fn too_large(parts: &hyper::http::request::Parts) -> Resp {
-    let what = format!("ERROR REQUEST BODY OVER {MAX_BODY} BYTES");
-    let mut r = respond_auth(413, envelope("2", "OPSQ2001", &what));
+fn too_large(shared: &Shared, parts: &hyper::http::request::Parts) -> Resp {
+    let a = shared.plans.answers.get(When::BodyTooLarge);
+    let mut r = respond_auth(a.http, a.body(&MAX_BODY.to_string()));
     // after a body that was not drained to its end the connection cannot carry another request
     r.headers_mut()
         .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
@@ -213,15 +213,9 @@ fn too_large(parts: &hyper::http::request::Parts) -> Resp {
     r
 }
 
-/// An input error: `rt_cd` "2", `OPSQ2001`, "ERROR INVALID <KEY>".
+/// An input error (KIS: `rt_cd` "2", `OPSQ2001`, "ERROR INVALID <KEY>").
 fn invalid(shared: &Shared, tr_id: &str, key: &str) -> Resp {
-    respond(
-        500,
-        envelope("2", "OPSQ2001", &format!("ERROR INVALID {key}")),
-        tr_id,
-        "",
-        shared,
-    )
+    answer(shared, tr_id, When::InputInvalid, key)
 }
 
 fn percent_decode(s: &str) -> String {
@@ -248,7 +242,7 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The request's inputs as (upper-case key, value) pairs.
+/// The request's inputs as (key as sent, value) pairs; KIS matches keys case-insensitively.
 fn raw_inputs(
     method: &hyper::Method,
     query: Option<&str>,
@@ -258,7 +252,7 @@ fn raw_inputs(
     if method == hyper::Method::GET {
         for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            out.push((percent_decode(k).to_ascii_uppercase(), percent_decode(v)));
+            out.push((percent_decode(k), percent_decode(v)));
         }
         return Ok(out);
     }
@@ -275,7 +269,7 @@ fn raw_inputs(
             serde_json::Value::Null => String::new(),
             other => other.to_string(),
         };
-        out.push((k.to_ascii_uppercase(), s));
+        out.push((k, s));
     }
     Ok(out)
 }
@@ -374,21 +368,11 @@ async fn apply_pre(shared: &Shared, faults: Vec<Fault>, tr: &str) -> Pre {
             Fault::DropAfterProcessing => drop_after = true,
             Fault::DropBeforeProcessing => return Pre::Drop,
             Fault::RateLimit => {
-                return Pre::Respond(gw(
-                    shared,
-                    tr,
-                    "EGW00201",
-                    "초당 거래건수를 초과하였습니다.",
-                ));
+                return Pre::Respond(answer(shared, tr, When::RateLimited, ""));
             }
             Fault::TokenExpired { http_status } => {
-                return Pre::Respond(respond(
-                    http_status,
-                    envelope("1", "EGW00123", "기간이 만료된 token 입니다."),
-                    tr,
-                    "",
-                    shared,
-                ));
+                let a = shared.plans.answers.get(When::TokenExpired);
+                return Pre::Respond(respond(http_status, a.body(""), tr, "", shared));
             }
             Fault::Answer {
                 msg_cd,
@@ -400,7 +384,7 @@ async fn apply_pre(shared: &Shared, faults: Vec<Fault>, tr: &str) -> Pre {
             }
             Fault::ServerError { json_body } => {
                 let body = if json_body {
-                    envelope("1", "EGW00500", "서버 내부 오류입니다.")
+                    shared.plans.answers.get(When::ServerError).body("")
                 } else {
                     String::new()
                 };
@@ -415,7 +399,7 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dr
     let (parts, body) = req.into_parts();
     let body = match read_body(body).await {
         Ok(Some(b)) => b,
-        Ok(None) => return Ok(too_large(&parts)),
+        Ok(None) => return Ok(too_large(shared, &parts)),
         Err(()) => return Err(Dropped),
     };
     let path = parts.uri.path();
@@ -429,15 +413,34 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dr
         let r = auth(shared, role, &parts.method, &parts.headers, &body);
         return if drop_after { Err(Dropped) } else { Ok(r) };
     }
+    let raw = raw_inputs(&parts.method, parts.uri.query(), &body);
+    let r = rest_request(shared, &parts, &raw).await;
+    if let Some(rec) = &shared.recorder {
+        let no_inputs = Vec::new();
+        let line = Recorded {
+            method: parts.method.as_str(),
+            path,
+            tr_id: header(&parts.headers, "tr_id"),
+            tr_cont: header(&parts.headers, "tr_cont"),
+            // 0: the connection was dropped without an answer
+            status: r.as_ref().map(|r| r.status().as_u16()).unwrap_or(0),
+            inputs: raw.as_ref().unwrap_or(&no_inputs),
+        };
+        rec.write(&line, |k| shared.plans.catalog.common.is_redacted(k));
+    }
+    r
+}
+
+/// A REST request to a catalog endpoint (or an unknown path).
+async fn rest_request(
+    shared: &Arc<Shared>,
+    parts: &hyper::http::request::Parts,
+    raw: &Result<Vec<(String, String)>, ()>,
+) -> Result<Resp, Dropped> {
+    let path = parts.uri.path();
     let tr_id = header(&parts.headers, "tr_id");
     let Some(idxs) = shared.plans.by_path.get(path) else {
-        return Ok(respond(
-            404,
-            envelope("1", "OPSQ0001", "존재하지 않는 URL 입니다."),
-            tr_id,
-            "",
-            shared,
-        ));
+        return Ok(answer(shared, tr_id, When::UnknownPath, ""));
     };
     let plan_idx = idxs
         .iter()
@@ -450,21 +453,29 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dr
     let plan = &shared.plans.rest[plan_idx];
     let tr_cont = header(&parts.headers, "tr_cont");
 
-    // inputs, aligned with the plan
-    let raw = raw_inputs(&parts.method, parts.uri.query(), &body);
-    let inputs: Vec<String> = match &raw {
+    // inputs, aligned with the plan; `None` for a key the request lacks
+    let sent: Vec<Option<&String>> = match raw {
         Ok(raw) => plan
             .inputs
             .iter()
             .map(|inp| {
                 raw.iter()
-                    .find(|(k, _)| *k == inp.upper)
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(&inp.upper))
+                    .map(|(_, v)| v)
             })
             .collect(),
-        Err(()) => vec![String::new(); plan.inputs.len()],
+        Err(()) => vec![None; plan.inputs.len()],
     };
+    let missing = plan
+        .inputs
+        .iter()
+        .zip(&sent)
+        .find(|(inp, v)| inp.required && v.is_none())
+        .map(|(inp, _)| inp.upper.as_str());
+    let inputs: Vec<String> = sent
+        .iter()
+        .map(|v| v.cloned().unwrap_or_default())
+        .collect();
     let mut canonical = String::with_capacity(64);
     for (i, v) in inputs.iter().enumerate() {
         // continuation keys and values that change on later pages are not part of the query
@@ -506,10 +517,11 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dr
         shared,
         plan_idx,
         plan,
-        &parts,
+        parts,
         tr_id,
         tr_cont,
         raw.is_ok(),
+        missing,
         &inputs,
         &canonical,
         qhash,
@@ -538,6 +550,7 @@ fn process(
     tr_id: &str,
     tr_cont: &str,
     body_ok: bool,
+    missing: Option<&str>,
     inputs: &[String],
     canonical: &str,
     qhash: u64,
@@ -547,10 +560,10 @@ fn process(
     let appkey = header(h, "appkey");
     let appsecret = header(h, "appsecret");
     if !key_ok(shared, appkey) {
-        return gw(shared, tr_id, "EGW00103", "유효하지 않은 AppKey입니다.");
+        return answer(shared, tr_id, When::AppKeyInvalid, "");
     }
     if !secret_ok(shared, appsecret) {
-        return gw(shared, tr_id, "EGW00105", "유효하지 않은 AppSecret입니다.");
+        return answer(shared, tr_id, When::AppSecretInvalid, "");
     }
     let auth = header(h, "authorization");
     let token = match auth.get(..7) {
@@ -562,19 +575,19 @@ fn process(
         match st.tokens.get(token) {
             None => {
                 drop(st);
-                return gw(shared, tr_id, "EGW00121", "유효하지 않은 token 입니다.");
+                return answer(shared, tr_id, When::TokenInvalid, "");
             }
             Some(t) if t.app_key != appkey => {
                 drop(st);
-                return gw(shared, tr_id, "EGW00121", "유효하지 않은 token 입니다.");
+                return answer(shared, tr_id, When::TokenInvalid, "");
             }
             Some(t) if t.app_secret != appsecret => {
                 drop(st);
-                return gw(shared, tr_id, "EGW00105", "유효하지 않은 AppSecret입니다.");
+                return answer(shared, tr_id, When::AppSecretInvalid, "");
             }
             Some(t) if t.expired || Instant::now() >= t.expires => {
                 drop(st);
-                return gw(shared, tr_id, "EGW00123", "기간이 만료된 token 입니다.");
+                return answer(shared, tr_id, When::TokenExpired, "");
             }
             Some(_) => {}
         }
@@ -582,7 +595,7 @@ fn process(
             && !st.admit(appkey, limit, shared.config.rate_window, Instant::now())
         {
             drop(st);
-            return gw(shared, tr_id, "EGW00201", "초당 거래건수를 초과하였습니다.");
+            return answer(shared, tr_id, When::RateLimited, "");
         }
     }
     // method and TR ID
@@ -591,45 +604,37 @@ fn process(
         Method::Post => parts.method == hyper::Method::POST,
     };
     if !method_ok {
-        return respond(
-            405,
-            envelope("1", "OPSQ0001", "허용되지 않는 HTTP 메소드입니다."),
-            tr_id,
-            "",
-            shared,
-        );
+        return answer(shared, tr_id, When::MethodNotAllowed, "");
     }
     let (real, demo) = plan.tr_lookup(tr_id);
     let variant = if shared.demo {
         match demo {
             Some(v) if plan.demo_ok => v,
             _ if real.is_some() || demo.is_some() => {
-                return gw(shared, tr_id, "MCA00124", "모의투자 TR 이 아닙니다.");
+                return answer(shared, tr_id, When::RealOnlyInDemo, "");
             }
-            _ => return gw(shared, tr_id, "OPSQ0002", "없는 서비스 코드 입니다"),
+            _ => return answer(shared, tr_id, When::UnknownTrId, ""),
         }
     } else {
         match real {
             Some(v) => v,
             None if demo.is_some() => {
-                return gw(shared, tr_id, "EGW02004", "실전투자 TR 이 아닙니다.");
+                return answer(shared, tr_id, When::DemoTrOnReal, "");
             }
-            None => return gw(shared, tr_id, "OPSQ0002", "없는 서비스 코드 입니다"),
+            None => return answer(shared, tr_id, When::UnknownTrId, ""),
         }
     };
     if !body_ok {
-        return respond(
-            500,
-            envelope("2", "OPSQ2001", "JSON PARSING ERROR : invalid json format"),
-            tr_id,
-            "",
-            shared,
-        );
+        return answer(shared, tr_id, When::BodyNotJson, "");
     }
-    // inputs
+    // inputs: a required key must be present, and non-empty unless the catalog says KIS
+    // accepts it empty
+    if let Some(key) = missing {
+        return answer(shared, tr_id, When::InputMissing, key);
+    }
     for (i, inp) in plan.inputs.iter().enumerate() {
         let v = inputs[i].trim();
-        if inp.required && v.is_empty() {
+        if inp.required && !inp.empty_ok && v.is_empty() {
             return invalid(shared, tr_id, &inp.upper);
         }
         if let Some(vals) = &inp.values
@@ -650,8 +655,20 @@ fn process(
     } else {
         shared.config.pages.max(1)
     };
-    // page
-    let page = if plan.paging.is_empty() || !tr_cont.eq_ignore_ascii_case("N") {
+    // page: a continuation needs tr_cont N, the keys and the values of the pages after the
+    // first (`QRY_TP` P); without keys, or without those values, the request asks from the start
+    // (KIS positions by the keys), as KIS's examples do when they repeat their first request
+    let from_start = plan.paging.is_empty()
+        || !tr_cont.eq_ignore_ascii_case("N")
+        || plan
+            .paging
+            .iter()
+            .all(|p| inputs[p.input].trim().is_empty())
+        || plan
+            .next_values
+            .iter()
+            .any(|(i, value)| inputs.get(*i).map(|v| v.trim()) != Some(value.as_str()));
+    let page = if from_start {
         1
     } else {
         let mut page = None;
@@ -663,11 +680,6 @@ fn process(
                 _ => return invalid(shared, tr_id, &plan.inputs[p.input].upper),
             }
         }
-        for (i, value) in &plan.next_values {
-            if inputs.get(*i).map(|v| v.trim()) != Some(value.as_str()) {
-                return invalid(shared, tr_id, &plan.inputs[*i].upper);
-            }
-        }
         match page {
             Some(p) => p,
             None => return invalid(shared, tr_id, "TR_CONT"),
@@ -676,12 +688,7 @@ fn process(
     if !plan.paging.is_empty() {
         for f in take_faults(shared, tr_id, parts.uri.path(), false, Some(page)) {
             if let Fault::PagingDataChanged { .. } = f {
-                return gw(
-                    shared,
-                    tr_id,
-                    "SYDB0050",
-                    "조회 중 데이터가 변경되었습니다. 다시 조회하세요.",
-                );
+                return answer(shared, tr_id, When::PagingDataChanged, "");
             }
         }
     }
@@ -699,16 +706,15 @@ fn process(
         return match crate::orders::place(shared, plan, variant_name, tr_id, inputs) {
             Ok(rec) => {
                 let generator = Generator::new(shared, plan, &req);
-                let msg = order_msg(shared.demo, rec.as_ref().map(|r| r.side));
-                let body = generator.body(1, 1, None, rec.as_ref(), (msg.0, &msg.1));
+                let msg = order_msg(shared, rec.as_ref().map(|r| r.side));
+                let body = generator.body(1, 1, None, rec.as_ref(), (&msg.code, &msg.msg1("")));
                 respond(200, body, tr_id, resp_tr_cont, shared)
             }
-            Err((rt_cd, msg_cd, msg1)) => {
-                respond(200, envelope(rt_cd, msg_cd, &msg1), tr_id, "", shared)
-            }
+            Err((when, detail)) => answer(shared, tr_id, when, &detail),
         };
     }
-    let msg = query_msg(shared.demo, plan.quote);
+    let msg = query_msg(shared, plan.quote);
+    let msg = (msg.code.as_str(), msg.msg1(""));
     if state_view.is_some() {
         let generator = Generator::new(shared, plan, &req);
         let body = generator.body(page, pages, state_view.as_ref(), None, (msg.0, &msg.1));
@@ -724,28 +730,28 @@ fn process(
     respond(200, body, tr_id, resp_tr_cont, shared)
 }
 
-fn query_msg(demo: bool, quote: bool) -> (&'static str, String) {
-    if quote {
-        ("MCA00000", "정상처리 되었습니다.".to_string())
-    } else if demo {
-        ("20310000", "모의투자 조회가 완료되었습니다.".to_string())
+/// The success answer of a query: quotes answer `quote_answered`, account queries
+/// `query_answered` (or its demo form).
+fn query_msg(shared: &Shared, quote: bool) -> &Answer {
+    let when = if quote {
+        When::QuoteAnswered
+    } else if shared.demo {
+        When::DemoQueryAnswered
     } else {
-        // KIS pads this one with spaces
-        ("KIOK0510", format!("{:<80}", "조회가 완료되었습니다"))
-    }
+        When::QueryAnswered
+    };
+    shared.plans.answers.get(when)
 }
 
-fn order_msg(demo: bool, side: Option<crate::control::OrderSide>) -> (&'static str, String) {
+/// The success answer of an order.
+fn order_msg(shared: &Shared, side: Option<crate::control::OrderSide>) -> &Answer {
     use crate::control::OrderSide;
-    if demo {
-        let m = match side {
-            Some(OrderSide::Sell) => "모의투자 매도주문이 완료 되었습니다.",
-            _ => "모의투자 매수주문이 완료 되었습니다.",
-        };
-        ("40600000", m.to_string())
-    } else {
-        ("APBK0013", "주문 전송 완료 되었습니다.".to_string())
-    }
+    let when = match (shared.demo, side) {
+        (false, _) => When::OrderAccepted,
+        (true, Some(OrderSide::Sell)) => When::DemoSellAccepted,
+        (true, _) => When::DemoBuyAccepted,
+    };
+    shared.plans.answers.get(when)
 }
 
 fn auth(
@@ -756,24 +762,18 @@ fn auth(
     body: &[u8],
 ) -> Resp {
     if method != hyper::Method::POST {
-        return respond_auth(
-            405,
-            token_error("EGW00002", "허용되지 않는 HTTP 메소드입니다."),
-        );
+        return answer_auth(shared, When::AuthMethodNotAllowed);
     }
     match role {
         AuthRole::Hashkey => {
             if !key_ok(shared, header(h, "appkey")) {
-                return gw(shared, "", "EGW00103", "유효하지 않은 AppKey입니다.");
+                return answer(shared, "", When::AppKeyInvalid, "");
             }
             if !secret_ok(shared, header(h, "appsecret")) {
-                return gw(shared, "", "EGW00105", "유효하지 않은 AppSecret입니다.");
+                return answer(shared, "", When::AppSecretInvalid, "");
             }
             let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
-                return respond_auth(
-                    500,
-                    envelope("2", "OPSQ2001", "JSON PARSING ERROR : invalid json format"),
-                );
+                return answer_auth(shared, When::BodyNotJson);
             };
             shared.lock().stats.hashkeys += 1;
             let hash = hex(&Sha256::digest(body));
@@ -782,10 +782,7 @@ fn auth(
         }
         AuthRole::Token | AuthRole::Approval | AuthRole::Revoke => {
             let Some(m) = json_map(body) else {
-                return respond_auth(
-                    403,
-                    token_error("EGW00002", "요청 본문이 올바른 JSON 이 아닙니다."),
-                );
+                return answer_auth(shared, When::AuthBodyNotJson);
             };
             let appkey = jstr(&m, "appkey");
             let secret_field = if role == AuthRole::Approval {
@@ -795,19 +792,13 @@ fn auth(
             };
             let secret = jstr(&m, secret_field);
             if role != AuthRole::Revoke && jstr(&m, "grant_type") != "client_credentials" {
-                return respond_auth(
-                    403,
-                    token_error("EGW00002", "grant_type 이 올바르지 않습니다."),
-                );
+                return answer_auth(shared, When::AuthGrantTypeInvalid);
             }
             if !key_ok(shared, appkey) {
-                return respond_auth(403, token_error("EGW00103", "유효하지 않은 AppKey입니다."));
+                return answer_auth(shared, When::AuthAppKeyInvalid);
             }
             if !secret_ok(shared, secret) {
-                return respond_auth(
-                    403,
-                    token_error("EGW00105", "유효하지 않은 AppSecret입니다."),
-                );
+                return answer_auth(shared, When::AuthAppSecretInvalid);
             }
             match role {
                 AuthRole::Token => issue_token(shared, appkey, secret),
@@ -847,7 +838,7 @@ fn auth(
                         )
                     } else {
                         drop(st);
-                        respond_auth(403, token_error("EGW00121", "유효하지 않은 token 입니다."))
+                        answer_auth(shared, When::RevokeTokenInvalid)
                     }
                 }
             }
@@ -864,13 +855,7 @@ fn issue_token(shared: &Arc<Shared>, appkey: &str, secret: &str) -> Resp {
     {
         st.stats.token_issue_refused += 1;
         drop(st);
-        return respond_auth(
-            403,
-            token_error(
-                "EGW00133",
-                "접근토큰 발급 잠시 후 다시 시도하세요(1분당 1회)",
-            ),
-        );
+        return answer_auth(shared, When::TokenIssueTooSoon);
     }
     st.token_counter += 1;
     let n = st.token_counter;
@@ -933,7 +918,7 @@ mod tests {
         assert_eq!(percent_decode("%e2%82%ac"), "€");
         let r = raw_inputs(&hyper::Method::GET, Some("fid_input_iscd=005930&X&=1"), b"")
             .unwrap_or_default();
-        assert_eq!(r[0], ("FID_INPUT_ISCD".to_string(), "005930".to_string()));
+        assert_eq!(r[0], ("fid_input_iscd".to_string(), "005930".to_string()));
         assert_eq!(r[1], ("X".to_string(), String::new()));
         assert!(raw_inputs(&hyper::Method::POST, None, b"[1]").is_err());
         assert!(raw_inputs(&hyper::Method::POST, None, b"{\"a\":1}").is_ok());

@@ -183,6 +183,8 @@ pub(crate) struct Shared {
     pub(crate) ws: WsHub,
     pub(crate) counter: AtomicU64,
     pub(crate) ws_cap: usize,
+    /// `MockConfig::record`'s writer.
+    pub(crate) recorder: Option<crate::record::Recorder>,
 }
 
 impl Shared {
@@ -262,6 +264,10 @@ impl MockServer {
             .ws_subscription_cap
             .unwrap_or(plans.catalog.common.limits.websocket_subscriptions)
             as usize;
+        let recorder = match &config.record {
+            Some(p) => Some(crate::record::Recorder::create(p)?),
+            None => None,
+        };
         let rest_listener = TcpListener::bind(("127.0.0.1", config.rest_port)).await?;
         let ws_listener = TcpListener::bind(("127.0.0.1", config.ws_port)).await?;
         let rest_addr = rest_listener.local_addr()?;
@@ -279,6 +285,7 @@ impl MockServer {
             cache: Mutex::new(HashMap::new()),
             counter: AtomicU64::new(1),
             ws_cap,
+            recorder,
             config,
         });
         let (stop, stop_rx) = watch::channel(false);

@@ -14,6 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::answers::{Answer, When};
 use crate::orders::Notice;
 use crate::plan::{Role, StateRole, WsPlan};
 use crate::respond::{default_anchor, gen_value};
@@ -266,11 +267,10 @@ fn reply(
     tr_id: &str,
     tr_key: &str,
     encrypt: bool,
-    rt_cd: &str,
-    msg_cd: &str,
-    msg1: &str,
+    answer: &Answer,
     output: Option<(&str, &str)>,
 ) -> String {
+    let (rt_cd, msg_cd, msg1) = (&answer.rt_cd, &answer.code, answer.msg1(""));
     let mut s = String::with_capacity(200);
     s.push_str("{\"header\":{\"tr_id\":");
     push_json_str(&mut s, tr_id);
@@ -283,7 +283,7 @@ fn reply(
     s.push_str(",\"msg_cd\":");
     push_json_str(&mut s, msg_cd);
     s.push_str(",\"msg1\":");
-    push_json_str(&mut s, msg1);
+    push_json_str(&mut s, &msg1);
     if let Some((iv, key)) = output {
         s.push_str(",\"output\":{\"iv\":");
         push_json_str(&mut s, iv);
@@ -330,9 +330,7 @@ impl Session {
                     "",
                     "",
                     false,
-                    "1",
-                    "OPSP9999",
-                    "JSON PARSING ERROR : invalid json format",
+                    shared.plans.answers.get(When::WsBodyNotJson),
                     None,
                 ));
             }
@@ -359,9 +357,7 @@ impl Session {
                 &tr_id,
                 &tr_key,
                 false,
-                "1",
-                "OPSP0011",
-                "invalid approval : NOT FOUND",
+                shared.plans.answers.get(When::WsApprovalInvalid),
                 None,
             ));
         }
@@ -374,9 +370,7 @@ impl Session {
                         &tr_id,
                         &tr_key,
                         false,
-                        "1",
-                        "OPSP8996",
-                        "ALREADY IN USE appkey",
+                        shared.plans.answers.get(When::WsKeyInUse),
                         None,
                     ));
                 }
@@ -397,9 +391,7 @@ impl Session {
                 &tr_id,
                 &tr_key,
                 false,
-                "1",
-                "OPSP0009",
-                "SUBSCRIBE ERROR : invalid tr_id",
+                shared.plans.answers.get(When::WsTrIdInvalid),
                 None,
             ));
         };
@@ -415,9 +407,7 @@ impl Session {
                     &tr_id,
                     &tr_key,
                     encrypted,
-                    "1",
-                    "OPSP0002",
-                    "ALREADY IN SUBSCRIBE",
+                    shared.plans.answers.get(When::WsAlreadySubscribed),
                     Some((&x.iv, &x.key)),
                 ))
             }
@@ -425,9 +415,7 @@ impl Session {
                 &tr_id,
                 &tr_key,
                 encrypted,
-                "1",
-                "OPSP0008",
-                "MAX SUBSCRIBE OVER",
+                shared.plans.answers.get(When::WsMaxSubscriptions),
                 None,
             )),
             ("1", None) => {
@@ -437,9 +425,7 @@ impl Session {
                     &tr_id,
                     &tr_key,
                     encrypted,
-                    "0",
-                    "OPSP0000",
-                    "SUBSCRIBE SUCCESS",
+                    shared.plans.answers.get(When::WsSubscribed),
                     Some((&iv, &key)),
                 );
                 subs.push(Sub {
@@ -457,9 +443,7 @@ impl Session {
                     &tr_id,
                     &tr_key,
                     encrypted,
-                    "0",
-                    "OPSP0001",
-                    "UNSUBSCRIBE SUCCESS",
+                    shared.plans.answers.get(When::WsUnsubscribed),
                     Some((&x.iv, &x.key)),
                 ))
             }
@@ -467,18 +451,14 @@ impl Session {
                 &tr_id,
                 &tr_key,
                 encrypted,
-                "1",
-                "OPSP0003",
-                "UNSUBSCRIBE ERROR(not found!)",
+                shared.plans.answers.get(When::WsNotSubscribed),
                 None,
             )),
             _ => Some(reply(
                 &tr_id,
                 &tr_key,
                 encrypted,
-                "1",
-                "OPSP0010",
-                "SUBSCRIBE ERROR : invalid tr_type",
+                shared.plans.answers.get(When::WsTrTypeInvalid),
                 None,
             )),
         }

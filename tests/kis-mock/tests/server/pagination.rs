@@ -105,12 +105,16 @@ async fn keys_are_padded_and_stale_keys_are_refused() {
         (r.status, r.str("/rt_cd"), r.str("/msg_cd")),
         (500, "2", "OPSQ2001")
     );
-    // N without keys
+    // N without keys asks from the start (KIS positions by the keys): the first page
     let r = kis
         .call(&ep, "TTTC8434R", "N", &inputs)
         .await
         .expect("reply");
-    assert_eq!(r.str("/msg_cd"), "OPSQ2001");
+    assert_eq!(
+        r.json["output1"], again.json["output1"],
+        "N without keys: first page"
+    );
+    assert_eq!(r.header("tr_cont"), Some("M"));
     // keys of another query (other inputs)
     let mut other = next.clone();
     set(&mut other, "INQR_DVSN", "02");

@@ -417,3 +417,87 @@ async fn unknown_path_is_404() {
     assert_eq!(r.status, 404);
     assert_eq!(r.str("/rt_cd"), "1");
 }
+
+#[tokio::test]
+async fn a_required_key_must_be_present_but_may_be_empty_where_the_catalog_says() {
+    let kis = Kis::start(MockConfig::default()).await;
+    let ep = kis.endpoint("overseas_stock.price");
+    let tr = ep.tr.variants[0].real.clone();
+    let auth = ep
+        .request
+        .iter()
+        .find(|f| f.wire == "AUTH")
+        .expect("AUTH field");
+    assert!(
+        auth.required && auth.empty,
+        "the catalog says AUTH may be empty"
+    );
+    // KIS's examples send AUTH="" and KIS answers
+    let mut inputs = well_formed(&ep, None);
+    set(&mut inputs, "AUTH", "");
+    let r = kis.call(&ep, &tr, "", &inputs).await.expect("reply");
+    assert_eq!((r.status, r.str("/rt_cd")), (200, "0"), "{}", r.json);
+    // leaving the key out is refused
+    let without: Vec<(String, String)> = inputs
+        .iter()
+        .filter(|(k, _)| k != "AUTH")
+        .cloned()
+        .collect();
+    let r = kis.call(&ep, &tr, "", &without).await.expect("reply");
+    assert_eq!(
+        (r.status, r.str("/rt_cd"), r.str("/msg_cd"), r.str("/msg1")),
+        (500, "2", "OPSQ2001", "ERROR INVALID AUTH")
+    );
+    // a required key without `empty` may not be empty
+    let symb = ep
+        .request
+        .iter()
+        .find(|f| f.wire == "SYMB")
+        .expect("SYMB field");
+    assert!(symb.required && !symb.empty);
+    set(&mut inputs, "SYMB", "");
+    let r = kis.call(&ep, &tr, "", &inputs).await.expect("reply");
+    assert_eq!(
+        (r.status, r.str("/msg_cd"), r.str("/msg1")),
+        (500, "OPSQ2001", "ERROR INVALID SYMB")
+    );
+}
+
+#[tokio::test]
+async fn record_writes_one_line_per_request_without_secrets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("requests.jsonl");
+    let kis = Kis::start(MockConfig::default().with_record(&file)).await;
+    let r = kis
+        .get(PRICE_PATH, "FHKST01010100", "", &quote_inputs("005930"))
+        .await
+        .expect("reply");
+    assert_eq!(r.str("/rt_cd"), "0");
+    let ep = kis.endpoint("domestic_stock.inquire_balance");
+    let tr = ep.tr.variants[0].real.clone();
+    let _ = kis
+        .call(&ep, &tr, "", &well_formed(&ep, None))
+        .await
+        .expect("reply");
+    let text = std::fs::read_to_string(&file).expect("record file");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines[0]["path"], PRICE_PATH);
+    assert_eq!(lines[0]["tr_id"], "FHKST01010100");
+    assert_eq!(lines[0]["status"], 200);
+    assert_eq!(
+        lines[0]["inputs"][1],
+        serde_json::json!(["FID_INPUT_ISCD", "005930"])
+    );
+    // the account number is masked, and no key, secret or token appears
+    let cano = lines[1]["inputs"]
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p[0] == "CANO"))
+        .cloned()
+        .expect("CANO recorded");
+    assert_eq!(cano[1], "***");
+    assert!(!text.contains(APP_SECRET) && !text.contains(APP_KEY) && !text.contains(&kis.token));
+}

@@ -272,6 +272,14 @@ fn is_product(upper: &str) -> bool {
         || s == "SHT_CD"
 }
 
+/// The first member of a `common.yaml` enum (a value KIS accepts for a field typed with it).
+fn first_member(name: &str) -> Option<String> {
+    static CATALOG: std::sync::OnceLock<Option<kis_catalog::Catalog>> = std::sync::OnceLock::new();
+    let catalog = CATALOG.get_or_init(|| kis_mock::embedded_catalog().ok());
+    let en = catalog.as_ref()?.common.code_enum(name)?;
+    en.members.first().map(|m| m.value.clone())
+}
+
 /// A well-formed request for an endpoint: every input, filled as a client would.
 pub fn well_formed(ep: &Endpoint, orig_odno: Option<&str>) -> Vec<(String, String)> {
     let overseas = ep.group.starts_with("overseas");
@@ -297,6 +305,8 @@ pub fn well_formed(ep: &Endpoint, orig_odno: Option<&str>) -> Vec<(String, Strin
                 v.value.clone()
             } else if let Some(d) = f.default.as_ref().filter(|d| !d.is_empty()) {
                 d.clone()
+            } else if let Some(m) = f.enum_name.as_deref().and_then(first_member) {
+                m
             } else if !f.required {
                 String::new()
             } else if is_product(&u) {
