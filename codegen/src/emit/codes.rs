@@ -10,21 +10,26 @@ use crate::model::*;
 /// `codes.rs`: the closed value sets of `common.yaml` as Rust enums.
 pub(super) fn codes_file(catalog: &Catalog, opts: &Options) -> TokenStream {
     let runtime = path(&opts.runtime);
-    let enums = catalog.common.enums.iter().map(|en| code_enum(en, opts));
+    let enums = catalog.common.enums.iter().map(|en| {
+        let d = format!(
+            "{}: a closed value set of the catalog (`{}/common.yaml`).",
+            md(&en.label),
+            opts.spec_label
+        );
+        code_enum(en, &d)
+    });
     quote! {
         use #runtime as rt;
         #(#enums)*
     }
 }
 
-/// One enum: its members and `Other` for codes outside the set.
-fn code_enum(en: &CodeEnum, opts: &Options) -> TokenStream {
+/// One enum documented by `doc_text`: its members and `Other` for codes outside the set. Shared
+/// enums live in `codes`; a field's own value set becomes one in its endpoint module (both
+/// scopes name the runtime `rt`).
+pub(super) fn code_enum(en: &CodeEnum, doc_text: &str) -> TokenStream {
     let t = format_ident!("{}", en.name);
-    let d = doc(&format!(
-        "{}: a closed value set of the catalog (`{}/common.yaml`).",
-        md(&en.label),
-        opts.spec_label
-    ));
+    let d = doc(doc_text);
     let variants = en.members.iter().map(|m| {
         let v = format_ident!("{}", m.rust_name);
         let d = doc(&format!("`{}`: {}", m.value, md(&m.label)));

@@ -238,7 +238,12 @@ fn build_enums(list: &[files::EnumSpec], ctx: &mut Ctx) -> Vec<CodeEnum> {
         }
         let mut members: Vec<CodeMember> = Vec::new();
         for (j, v) in en.values.iter().enumerate() {
-            let member = build_member(v, &members, &format!("{k}.values[{j}]"), ctx);
+            let member = build_member(
+                (&v.value, &v.name, &v.label),
+                &members,
+                &format!("{k}.values[{j}]"),
+                ctx,
+            );
             members.push(member);
         }
         enums.push(CodeEnum {
@@ -250,13 +255,14 @@ fn build_enums(list: &[files::EnumSpec], ctx: &mut Ctx) -> Vec<CodeEnum> {
     enums
 }
 
-/// One member of an enum, checked against the members before it.
-fn build_member(
-    v: &files::EnumValueSpec,
+/// One member of an enum (value, snake_case name, label), checked against the members before it.
+pub(super) fn build_member(
+    (value, name, label): (&files::Spanned<String>, &files::Spanned<String>, &str),
     before: &[CodeMember],
     key: &str,
     ctx: &mut Ctx,
 ) -> CodeMember {
+    let v = MemberSpec { value, name };
     if !is_snake_identifier(&v.name.value) {
         ctx.err(
             format!("{key}.name"),
@@ -289,8 +295,14 @@ fn build_member(
     CodeMember {
         value: v.value.value.clone(),
         rust_name,
-        label: v.label.clone(),
+        label: label.to_string(),
     }
+}
+
+/// The spanned parts of a member the checks point at.
+struct MemberSpec<'a> {
+    value: &'a files::Spanned<String>,
+    name: &'a files::Spanned<String>,
 }
 
 /// Which request fields the group's account fills, and with what.
