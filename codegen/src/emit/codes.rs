@@ -52,6 +52,7 @@ pub(super) fn code_enum(en: &CodeEnum, doc_text: &str) -> TokenStream {
 /// An enum's `ALL`, `code`, `label` and `from_code`, its `Display` and `ParamValue`.
 fn code_enum_impls(t: &Ident, en: &CodeEnum) -> TokenStream {
     let member = |m: &CodeMember| format_ident!("{}", m.rust_name);
+    let name = lit(&en.name);
     let all = en.members.iter().map(|m| {
         let v = member(m);
         quote!(#t::#v)
@@ -92,6 +93,12 @@ fn code_enum_impls(t: &Ident, en: &CodeEnum) -> TokenStream {
                     #(#parse)*
                     _ => ::core::option::Option::None,
                 }
+            }
+        }
+        impl ::core::str::FromStr for #t {
+            type Err = rt::UnknownCode;
+            fn from_str(code: &str) -> ::core::result::Result<Self, rt::UnknownCode> {
+                Self::from_code(code).ok_or_else(|| rt::UnknownCode::new(code, #name))
             }
         }
         impl ::core::fmt::Display for #t {
