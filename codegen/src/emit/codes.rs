@@ -38,7 +38,7 @@ pub(super) fn code_enum(en: &CodeEnum, doc_text: &str) -> TokenStream {
     let impls = code_enum_impls(&t, en);
     quote! {
         #d
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         #[non_exhaustive]
         pub enum #t {
             #(#variants)*
@@ -49,7 +49,8 @@ pub(super) fn code_enum(en: &CodeEnum, doc_text: &str) -> TokenStream {
     }
 }
 
-/// An enum's `ALL`, `code`, `label` and `from_code`, its `Display` and `ParamValue`.
+/// An enum's `ALL`, `code` and `from_code`, its `FromStr`, `Display` and `ParamValue` (the
+/// labels are in the variants' docs and the endpoint metadata).
 fn code_enum_impls(t: &Ident, en: &CodeEnum) -> TokenStream {
     let member = |m: &CodeMember| format_ident!("{}", m.rust_name);
     let name = lit(&en.name);
@@ -60,10 +61,6 @@ fn code_enum_impls(t: &Ident, en: &CodeEnum) -> TokenStream {
     let codes = en.members.iter().map(|m| {
         let (v, c) = (member(m), lit(&m.value));
         quote!(#t::#v => #c,)
-    });
-    let labels = en.members.iter().map(|m| {
-        let (v, l) = (member(m), lit(&m.label));
-        quote!(#t::#v => #l,)
     });
     let parse = en.members.iter().map(|m| {
         let (v, c) = (member(m), lit(&m.value));
@@ -78,13 +75,6 @@ fn code_enum_impls(t: &Ident, en: &CodeEnum) -> TokenStream {
                 match self {
                     #(#codes)*
                     #t::Other(code) => code,
-                }
-            }
-            /// The meaning of the code.
-            pub fn label(self) -> &'static str {
-                match self {
-                    #(#labels)*
-                    #t::Other(_) => "",
                 }
             }
             /// The member sent as `code`, or `None` outside the set.
