@@ -262,47 +262,40 @@ pub(super) fn build_member(
     key: &str,
     ctx: &mut Ctx,
 ) -> CodeMember {
-    let v = MemberSpec { value, name };
-    if !is_snake_identifier(&v.name.value) {
+    if !is_snake_identifier(&name.value) {
         ctx.err(
             format!("{key}.name"),
-            Some(&v.name),
+            Some(name),
             "a member name is a snake_case identifier",
         );
     }
-    let rust_name = names::pascal(&v.name.value);
+    let rust_name = names::pascal(&name.value);
     if rust_name == "Other" {
         ctx.err(
             format!("{key}.name"),
-            Some(&v.name),
+            Some(name),
             "`other` is reserved for codes outside the set",
         );
     }
     if before.iter().any(|m| m.rust_name == rust_name) {
         ctx.err(
             format!("{key}.name"),
-            Some(&v.name),
-            format!("member '{}' is listed twice", v.name.value),
+            Some(name),
+            format!("member '{}' is listed twice", name.value),
         );
     }
-    if before.iter().any(|m| m.value == v.value.value) {
+    if before.iter().any(|m| m.value == value.value) {
         ctx.err(
             format!("{key}.value"),
-            Some(&v.value),
-            format!("value '{}' is listed twice", v.value.value),
+            Some(value),
+            format!("value '{}' is listed twice", value.value),
         );
     }
     CodeMember {
-        value: v.value.value.clone(),
+        value: value.value.clone(),
         rust_name,
         label: label.to_string(),
     }
-}
-
-/// The spanned parts of a member the checks point at.
-struct MemberSpec<'a> {
-    value: &'a files::Spanned<String>,
-    name: &'a files::Spanned<String>,
 }
 
 /// Which request fields the group's account fills, and with what.
