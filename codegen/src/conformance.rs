@@ -66,6 +66,17 @@ fn sample_arg(catalog: &Catalog, e: &Endpoint, f: &RequestField, api: &TokenStre
             None => quote!(#api::codes::#t::Other("1")),
         };
     }
+    if let Some(en) = &f.local_enum {
+        let (group, module) = (ident(&e.group), ident(&crate::names::field_ident(&e.id)));
+        let t = format_ident!("{}", en.name);
+        return match en.members.first() {
+            Some(m) => {
+                let v = format_ident!("{}", m.rust_name);
+                quote!(#api::#group::#module::#t::#v)
+            }
+            None => quote!(#api::#group::#module::#t::Other("1")),
+        };
+    }
     match f.ty {
         ValueType::Text | ValueType::Code => {
             let s = Literal::string(&sample_text(e, f));

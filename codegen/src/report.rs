@@ -174,6 +174,11 @@ impl Report {
             "KIS API table rows mapped: {}; recorded source fixes: {}",
             self.table_rows, self.fixes
         );
+        let _ = write!(
+            s,
+            "requests: {}",
+            crate::surface::request_type_counts(catalog).replace('\n', "; ")
+        );
         let _ = writeln!(s);
         let _ = writeln!(
             s,

@@ -105,7 +105,7 @@ fn constructor_args(e: &Endpoint) -> Vec<String> {
         ));
     }
     for f in e.constructor_fields() {
-        let t = f.enum_name.as_deref().unwrap_or(rust_type(f.ty));
+        let t = f.enum_type().unwrap_or(rust_type(f.ty));
         args.push(format!("{}: {}", f.rust_name, t));
     }
     args
@@ -162,5 +162,40 @@ fn auth_line(e: &Endpoint) -> String {
         e.method.map(|m| m.name()).unwrap_or(""),
         e.path,
         body.join(", ")
+    )
+}
+
+/// How typed the requests are: `Request::new` parameters (all, and `String` ones), and request
+/// fields with a closed value set (two or more known values other than a yes/no pair), of which
+/// enums. Issue 12 measures its progress with these counts.
+pub fn request_type_counts(catalog: &Catalog) -> String {
+    let (mut params, mut strings, mut closed, mut enums) = (0, 0, 0, 0);
+    for e in catalog
+        .endpoints
+        .iter()
+        .filter(|e| e.kind == EndpointKind::Rest)
+    {
+        for f in e.request.iter().filter(|f| !f.paging) {
+            if f.is_constructor_arg() {
+                params += 1;
+                if f.enum_type().is_none() && rust_type(f.ty) == "String" {
+                    strings += 1;
+                }
+            }
+            let yes_no = f
+                .values
+                .iter()
+                .all(|v| matches!(v.value.as_str(), "Y" | "N" | ""));
+            if f.enum_type().is_some() || (f.values.len() >= 2 && !yes_no) {
+                closed += 1;
+                if f.enum_type().is_some() {
+                    enums += 1;
+                }
+            }
+        }
+    }
+    format!(
+        "constructor parameters: {params}, of which String: {strings}\n\
+         fields with a closed value set: {closed}, of which enums: {enums}\n"
     )
 }

@@ -217,6 +217,7 @@ fn describe_shows_inputs_tr_ids_and_outputs() {
         "FID_COND_MRKT_DIV_CODE",
         "조건 시장 분류 코드",
         "J=KRX",
+        "(Krx)",
         "FID_INPUT_ISCD",
         "stck_prpr",
         "주식 현재가",
@@ -666,7 +667,13 @@ fn usage_errors_name_what_is_wrong() {
         "FID_COND_MRKT_DIV_CODE=X",
         "FID_INPUT_ISCD=005930",
     ])
-    .fails(2, &["'X' is not one of J=KRX, NX=NXT, UN=통합", "--force"]);
+    .fails(
+        2,
+        &[
+            "'X' is not one of J=KRX (Krx), NX=NXT (Nxt), UN=통합 (Integrated)",
+            "--force",
+        ],
+    );
     kis(&["call", "domestic_stock.order_cash", "PDNO=005930"])
         .fails(2, &["--variant", "sell (매도), buy (매수)"]);
     kis(&["call", "domestic_stock.order_cash", "--variant", "by"])

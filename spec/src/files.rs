@@ -413,6 +413,9 @@ pub struct ValueSpec {
     /// What it means.
     #[serde(default)]
     pub label: Option<String>,
+    /// Rust variant name (snake_case) when the field's values form an endpoint-local enum.
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
 }
 
 /// A continuation key pair, or a request value that changes on the pages after the first.

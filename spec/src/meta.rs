@@ -52,12 +52,14 @@ pub struct ValueMeta {
     pub value: &'static str,
     /// Its meaning.
     pub label: &'static str,
+    /// The Rust enum variant that sends it (`Krx`), or empty when the input is not an enum.
+    pub name: &'static str,
 }
 
 impl ValueMeta {
     /// A known value; used by generated code.
-    pub const fn new(value: &'static str, label: &'static str) -> Self {
-        ValueMeta { value, label }
+    pub const fn new(value: &'static str, label: &'static str, name: &'static str) -> Self {
+        ValueMeta { value, label, name }
     }
 }
 

@@ -310,12 +310,21 @@ pub struct RequestField {
     pub redacted: bool,
     /// The closed value set (`common.yaml` enums) the field takes in Rust.
     pub enum_name: Option<String>,
+    /// The field's own value set as an enum of its endpoint module, when its values are named.
+    pub local_enum: Option<CodeEnum>,
 }
 
 impl RequestField {
     /// Whether the caller passes it to the constructor.
     pub fn is_constructor_arg(&self) -> bool {
         self.required && self.default.is_none() && self.fill.is_none() && !self.paging
+    }
+
+    /// The Rust name of the enum the field takes (shared or endpoint-local), if any.
+    pub fn enum_type(&self) -> Option<&str> {
+        self.enum_name
+            .as_deref()
+            .or(self.local_enum.as_ref().map(|e| e.name.as_str()))
     }
 }
 
@@ -324,6 +333,8 @@ impl RequestField {
 pub struct KnownValue {
     /// As sent.
     pub value: String,
+    /// Rust variant name of the field's enum (PascalCase), when it has one.
+    pub rust_name: Option<String>,
     /// Meaning.
     pub label: Option<String>,
 }

@@ -10,21 +10,26 @@ use crate::model::*;
 /// `codes.rs`: the closed value sets of `common.yaml` as Rust enums.
 pub(super) fn codes_file(catalog: &Catalog, opts: &Options) -> TokenStream {
     let runtime = path(&opts.runtime);
-    let enums = catalog.common.enums.iter().map(|en| code_enum(en, opts));
+    let enums = catalog.common.enums.iter().map(|en| {
+        let d = format!(
+            "{}: a closed value set of the catalog (`{}/common.yaml`).",
+            md(&en.label),
+            opts.spec_label
+        );
+        code_enum(en, &d)
+    });
     quote! {
         use #runtime as rt;
         #(#enums)*
     }
 }
 
-/// One enum: its members and `Other` for codes outside the set.
-fn code_enum(en: &CodeEnum, opts: &Options) -> TokenStream {
+/// One enum documented by `doc_text`: its members and `Other` for codes outside the set. Shared
+/// enums live in `codes`; a field's own value set becomes one in its endpoint module (both
+/// scopes name the runtime `rt`).
+pub(super) fn code_enum(en: &CodeEnum, doc_text: &str) -> TokenStream {
     let t = format_ident!("{}", en.name);
-    let d = doc(&format!(
-        "{}: a closed value set of the catalog (`{}/common.yaml`).",
-        md(&en.label),
-        opts.spec_label
-    ));
+    let d = doc(doc_text);
     let variants = en.members.iter().map(|m| {
         let v = format_ident!("{}", m.rust_name);
         let d = doc(&format!("`{}`: {}", m.value, md(&m.label)));
@@ -33,7 +38,7 @@ fn code_enum(en: &CodeEnum, opts: &Options) -> TokenStream {
     let impls = code_enum_impls(&t, en);
     quote! {
         #d
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         #[non_exhaustive]
         pub enum #t {
             #(#variants)*
@@ -44,9 +49,11 @@ fn code_enum(en: &CodeEnum, opts: &Options) -> TokenStream {
     }
 }
 
-/// An enum's `ALL`, `code`, `label` and `from_code`, its `Display` and `ParamValue`.
+/// An enum's `ALL`, `code` and `from_code`, its `FromStr`, `Display` and `ParamValue` (the
+/// labels are in the variants' docs and the endpoint metadata).
 fn code_enum_impls(t: &Ident, en: &CodeEnum) -> TokenStream {
     let member = |m: &CodeMember| format_ident!("{}", m.rust_name);
+    let name = lit(&en.name);
     let all = en.members.iter().map(|m| {
         let v = member(m);
         quote!(#t::#v)
@@ -54,10 +61,6 @@ fn code_enum_impls(t: &Ident, en: &CodeEnum) -> TokenStream {
     let codes = en.members.iter().map(|m| {
         let (v, c) = (member(m), lit(&m.value));
         quote!(#t::#v => #c,)
-    });
-    let labels = en.members.iter().map(|m| {
-        let (v, l) = (member(m), lit(&m.label));
-        quote!(#t::#v => #l,)
     });
     let parse = en.members.iter().map(|m| {
         let (v, c) = (member(m), lit(&m.value));
@@ -74,19 +77,18 @@ fn code_enum_impls(t: &Ident, en: &CodeEnum) -> TokenStream {
                     #t::Other(code) => code,
                 }
             }
-            /// The meaning of the code.
-            pub fn label(self) -> &'static str {
-                match self {
-                    #(#labels)*
-                    #t::Other(_) => "",
-                }
-            }
             /// The member sent as `code`, or `None` outside the set.
             pub fn from_code(code: &str) -> ::core::option::Option<Self> {
                 match code {
                     #(#parse)*
                     _ => ::core::option::Option::None,
                 }
+            }
+        }
+        impl ::core::str::FromStr for #t {
+            type Err = rt::UnknownCode;
+            fn from_str(code: &str) -> ::core::result::Result<Self, rt::UnknownCode> {
+                Self::from_code(code).ok_or_else(|| rt::UnknownCode::new(code, #name))
             }
         }
         impl ::core::fmt::Display for #t {

@@ -98,7 +98,8 @@ fn request_field_meta(rt: &TokenStream, f: &RequestField) -> TokenStream {
     let def = opt_lit(f.default.as_deref());
     let vals = f.values.iter().map(|v| {
         let (a, b) = (lit(&v.value), lit(v.label.as_deref().unwrap_or("")));
-        quote!(#rt::ValueMeta::new(#a, #b))
+        let n = lit(v.rust_name.as_deref().unwrap_or(""));
+        quote!(#rt::ValueMeta::new(#a, #b, #n))
     });
     let t = value_type_tokens(rt, f.ty);
     let fill = option(f.fill.map(|x| variant(rt, "FillSource", x)));

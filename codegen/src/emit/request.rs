@@ -4,6 +4,7 @@
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
+use super::codes::code_enum;
 use super::docs::values_doc;
 use super::tokens::*;
 use crate::model::*;
@@ -13,6 +14,15 @@ use crate::model::*;
 pub(super) fn request_type_tokens(rt: &TokenStream, e: &Endpoint) -> TokenStream {
     let selector = e.tr.selector.as_ref();
     let selector_enum = selector.map(|s| selector_enum(e, s));
+    let local_enums = e.request.iter().filter_map(|f| {
+        let en = f.local_enum.as_ref()?;
+        let d = format!(
+            "{} (`{}`): the values KIS documents for this input.",
+            md(&en.label),
+            f.wire
+        );
+        Some(code_enum(en, &d))
+    });
     let mut parts = Parts::default();
     if let Some(s) = selector {
         parts.add_selector(e, s);
@@ -52,6 +62,7 @@ pub(super) fn request_type_tokens(rt: &TokenStream, e: &Endpoint) -> TokenStream
     };
     quote! {
         #selector_enum
+        #(#local_enums)*
         /// The request. Required inputs go to [`Request::new`]; the others have setters and are
         /// sent with their default (or empty) when unset.
         #[derive(#derive_debug Clone, PartialEq)]
@@ -190,12 +201,16 @@ impl<'a> Parts<'a> {
             self.writes.push(quote!(w.paging(#w);));
             return;
         }
-        let (t, into_string) = match &f.enum_name {
-            Some(en) => {
+        let (t, into_string) = match (&f.enum_name, &f.local_enum) {
+            (Some(en), _) => {
                 let en = format_ident!("{}", en);
                 (quote!(super::super::codes::#en), false)
             }
-            None => request_type(rt, f.ty),
+            (None, Some(en)) => {
+                let en = format_ident!("{}", en.name);
+                (quote!(#en), false)
+            }
+            (None, None) => request_type(rt, f.ty),
         };
         let vd = values_doc(f);
         self.debug_fields

@@ -302,7 +302,12 @@ fn build_enums(list: &[files::EnumSpec], ctx: &mut Ctx) -> Vec<CodeEnum> {
         }
         let mut members: Vec<CodeMember> = Vec::new();
         for (j, v) in en.values.iter().enumerate() {
-            let member = build_member(v, &members, &format!("{k}.values[{j}]"), ctx);
+            let member = build_member(
+                (&v.value, &v.name, &v.label),
+                &members,
+                &format!("{k}.values[{j}]"),
+                ctx,
+            );
             members.push(member);
         }
         enums.push(CodeEnum {
@@ -314,46 +319,46 @@ fn build_enums(list: &[files::EnumSpec], ctx: &mut Ctx) -> Vec<CodeEnum> {
     enums
 }
 
-/// One member of an enum, checked against the members before it.
-fn build_member(
-    v: &files::EnumValueSpec,
+/// One member of an enum (value, snake_case name, label), checked against the members before it.
+pub(super) fn build_member(
+    (value, name, label): (&files::Spanned<String>, &files::Spanned<String>, &str),
     before: &[CodeMember],
     key: &str,
     ctx: &mut Ctx,
 ) -> CodeMember {
-    if !is_snake_identifier(&v.name.value) {
+    if !is_snake_identifier(&name.value) {
         ctx.err(
             format!("{key}.name"),
-            Some(&v.name),
+            Some(name),
             "a member name is a snake_case identifier",
         );
     }
-    let rust_name = names::pascal(&v.name.value);
+    let rust_name = names::pascal(&name.value);
     if rust_name == "Other" {
         ctx.err(
             format!("{key}.name"),
-            Some(&v.name),
+            Some(name),
             "`other` is reserved for codes outside the set",
         );
     }
     if before.iter().any(|m| m.rust_name == rust_name) {
         ctx.err(
             format!("{key}.name"),
-            Some(&v.name),
-            format!("member '{}' is listed twice", v.name.value),
+            Some(name),
+            format!("member '{}' is listed twice", name.value),
         );
     }
-    if before.iter().any(|m| m.value == v.value.value) {
+    if before.iter().any(|m| m.value == value.value) {
         ctx.err(
             format!("{key}.value"),
-            Some(&v.value),
-            format!("value '{}' is listed twice", v.value.value),
+            Some(value),
+            format!("value '{}' is listed twice", value.value),
         );
     }
     CodeMember {
-        value: v.value.value.clone(),
+        value: value.value.clone(),
         rust_name,
-        label: v.label.clone(),
+        label: label.to_string(),
     }
 }
 

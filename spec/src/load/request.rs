@@ -2,12 +2,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::common::Shared;
+use super::common::{Shared, build_member};
 use super::fields::resolve_type;
 use super::{Ctx, allowed};
 use crate::files;
 use crate::model::{
-    AccountKind, Common, EndpointKind, FillSource, Group, KnownValue, RequestField,
+    AccountKind, CodeEnum, CodeMember, Common, EndpointKind, FillSource, Group, KnownValue,
+    RequestField,
 };
 use crate::names;
 
@@ -52,15 +53,31 @@ pub(super) fn build_request(
         let account_fills = kind == EndpointKind::Rest && group.account != AccountKind::None;
         let fill = fill_source(f, &wire, account_fills.then_some(shared), &k, ctx);
         let enum_name = enum_of(f, &shared.common, &k, ctx);
+        let mut values = known_values(f, &k, ctx);
+        if let Some(en) = enum_name
+            .as_deref()
+            .and_then(|n| shared.common.code_enum(n))
+        {
+            name_values_from(en, &mut values);
+        }
+        let local_enum = if enum_name.is_none() {
+            local_enum(f, &snake, &k, ctx)
+        } else {
+            None
+        };
+        if let Some(en) = &local_enum {
+            name_values_from(en, &mut values);
+        }
         out.push(RequestField {
             rust_name: names::field_ident(&snake),
             redacted: shared.common.is_redacted(&wire),
             enum_name,
+            local_enum,
             label: f.label.clone(),
             required: f.required,
             empty: empty_allowed(f, &k, ctx),
             default: f.default.clone(),
-            values: known_values(f, &k, ctx),
+            values,
             max_length: f.max_length,
             ty,
             fill,
@@ -169,9 +186,79 @@ fn known_values(f: &files::RequestFieldSpec, key: &str, ctx: &mut Ctx) -> Vec<Kn
             );
         }
         values.push(KnownValue {
+            rust_name: None,
             value: v.value.value.clone(),
             label: v.label.clone(),
         });
     }
     values
+}
+
+/// Gives the field's known values the variant names of its enum; a field that lists no values
+/// takes the enum's members, so every enum field documents (and the CLI accepts) its set.
+fn name_values_from(en: &CodeEnum, values: &mut Vec<KnownValue>) {
+    if values.is_empty() {
+        values.extend(en.members.iter().map(|m| KnownValue {
+            value: m.value.clone(),
+            rust_name: None,
+            label: Some(m.label.clone()),
+        }));
+    }
+    for v in values.iter_mut() {
+        v.rust_name = en
+            .members
+            .iter()
+            .find(|m| m.value == v.value)
+            .map(|m| m.rust_name.clone());
+    }
+}
+
+/// The field's own value set as an endpoint-local enum, when its values carry `name`s: all of
+/// them must, and the field takes no `type` (but `text`).
+fn local_enum(
+    f: &files::RequestFieldSpec,
+    snake: &str,
+    key: &str,
+    ctx: &mut Ctx,
+) -> Option<CodeEnum> {
+    let named = f.values.iter().filter(|v| v.name.is_some()).count();
+    if named == 0 {
+        return None;
+    }
+    if named != f.values.len() {
+        ctx.err(
+            format!("{key}.values"),
+            Some(&f.name),
+            "either every value of a field has a `name` (an enum) or none has",
+        );
+        return None;
+    }
+    // `type: text` only keeps a naming rule from typing the codes as numbers or times
+    if let Some(t) =
+        f.ty.as_ref()
+            .filter(|t| !matches!(t.value.as_str(), "text" | "code"))
+    {
+        ctx.err(
+            format!("{key}.type"),
+            Some(t),
+            "a field whose values are named (an enum) takes no `type` but text",
+        );
+    }
+    let mut members: Vec<CodeMember> = Vec::new();
+    for (j, v) in f.values.iter().enumerate() {
+        let name = v.name.as_ref()?;
+        let label = v.label.as_deref().unwrap_or("");
+        let m = build_member(
+            (&v.value, name, label),
+            &members,
+            &format!("{key}.values[{j}]"),
+            ctx,
+        );
+        members.push(m);
+    }
+    Some(CodeEnum {
+        name: names::pascal(snake),
+        label: f.label.clone(),
+        members,
+    })
 }

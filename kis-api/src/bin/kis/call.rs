@@ -300,6 +300,11 @@ fn check_value(f: &RequestFieldMeta, raw: &str, force: bool) -> Result<String, F
             DynamicRequest::MAX_VALUE_CHARS
         )));
     }
+    // a yes/no input is also written true/false or yes/no
+    let raw = match (f.ty, yes_no_word(raw)) {
+        (ValueType::YesNo, Some(yn)) => yn,
+        _ => raw,
+    };
     let mut value = raw.to_string();
     if !f.values.is_empty() && !f.values.iter().any(|v| v.value == raw) {
         let t = raw.trim();
@@ -307,7 +312,8 @@ fn check_value(f: &RequestFieldMeta, raw: &str, force: bool) -> Result<String, F
             .values
             .iter()
             .find(|v| v.value.eq_ignore_ascii_case(t))
-            .or_else(|| f.values.iter().find(|v| v.label.eq_ignore_ascii_case(t)));
+            .or_else(|| f.values.iter().find(|v| v.label.eq_ignore_ascii_case(t)))
+            .or_else(|| f.values.iter().find(|v| same_variant(v.name, t)));
         match known {
             Some(v) => {
                 eprintln!("kis: {}={raw} read as {} ({})", f.wire, v.value, v.label);
@@ -352,6 +358,27 @@ fn check_value(f: &RequestFieldMeta, raw: &str, force: bool) -> Result<String, F
         eprintln!("kis: warning: {msg}; sent as given");
     }
     Ok(value)
+}
+
+/// Whether `given` names the Rust enum variant `name` (`BySymbol`, written `by_symbol`,
+/// `bysymbol` or `BY-SYMBOL`).
+fn same_variant(name: &str, given: &str) -> bool {
+    let squash = |s: &str| -> String {
+        s.chars()
+            .filter(|c| *c != '_' && *c != '-')
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    !name.is_empty() && squash(name) == squash(given)
+}
+
+/// `Y`/`N` for the words a yes/no input is also written with (`true`, `no`, ...).
+fn yes_no_word(given: &str) -> Option<&'static str> {
+    match given.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" | "true" => Some("Y"),
+        "n" | "no" | "false" => Some("N"),
+        _ => None,
+    }
 }
 
 /// Every output field of `meta`: top-level fields and block fields.
@@ -558,6 +585,30 @@ mod tests {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(req.value("FID_COND_MRKT_DIV_CODE"), Some("J"));
+    }
+
+    #[test]
+    fn enum_variant_names_are_read_as_codes() {
+        let m = meta("domestic_stock.inquire_balance");
+        let req = build_request(
+            m,
+            &args(&[
+                "INQR_DVSN=by_symbol",
+                "FUND_STTL_ICLD_YN=false",
+                "PRCS_DVSN=WithPreviousDay",
+            ]),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(req.value("INQR_DVSN"), Some("02"));
+        assert_eq!(req.value("FUND_STTL_ICLD_YN"), Some("N"));
+        assert_eq!(req.value("PRCS_DVSN"), Some("00"));
+        let wire = build_request(
+            m,
+            &args(&["INQR_DVSN=01", "FUND_STTL_ICLD_YN=Y", "PRCS_DVSN=01"]),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(wire.value("INQR_DVSN"), Some("01"));
+        assert_eq!(wire.value("FUND_STTL_ICLD_YN"), Some("Y"));
     }
 
     #[test]

@@ -443,16 +443,21 @@ pub fn describe(query: &str, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `J=KRX, NX=NXT, ...`.
+/// `J=KRX (Krx), NX=NXT (Nxt), ...`: each value, its label and the Rust enum variant that
+/// sends it (the command line takes any of the three).
 pub fn values_text(values: &[kis_api::meta::ValueMeta]) -> String {
     values
         .iter()
         .map(|v| {
-            if v.label.is_empty() {
-                v.value.to_string()
-            } else {
-                format!("{}={}", v.value, v.label)
+            let mut s = v.value.to_string();
+            if !v.label.is_empty() {
+                s.push('=');
+                s.push_str(v.label);
             }
+            if !v.name.is_empty() {
+                s.push_str(&format!(" ({})", v.name));
+            }
+            s
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -514,7 +519,7 @@ fn describe_json(m: &EndpointMeta) -> Value {
                             "default": f.default,
                             "type": f.ty.name(),
                             "filled_by": filled_by(f),
-                            "values": f.values.iter().map(|x| json!({"value": x.value, "label": x.label})).collect::<Vec<_>>(),
+                            "values": f.values.iter().map(|x| json!({"value": x.value, "label": x.label, "name": x.name})).collect::<Vec<_>>(),
                         })
                     })
                     .collect(),

@@ -5,7 +5,9 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use kis_api::codes::{ModifyOrCancel, OrderDivision, StockMarket};
+use kis_api::codes::{
+    FuturesExchange, ModifyOrCancel, OrderDivision, PreviousDayTrades, StockMarket,
+};
 use kis_api::domestic_stock::{
     H0STCNT0, ccnl_krx, inquire_balance, inquire_price, inquire_psbl_rvsecncl, order_cash,
     order_rvsecncl,
@@ -164,10 +166,10 @@ async fn chart(client: &Client<Real>) -> Result<(), Failure> {
         "overseas_futureoption.daily_ccnl (해외선물 체결추이(일간), TR HHDFC55020100), E-mini S&P 500 on CME",
     );
     code(
-        "client.overseas_futureoption().daily_ccnl(daily_ccnl::Request::new(\"ESZ25\", \"CME\", ..)).pages()",
+        "client.overseas_futureoption().daily_ccnl(daily_ccnl::Request::new(\"ESZ25\", FuturesExchange::Cme, today, 5)).pages()",
     );
-    let today = chrono::Local::now().format("%Y%m%d").to_string();
-    let request = daily_ccnl::Request::new("ESZ25", "CME", today, "Q", "5", "1");
+    let today = chrono::Local::now().date_naive();
+    let request = daily_ccnl::Request::new("ESZ25", FuturesExchange::Cme, today, 5);
     let mut pages = client.overseas_futureoption().daily_ccnl(request).pages();
     let mut count = 0;
     let mut rows = 0;
@@ -269,7 +271,9 @@ async fn limit_and_cancel(client: &Client<Real>) -> Result<(), Failure> {
         placed.envelope.msg1.trim()
     ));
     let open = stock
-        .inquire_psbl_rvsecncl(inquire_psbl_rvsecncl::Request::new("0"))
+        .inquire_psbl_rvsecncl(inquire_psbl_rvsecncl::Request::new(
+            inquire_psbl_rvsecncl::InqrDvsn1::Order,
+        ))
         .all_rows()
         .await?;
     let listed = open.iter().any(|o| o.odno == order.odno);
@@ -283,7 +287,7 @@ async fn limit_and_cancel(client: &Client<Real>) -> Result<(), Failure> {
         }
     ));
     code(
-        "stock.order_rvsecncl(order_rvsecncl::Request::new(orgno, odno, OrderDivision::Limit, ModifyOrCancel::Cancel, 10, Decimal::ZERO, \"Y\")).reply().await?",
+        "stock.order_rvsecncl(order_rvsecncl::Request::new(orgno, odno, OrderDivision::Limit, ModifyOrCancel::Cancel, 10, Decimal::ZERO, true)).reply().await?",
     );
     let cancelled = stock
         .order_rvsecncl(order_rvsecncl::Request::new(
@@ -293,13 +297,15 @@ async fn limit_and_cancel(client: &Client<Real>) -> Result<(), Failure> {
             ModifyOrCancel::Cancel,
             10,
             Decimal::ZERO,
-            "Y",
+            true,
         ))
         .reply()
         .await?;
     let cancel_no = cancelled.body.output.map(|o| o.odno).unwrap_or_default();
     let still_open = stock
-        .inquire_psbl_rvsecncl(inquire_psbl_rvsecncl::Request::new("0"))
+        .inquire_psbl_rvsecncl(inquire_psbl_rvsecncl::Request::new(
+            inquire_psbl_rvsecncl::InqrDvsn1::Order,
+        ))
         .all_rows()
         .await?
         .iter()
@@ -350,10 +356,14 @@ async fn market_and_balance(client: &Client<Real>) -> Result<(), Failure> {
         placed.envelope.msg1.trim()
     ));
     code(
-        "stock.inquire_balance(inquire_balance::Request::new(\"02\", \"N\", \"00\")).all().await?",
+        "stock.inquire_balance(inquire_balance::Request::new(InqrDvsn::BySymbol, false, PreviousDayTrades::WithPreviousDay)).all().await?",
     );
     let pages = stock
-        .inquire_balance(inquire_balance::Request::new("02", "N", "00"))
+        .inquire_balance(inquire_balance::Request::new(
+            inquire_balance::InqrDvsn::BySymbol,
+            false,
+            PreviousDayTrades::WithPreviousDay,
+        ))
         .all()
         .await?;
     let mut t = Table::with_columns(vec![

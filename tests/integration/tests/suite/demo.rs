@@ -40,13 +40,12 @@ async fn a_real_only_endpoint_on_a_demo_client_never_reaches_the_network() {
     // a variant the demo does not serve: the night session of futures orders
     let night = fo_order::Request::new(
         fo_order::Session::Night,
-        "02",
         kis_api::codes::Side::Buy,
         "101W09",
         1,
-        "350.5",
-        "01",
-        "01",
+        kis_api::Decimal::new(3505, 1),
+        kis_api::codes::PriceType::Limit,
+        kis_api::codes::FuturesOrderDivision::Limit,
     );
     let err = client
         .domestic_futureoption()

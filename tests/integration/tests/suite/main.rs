@@ -4,6 +4,7 @@ mod budget;
 mod conformance;
 mod demo;
 mod dynamic;
+mod escape_hatch;
 mod limits;
 mod orders;
 mod pagination;

@@ -1,6 +1,6 @@
 //! An order's life through the typed client: place, find it, modify, cancel, fill, balance.
 
-use kis_api::codes::{ModifyOrCancel, OrderDivision};
+use kis_api::codes::{ModifyOrCancel, OrderDivision, PreviousDayTrades};
 use kis_api::domestic_stock::{inquire_balance, inquire_psbl_rvsecncl, order_rvsecncl};
 use kis_api::{Decimal, Env};
 use kis_integration_tests::{buy_samsung, client_for, mock_config, start_mock};
@@ -27,7 +27,9 @@ async fn place_modify_cancel_fill_and_see_the_balance() {
     assert!(placed.envelope.is_success());
 
     let open = stock
-        .inquire_psbl_rvsecncl(inquire_psbl_rvsecncl::Request::new("0"))
+        .inquire_psbl_rvsecncl(inquire_psbl_rvsecncl::Request::new(
+            inquire_psbl_rvsecncl::InqrDvsn1::Order,
+        ))
         .all_rows()
         .await
         .expect("open orders");
@@ -45,7 +47,7 @@ async fn place_modify_cancel_fill_and_see_the_balance() {
             ModifyOrCancel::Modify,
             10,
             Decimal::new(51000, 0),
-            "Y",
+            true,
         ))
         .await
         .expect("modify")
@@ -63,7 +65,7 @@ async fn place_modify_cancel_fill_and_see_the_balance() {
             ModifyOrCancel::Cancel,
             10,
             Decimal::ZERO,
-            "Y",
+            true,
         ))
         .await
         .expect("cancel");
@@ -81,7 +83,11 @@ async fn place_modify_cancel_fill_and_see_the_balance() {
         .await
         .expect("market order");
     let pages = stock
-        .inquire_balance(inquire_balance::Request::new("02", "N", "00"))
+        .inquire_balance(inquire_balance::Request::new(
+            inquire_balance::InqrDvsn::BySymbol,
+            false,
+            PreviousDayTrades::WithPreviousDay,
+        ))
         .all()
         .await
         .expect("balance");

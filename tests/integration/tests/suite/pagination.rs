@@ -1,7 +1,7 @@
 //! Pagination: every page in order, restarts on SYDB0050, and never a partial result.
 
 use futures_util::StreamExt;
-use kis_api::codes::SideFilter;
+use kis_api::codes::{FilledFilter, SideFilter};
 use kis_api::domestic_stock::inquire_daily_ccld;
 use kis_api::{Env, Error, NaiveDate, PaginationStop};
 use kis_integration_tests::{builder_for, client_for, mock_config, start_mock};
@@ -15,9 +15,9 @@ fn request() -> inquire_daily_ccld::Request {
         inquire_daily_ccld::Period::Within3Months,
         day(2),
         day(31),
-        "00",
-        "00",
-        "00",
+        FilledFilter::All,
+        inquire_daily_ccld::InqrDvsn::Descending,
+        inquire_daily_ccld::InqrDvsn3::All,
     )
     .sll_buy_dvsn_cd(SideFilter::All)
 }

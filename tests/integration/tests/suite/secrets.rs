@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use kis_api::codes::{OrderDivision, StockMarket};
+use kis_api::codes::{OrderDivision, PreviousDayTrades, StockMarket};
 use kis_api::domestic_stock::{inquire_balance, inquire_price};
 use kis_api::{Decimal, Env};
 use kis_integration_tests::{
@@ -77,7 +77,12 @@ async fn a_full_session_logs_no_secret() {
         .order_cash(order)
         .await
         .expect("order");
-    let balance = inquire_balance::Request::new("02", "N", "00").cano("50012345");
+    let balance = inquire_balance::Request::new(
+        inquire_balance::InqrDvsn::BySymbol,
+        false,
+        PreviousDayTrades::WithPreviousDay,
+    )
+    .cano("50012345");
     let debug_of_balance = format!("{balance:?}");
     client
         .domestic_stock()
@@ -225,7 +230,11 @@ async fn a_network_error_does_not_show_the_account_number() {
     );
     let err = client
         .domestic_stock()
-        .inquire_balance(inquire_balance::Request::new("02", "N", "00"))
+        .inquire_balance(inquire_balance::Request::new(
+            inquire_balance::InqrDvsn::BySymbol,
+            false,
+            PreviousDayTrades::WithPreviousDay,
+        ))
         .all()
         .await
         .expect_err("the connection dropped");
