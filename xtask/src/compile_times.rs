@@ -107,7 +107,7 @@ fn edit_name(spec: &str) -> Option<String> {
 }
 
 /// The machine, for the record: CPU, cores, memory, compiler.
-fn machine(root: &Path) -> String {
+pub(crate) fn machine(root: &Path) -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|t| {
