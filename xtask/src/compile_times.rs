@@ -13,8 +13,12 @@ const EDITED_SPEC: &str = "spec/domestic_stock/inquire_price.yaml";
 const CONFIGS: &[(&str, &[&str])] = &[
     ("all groups (default features)", &[]),
     (
-        "one group (--no-default-features --features domestic-stock)",
-        &["--no-default-features", "--features", "domestic-stock"],
+        "one group (--no-default-features --features domestic-stock,regenerate)",
+        &[
+            "--no-default-features",
+            "--features",
+            "domestic-stock,regenerate",
+        ],
     ),
 ];
 
