@@ -116,8 +116,34 @@ fn ship_generated(catalog: &Path, kis_api: &Path) -> Result<bool, String> {
         .map_err(|d| format!("the packaged catalog does not generate: {d}"))?;
     kis_codegen::write_files(&kis_api.join("generated"), &files)
         .map_err(|e| format!("{}: {e}", kis_api.display()))?;
-    fs::write(&manifest, edited).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    // a package source again: cargo writes these two itself and refuses them in a source; the
+    // empty workspace keeps it standalone wherever it lies (cargo drops the table on packaging)
+    for generated_by_cargo in ["Cargo.toml.orig", ".cargo_vcs_info.json"] {
+        let _ = fs::remove_file(kis_api.join(generated_by_cargo));
+    }
+    fs::write(&manifest, format!("{edited}\n[workspace]\n"))
+        .map_err(|e| format!("{}: {e}", manifest.display()))?;
     Ok(true)
+}
+
+/// `cargo package` of the kis-api made by [`ship_generated`], its kis dependencies taken from
+/// their unpacked packages (they are not on crates.io yet): what `cargo publish` of it would
+/// upload.
+fn package_shipped(crates: &[(&'static str, PathBuf)], target: &Path) -> Result<(), String> {
+    let kis_api = &crates[3].1;
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.args(["package", "--no-verify", "--allow-dirty", "--quiet"])
+        .arg("--manifest-path")
+        .arg(kis_api.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target);
+    for (name, dir) in &crates[..3] {
+        cmd.arg("--config").arg(format!(
+            "patch.crates-io.{name}.path={:?}",
+            dir.display().to_string()
+        ));
+    }
+    run_command(&mut cmd)
 }
 
 /// `manifest` (as `cargo package` writes it) with `feature` taken out of the `default` feature
@@ -169,6 +195,12 @@ pub fn run() -> Result<ExitCode, String> {
         ));
     }
     eprintln!("==> packaged catalog equals spec/");
+    package_shipped(&unpacked, &work.join("shipped"))?;
+    eprintln!(
+        "==> kis-api with its generated source packages; publish it (after kis-catalog, \
+         kis-codegen and kis-mock) with cargo publish --manifest-path {}",
+        unpacked[3].1.join("Cargo.toml").display()
+    );
     let app = write_app(&work, &unpacked, version, &root)?;
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["run", "--quiet", "--manifest-path"])
