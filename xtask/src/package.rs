@@ -220,10 +220,26 @@ pub fn run() -> Result<ExitCode, String> {
         "==> a fresh project built from the packaged crates read a quote from kis-mock: {}",
         stdout.trim()
     );
-    // the point of shipping the generated source: a user's build has no generator in it
-    let lock =
-        fs::read_to_string(app.join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
-    if lock.contains("name = \"kis-codegen\"") {
+    // the point of shipping the generated source: a user's build has no generator in it (the
+    // lock file lists optional dependencies too: ask for the build's graph)
+    let tree = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "tree",
+            "--quiet",
+            "-e",
+            "normal,build",
+            "--prefix",
+            "none",
+            "--manifest-path",
+        ])
+        .arg(app.join("Cargo.toml"))
+        .output()
+        .map_err(|e| format!("cargo tree: {e}"))?;
+    let tree = String::from_utf8_lossy(&tree.stdout);
+    if !tree.lines().any(|l| l.starts_with("kis-api ")) {
+        return Err(format!("cargo tree of the fresh project failed:\n{tree}"));
+    }
+    if tree.lines().any(|l| l.starts_with("kis-codegen ")) {
         return Err("the fresh project's build includes kis-codegen: the packaged kis-api regenerates its bindings by default".into());
     }
     eprintln!("==> and its build did not include the generator");
