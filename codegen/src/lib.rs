@@ -24,7 +24,7 @@ pub use kis_catalog::{
 
 use std::path::Path;
 
-pub use emit::{GeneratedFile, Options};
+pub use emit::{ALWAYS_BUILT, GeneratedFile, Options};
 
 /// Loads and validates the catalog in `spec_dir` and generates its Rust source.
 pub fn generate(spec_dir: &Path, options: &Options) -> Result<Vec<GeneratedFile>, Diagnostics> {

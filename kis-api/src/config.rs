@@ -235,10 +235,9 @@ impl DevlpConfig {
 
     /// Parses the text of a `kis_devlp.yaml` file.
     pub fn parse(text: &str) -> std::result::Result<Self, String> {
-        let f: DevlpFile = serde_saphyr::from_str(text).map_err(|e| {
-            let first = e.to_string();
-            first.lines().next().unwrap_or("invalid YAML").to_string()
-        })?;
+        let f: DevlpFile =
+            serde_json::from_value(serde_json::Value::Object(crate::devlp_yaml::parse(text)?))
+                .map_err(|e| e.to_string())?;
         let mut c = DevlpConfig {
             real: pair("my_app", f.my_app, "my_sec", f.my_sec)?,
             demo: pair("paper_app", f.paper_app, "paper_sec", f.paper_sec)?,

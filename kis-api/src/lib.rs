@@ -26,6 +26,7 @@ mod call;
 mod client;
 mod config;
 pub mod decode;
+mod devlp_yaml;
 mod dynamic;
 mod endpoint;
 mod env;

@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
 use crate::config::{Credentials, Secret};
@@ -125,8 +124,9 @@ impl std::fmt::Debug for TokenManager {
 
 /// Hex SHA-256 of the app key: names cache files without revealing the key.
 pub(crate) fn key_hash(app_key: &str) -> String {
-    let digest = Sha256::digest(app_key.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    // ring's SHA-256: the TLS stack builds ring anyway, so no hashing crates of our own
+    let digest = ring::digest::digest(&ring::digest::SHA256, app_key.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The cache file of one environment and app key, and the lock file beside it.

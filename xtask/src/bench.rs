@@ -85,10 +85,10 @@ const CHECKS: &[Check] = &[
     },
 ];
 
-/// The benchmark targets, per package.
-const BENCHES: &[(&str, &[&str])] = &[
-    ("kis-api", &["decode", "realtime", "client"]),
-    ("kis-codegen", &["generate"]),
+/// The benchmark targets, per package, and the features they need.
+const BENCHES: &[(&str, &[&str], &str)] = &[
+    ("kis-api", &["decode", "realtime", "client"], "realtime"),
+    ("kis-codegen", &["generate"], ""),
 ];
 
 /// Criterion arguments of the smoke run: enough iterations to exercise every benchmark and produce
@@ -112,8 +112,11 @@ struct Measured {
 
 pub fn run(smoke: bool, strict: bool, cargo: impl Fn(&[&str]) -> bool) -> Result<ExitCode, String> {
     let started = SystemTime::now();
-    for (package, benches) in BENCHES {
+    for (package, benches, features) in BENCHES {
         let mut args = vec!["bench", "-p", package];
+        if !features.is_empty() {
+            args.extend(["--features", features]);
+        }
         for b in *benches {
             args.extend(["--bench", b]);
         }

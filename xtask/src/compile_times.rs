@@ -13,8 +13,12 @@ const EDITED_SPEC: &str = "spec/domestic_stock/inquire_price.yaml";
 const CONFIGS: &[(&str, &[&str])] = &[
     ("all groups (default features)", &[]),
     (
-        "one group (--no-default-features --features domestic-stock)",
-        &["--no-default-features", "--features", "domestic-stock"],
+        "one group (--no-default-features --features domestic-stock,regenerate)",
+        &[
+            "--no-default-features",
+            "--features",
+            "domestic-stock,regenerate",
+        ],
     ),
 ];
 
@@ -107,7 +111,7 @@ fn edit_name(spec: &str) -> Option<String> {
 }
 
 /// The machine, for the record: CPU, cores, memory, compiler.
-fn machine(root: &Path) -> String {
+pub(crate) fn machine(root: &Path) -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|t| {

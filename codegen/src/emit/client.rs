@@ -115,15 +115,17 @@ pub(super) fn groups_file(catalog: &Catalog, groups: &[&Group], opts: &Options) 
         let m = ident(&g.id);
         let file = lit(&format!("/{}.rs", g.id));
         let d = doc(&format!("{} ({}): {}", md(&g.name), g.id, md(&g.doc)));
+        let gate = opts.group_gate(g);
         quote! {
             #d
+            #gate
             pub mod #m {
                 include!(concat!(env!("OUT_DIR"), #file));
             }
         }
     });
     let client_methods = client_accessors(catalog, groups, opts, &rt);
-    let endpoints = endpoint_list(catalog, groups, &rt);
+    let endpoints = endpoint_list(catalog, groups, opts, &rt);
     let catalog_static = catalog_static(catalog, &rt);
     quote! {
         /// Closed value sets of the catalog, as enums (`enum:` request fields take them).
@@ -166,9 +168,14 @@ fn client_accessors(
         let t = format_ident!("{}", g.type_name);
         quote!(#m::#t::new(self))
     });
+    // the feature gate goes with the doc: both are attributes of the accessor
     let docs: Vec<TokenStream> = with_rest
         .iter()
-        .map(|g| doc(&format!("{} endpoints ({}).", md(&g.name), g.id)))
+        .map(|g| {
+            let d = doc(&format!("{} endpoints ({}).", md(&g.name), g.id));
+            let gate = opts.group_gate(g);
+            quote!(#d #gate)
+        })
         .collect();
     if opts.inherent_client_methods {
         let items = accessors
@@ -197,22 +204,22 @@ fn client_accessors(
 }
 
 /// `ENDPOINTS`: every generated endpoint's `META`, in catalog order.
-fn endpoint_list(catalog: &Catalog, groups: &[&Group], rt: &TokenStream) -> TokenStream {
+fn endpoint_list(
+    catalog: &Catalog,
+    groups: &[&Group],
+    opts: &Options,
+    rt: &TokenStream,
+) -> TokenStream {
     let metas = groups.iter().flat_map(|g| {
+        let gate = opts.group_gate(g);
         catalog.endpoints_of(&g.id).map(move |e| {
             let m = ident(&g.id);
             let e = ident(&crate::names::field_ident(&e.id));
-            quote!(&#m::#e::META)
+            quote!(#gate &#m::#e::META)
         })
     });
-    let n = catalog
-        .endpoints
-        .iter()
-        .filter(|e| groups.iter().any(|g| g.id == e.group))
-        .count();
-    let list_doc = doc(&format!(
-        "Every endpoint compiled in ({n} with the enabled groups), in catalog order."
-    ));
+    let list_doc =
+        doc("Every endpoint compiled in (those of the enabled groups), in catalog order.");
     quote! {
         #list_doc
         pub static ENDPOINTS: &[&#rt::EndpointMeta] = &[#(#metas),*];

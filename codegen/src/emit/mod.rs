@@ -41,6 +41,25 @@ pub struct Options {
     pub extension_trait: String,
     /// Directory name of the catalog, for the "generated from" notes (`spec`).
     pub spec_label: String,
+    /// Inside `kis-api`: each group's module, accessor and `ENDPOINTS` entries compile only with
+    /// the group's cargo feature (all but [`ALWAYS_BUILT`]), so one generated source serves every
+    /// feature set (the packaged crate ships it). Elsewhere the features are not the crate's.
+    pub feature_gates: bool,
+}
+
+/// Groups `kis-api` builds whatever its features: the client calls them itself (tokens,
+/// approval keys).
+pub const ALWAYS_BUILT: &[&str] = &["auth"];
+
+impl Options {
+    /// The `#[cfg(feature = ..)]` a group's items carry (none when ungated or always built).
+    pub(crate) fn group_gate(&self, group: &Group) -> TokenStream {
+        if !self.feature_gates || ALWAYS_BUILT.contains(&group.id.as_str()) {
+            return TokenStream::new();
+        }
+        let feature = &group.feature;
+        quote!(#[cfg(feature = #feature)])
+    }
 }
 
 impl Options {
@@ -52,6 +71,7 @@ impl Options {
             inherent_client_methods: true,
             extension_trait: String::new(),
             spec_label: "spec".into(),
+            feature_gates: true,
         }
     }
 
@@ -63,6 +83,7 @@ impl Options {
             inherent_client_methods: false,
             extension_trait: extension_trait.into(),
             spec_label: "spec".into(),
+            feature_gates: false,
         }
     }
 }

@@ -23,6 +23,8 @@ pub(super) fn record(
         quote!(#fd pub #n: #t,)
     });
     let metas = fields.iter().map(|f| field_meta(rt, f));
+    // `set` is #[inline]: compiled into the programs that decode the record, rather than for
+    // every record of the catalog in kis-api's own (debug) build
     let body = set_body(rt, fields, realtime);
     let generics = if realtime {
         quote!(<'a>)
@@ -46,6 +48,7 @@ pub(super) fn record(
             #custom_debug
             impl<'a> #rt::RealtimeRecord<'a> for #name<'a> {
                 const COLUMNS: &'static [#rt::FieldMeta] = &[#(#metas),*];
+                #[inline]
                 fn set(&mut self, index: usize, raw: &'a str) -> ::core::result::Result<(), #rt::ValueError> {
                     #body
                 }
@@ -62,6 +65,7 @@ pub(super) fn record(
             #custom_debug
             impl #rt::Record for #name {
                 const FIELDS: &'static [#rt::FieldMeta] = &[#(#metas),*];
+                #[inline]
                 fn set(&mut self, index: usize, raw: &str) -> ::core::result::Result<(), #rt::ValueError> {
                     #body
                 }
