@@ -99,6 +99,25 @@ impl<'c, R: Endpoint, E: Environment> Call<'c, R, E> {
     }
 }
 
+/// Logs what the catalog does not describe (once per process) and hands it back for the reply; in
+/// strict mode any of it fails the call instead.
+pub(crate) fn admit_unrecognized(
+    strict: bool,
+    endpoint: &'static str,
+    tr_id: &str,
+    found: Vec<Unrecognized>,
+) -> Result<Vec<Unrecognized>> {
+    warn_new(&found);
+    if strict && !found.is_empty() {
+        return Err(Error::Unrecognized {
+            endpoint,
+            tr_id: tr_id.to_string(),
+            found,
+        });
+    }
+    Ok(found)
+}
+
 async fn fetch_page<R: Endpoint, E: Environment>(
     client: &Client<E>,
     request: &R,
@@ -122,14 +141,7 @@ async fn fetch_page<R: Endpoint, E: Environment>(
             Ok((envelope, (body, cx.into_unrecognized())))
         })
         .await?;
-    warn_new(&unrecognized);
-    if inner.strict && !unrecognized.is_empty() {
-        return Err(Error::Unrecognized {
-            endpoint: meta.id,
-            tr_id: tr_id.to_string(),
-            found: unrecognized,
-        });
-    }
+    let unrecognized = admit_unrecognized(inner.strict, meta.id, tr_id, unrecognized)?;
     Ok(Reply {
         body,
         envelope,

@@ -5,8 +5,9 @@
 //! pagination. Only the body stays JSON (`serde_json::Value`) instead of generated types.
 
 use crate::call::BoxStream;
+use crate::call::admit_unrecognized;
 use crate::client::Client;
-use crate::decode::{Envelope, Unrecognized, unrecognized_in, warn_new};
+use crate::decode::{Envelope, Unrecognized, unrecognized_in};
 use crate::env::Environment;
 use crate::error::{Error, Result};
 use crate::meta::{EndpointKind, EndpointMeta, PageKeyMeta, RequestFieldMeta};
@@ -259,15 +260,8 @@ impl<E: Environment> Client<E> {
                 Ok((envelope, body))
             })
             .await?;
-        let unrecognized = unrecognized_in(meta, &body);
-        warn_new(&unrecognized);
-        if inner.strict && !unrecognized.is_empty() {
-            return Err(Error::Unrecognized {
-                endpoint: meta.id,
-                tr_id: tr_id.to_string(),
-                found: unrecognized,
-            });
-        }
+        let unrecognized =
+            admit_unrecognized(inner.strict, meta.id, tr_id, unrecognized_in(meta, &body))?;
         Ok(DynamicReply {
             envelope,
             body,
