@@ -124,8 +124,7 @@ fn private_options() -> OpenOptions {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600)
-            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+        o.mode(0o600).custom_flags(libc::O_NOFOLLOW);
     }
     o
 }

@@ -13,6 +13,7 @@
 //! in `json`, the realtime record splitting in `realtime` (feature `realtime`).
 
 mod check;
+mod fields;
 mod json;
 #[cfg(feature = "realtime")]
 mod realtime;
@@ -32,6 +33,7 @@ pub use report::{Unrecognized, UnrecognizedKind};
 use crate::meta::{EndpointMeta, FieldMeta};
 
 pub use check::{readable, unrecognized_in};
+pub use fields::{FieldMut, FieldRef, clone_record, debug_record, records_eq};
 pub use json::{field, field_text, many, one};
 #[cfg(feature = "realtime")]
 pub(crate) use realtime::find_caret;
@@ -71,8 +73,22 @@ impl std::error::Error for DecodeError {}
 pub trait Record: Default + Sized {
     /// The fields in catalog order.
     const FIELDS: &'static [FieldMeta];
-    /// Sets field `index` (into [`Self::FIELDS`]) from its raw value.
-    fn set(&mut self, index: usize, raw: &str) -> Result<(), ValueError>;
+
+    /// Field `index` (into [`Self::FIELDS`]), or `None` past the last.
+    fn field(&self, index: usize) -> Option<FieldRef<'_>>;
+
+    /// Field `index` (into [`Self::FIELDS`]) to store into, or `None` past the last.
+    fn field_mut(&mut self, index: usize) -> Option<FieldMut<'_>>;
+
+    /// Sets field `index` (into [`Self::FIELDS`]) from its raw value, read as the field's
+    /// catalog type; an index past the last field is ignored.
+    #[inline]
+    fn set(&mut self, index: usize, raw: &str) -> Result<(), ValueError> {
+        match (Self::FIELDS.get(index), self.field_mut(index)) {
+            (Some(meta), Some(slot)) => fields::store(slot, meta.ty, raw),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// One realtime record, borrowing its text from the frame. Implemented by generated code.

@@ -57,7 +57,7 @@ static META: EndpointMeta = EndpointMeta {
     catalog: &crate::CATALOG,
 };
 
-#[derive(Debug, Default, PartialEq)]
+#[derive(Default)]
 struct Row {
     stck_prpr: Option<Decimal>,
     stck_bsop_date: Option<NaiveDate>,
@@ -68,15 +68,44 @@ struct Row {
 
 impl Record for Row {
     const FIELDS: &'static [FieldMeta] = ROW_FIELDS;
-    fn set(&mut self, index: usize, raw: &str) -> Result<(), ValueError> {
-        match index {
-            0 => price_into(&mut self.stck_prpr, raw),
-            1 => date_into(&mut self.stck_bsop_date, raw),
-            2 => time_into(&mut self.stck_cntg_hour, raw),
-            3 => amount_into(&mut self.evlu_amt, raw),
-            4 => text_into(&mut self.hts_kor_isnm, raw),
-            _ => Ok(()),
-        }
+    fn field(&self, index: usize) -> Option<FieldRef<'_>> {
+        Some(match index {
+            0 => FieldRef::Decimal(&self.stck_prpr),
+            1 => FieldRef::Date(&self.stck_bsop_date),
+            2 => FieldRef::Time(&self.stck_cntg_hour),
+            3 => FieldRef::Decimal(&self.evlu_amt),
+            4 => FieldRef::Text(&self.hts_kor_isnm),
+            _ => return None,
+        })
+    }
+    fn field_mut(&mut self, index: usize) -> Option<FieldMut<'_>> {
+        Some(match index {
+            0 => FieldMut::Decimal(&mut self.stck_prpr),
+            1 => FieldMut::Date(&mut self.stck_bsop_date),
+            2 => FieldMut::Time(&mut self.stck_cntg_hour),
+            3 => FieldMut::Decimal(&mut self.evlu_amt),
+            4 => FieldMut::Text(&mut self.hts_kor_isnm),
+            _ => return None,
+        })
+    }
+}
+
+// what generated records do: the traits through the runtime's field views
+impl fmt::Debug for Row {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        debug_record(self, "Row", f)
+    }
+}
+
+impl Clone for Row {
+    fn clone(&self) -> Self {
+        clone_record(self)
+    }
+}
+
+impl PartialEq for Row {
+    fn eq(&self, other: &Self) -> bool {
+        records_eq(self, other)
     }
 }
 
@@ -328,4 +357,61 @@ fn a_json_body_gets_the_same_account_as_the_typed_decode() {
     assert_eq!(typed.len(), 6, "{typed:?}");
     assert!(readable(ValueType::Time, "888888").is_ok());
     assert!(readable(ValueType::Quantity, "1.5").is_err());
+}
+
+fn sample_row() -> Row {
+    let mut row = Row::default();
+    for (i, raw) in ["71900", "20261130", "153000", "1234500", "삼성전자"]
+        .into_iter()
+        .enumerate()
+    {
+        row.set(i, raw).unwrap();
+    }
+    row
+}
+
+#[test]
+fn set_stores_each_field_and_names_its_catalog_type_on_error() {
+    let row = sample_row();
+    assert_eq!(row.stck_prpr, Some(Decimal::from(71900)));
+    assert_eq!(row.stck_bsop_date, NaiveDate::from_ymd_opt(2026, 11, 30));
+    assert_eq!(row.stck_cntg_hour, NaiveTime::from_hms_opt(15, 30, 0));
+    assert_eq!(row.evlu_amt, Some(Decimal::from(1234500)));
+    assert_eq!(row.hts_kor_isnm, "삼성전자");
+    // both decimals, but the error names the field's own type
+    let mut row = Row::default();
+    assert_eq!(row.set(0, "x").unwrap_err().expected, ValueType::Price);
+    assert_eq!(row.set(3, "x").unwrap_err().expected, ValueType::Amount);
+    // past the last field: nothing to store
+    assert_eq!(row.set(5, "x"), Ok(()));
+    assert!(row.field(5).is_none() && row.field_mut(5).is_none());
+}
+
+#[test]
+fn debug_prints_wire_names_and_hides_personal_fields() {
+    let text = format!("{:?}", sample_row());
+    assert_eq!(
+        text,
+        "Row { stck_prpr: Some(71900), stck_bsop_date: Some(2026-11-30), \
+         stck_cntg_hour: Some(15:30:00), evlu_amt: ***, hts_kor_isnm: \"삼성전자\" }"
+    );
+    assert!(!text.contains("1234500"));
+}
+
+#[test]
+fn clone_copies_every_field_and_eq_compares_each() {
+    let row = sample_row();
+    let copy = row.clone();
+    assert!(copy == row);
+    for i in 0..ROW_FIELDS.len() {
+        let mut changed = row.clone();
+        match changed.field_mut(i).unwrap() {
+            FieldMut::Text(s) => s.push('!'),
+            FieldMut::Decimal(v) => *v = None,
+            FieldMut::Date(v) => *v = None,
+            FieldMut::Time(v) => *v = None,
+            other => panic!("Row has no {other:?} field"),
+        }
+        assert!(changed != row, "field {i} is compared");
+    }
 }

@@ -137,7 +137,7 @@ pub fn decimal(raw: &str) -> Result<Option<Decimal>, ValueError> {
 }
 
 #[inline]
-fn decimal_as(raw: &str, ty: ValueType) -> Result<Option<Decimal>, ValueError> {
+pub(super) fn decimal_as(raw: &str, ty: ValueType) -> Result<Option<Decimal>, ValueError> {
     match plain_decimal(raw) {
         Some(d) => Ok(Some(d)),
         None => decimal_general(raw, ty),
@@ -183,7 +183,7 @@ pub fn rate(raw: &str) -> Result<Option<Decimal>, ValueError> {
 }
 
 #[inline]
-fn integer_as(raw: &str, ty: ValueType) -> Result<Option<i64>, ValueError> {
+pub(super) fn integer_as(raw: &str, ty: ValueType) -> Result<Option<i64>, ValueError> {
     match plain_integer(raw) {
         Some(v) => Ok(Some(v)),
         None => integer_general(raw, ty),

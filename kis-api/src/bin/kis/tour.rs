@@ -168,7 +168,8 @@ async fn chart(client: &Client<Real>) -> Result<(), Failure> {
     code(
         "client.overseas_futureoption().daily_ccnl(daily_ccnl::Request::new(\"ESZ25\", FuturesExchange::Cme, today, 5)).pages()",
     );
-    let today = chrono::Local::now().date_naive();
+    // KIS's calendar is Korean time (UTC+9), whatever the machine's zone
+    let today = (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive();
     let request = daily_ccnl::Request::new("ESZ25", FuturesExchange::Cme, today, 5);
     let mut pages = client.overseas_futureoption().daily_ccnl(request).pages();
     let mut count = 0;
