@@ -48,11 +48,52 @@ fn each_group_compiles_only_with_its_feature_except_those_always_built() {
             "{}: {attributes}",
             g.id
         );
-        // the gate is on every endpoint of the group in ENDPOINTS too
+        // the gate is on every endpoint of the group in ENDPOINTS too (a realtime TR's entry
+        // carries the realtime gate after it)
         let n = c.endpoints_of(&g.id).count();
-        let gated = groups.matches(&format!("{gate}\n    &{}::", g.id)).count();
+        let gated = groups.matches(&format!("{gate}\n    &{}::", g.id)).count()
+            + groups
+                .matches(&format!("{gate}\n    {REALTIME}\n    &{}::", g.id))
+                .count();
         assert_eq!(gated, if always { 0 } else { n }, "{}", g.id);
     }
+}
+
+const REALTIME: &str = "#[cfg(feature = \"realtime\")]";
+
+#[test]
+fn realtime_trs_compile_only_with_the_realtime_feature() {
+    let c = catalog();
+    let files = emit::generate_catalog(&c, &Options::for_kis_api(None));
+    let realtime: Vec<_> = c
+        .endpoints
+        .iter()
+        .filter(|e| e.kind == kis_codegen::model::EndpointKind::WebSocket)
+        .collect();
+    assert!(realtime.len() >= 60, "{} realtime TRs", realtime.len());
+    // each TR's ENDPOINTS entry, module and constant
+    assert_eq!(groups_rs(&files).matches(REALTIME).count(), realtime.len());
+    for e in &realtime {
+        let file = &files
+            .iter()
+            .find(|f| f.name == format!("{}.rs", e.group))
+            .expect("group file")
+            .contents;
+        let module = format!(
+            "{REALTIME}\npub mod {} {{",
+            kis_codegen::names::field_ident(&e.id)
+        );
+        assert!(file.contains(&module), "{} has no gated module", e.id);
+        let tr = &e.tr.variants[0].real;
+        let constant = format!("{REALTIME}\npub const {tr}: ");
+        assert!(file.contains(&constant), "{} has no gated constant", e.id);
+    }
+    // and no REST endpoint is gated by it
+    let gated_modules: usize = files
+        .iter()
+        .map(|f| f.contents.matches(&format!("{REALTIME}\npub mod ")).count())
+        .sum();
+    assert_eq!(gated_modules, realtime.len());
 }
 
 #[test]

@@ -27,7 +27,7 @@ pub(super) fn group_head(catalog: &Catalog, group: &Group, opts: &Options) -> To
     let consts = endpoints
         .iter()
         .filter(|e| e.kind == EndpointKind::WebSocket)
-        .filter_map(|e| realtime_const(e));
+        .filter_map(|e| realtime_const(e, opts));
     let has_rest = endpoints.iter().any(|e| e.kind == EndpointKind::Rest);
     let gdoc = doc(&format!(
         "{} API of {}: {} endpoints. Obtained from `client.{}()`.",
@@ -93,7 +93,8 @@ fn accessor_method(rt: &TokenStream, e: &Endpoint) -> TokenStream {
 }
 
 /// The constant naming a realtime TR by its TR ID, to subscribe with.
-fn realtime_const(e: &Endpoint) -> Option<TokenStream> {
+fn realtime_const(e: &Endpoint, opts: &Options) -> Option<TokenStream> {
+    let gate = opts.realtime_gate();
     let v = e.tr.variants.first()?;
     let c = format_ident!("{}", v.real);
     let m = ident(&crate::names::field_ident(&e.id));
@@ -104,6 +105,7 @@ fn realtime_const(e: &Endpoint) -> Option<TokenStream> {
     ));
     Some(quote! {
         #d
+        #gate
         pub const #c: #m::Tr = #m::Tr;
     })
 }
@@ -213,9 +215,14 @@ fn endpoint_list(
     let metas = groups.iter().flat_map(|g| {
         let gate = opts.group_gate(g);
         catalog.endpoints_of(&g.id).map(move |e| {
+            let realtime = if e.kind == EndpointKind::WebSocket {
+                opts.realtime_gate()
+            } else {
+                TokenStream::new()
+            };
             let m = ident(&g.id);
             let e = ident(&crate::names::field_ident(&e.id));
-            quote!(#gate &#m::#e::META)
+            quote!(#gate #realtime &#m::#e::META)
         })
     });
     let list_doc =

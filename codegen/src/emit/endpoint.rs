@@ -258,8 +258,10 @@ pub(super) fn websocket_endpoint(
         &[],
         quote!(<Record<'static> as #rt::RealtimeRecord<'static>>::COLUMNS),
     );
+    let gate = opts.realtime_gate();
     quote! {
         #mdoc
+        #gate
         pub mod #module {
             use super::rt;
             #record

@@ -60,6 +60,16 @@ impl Options {
         let feature = &group.feature;
         quote!(#[cfg(feature = #feature)])
     }
+
+    /// The `#[cfg(feature = "realtime")]` a realtime TR's module, constant and `ENDPOINTS` entry
+    /// carry inside `kis-api`: its types serve only the realtime client, and without it they
+    /// were a tenth of every REST-only program's build of kis-api.
+    pub(crate) fn realtime_gate(&self) -> TokenStream {
+        if !self.feature_gates {
+            return TokenStream::new();
+        }
+        quote!(#[cfg(feature = "realtime")])
+    }
 }
 
 impl Options {
