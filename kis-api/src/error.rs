@@ -9,11 +9,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong calling KIS. Variants are stable to match on; messages are for
 /// people (KIS's `msg1` is trimmed for display).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// KIS answered with an error (`rt_cd` not `"0"`), as JSON, whatever the HTTP status.
-    #[error("{endpoint} ({tr_id}): KIS error {msg_cd}: {}", msg1.trim())]
     Api {
         /// Endpoint id (`domestic_stock.order_cash`).
         endpoint: &'static str,
@@ -29,7 +28,6 @@ pub enum Error {
         status: u16,
     },
     /// An HTTP error without a KIS JSON body.
-    #[error("{endpoint}: HTTP {status}: {body}")]
     Http {
         /// Endpoint id.
         endpoint: &'static str,
@@ -40,20 +38,16 @@ pub enum Error {
     },
     /// The request could not be sent or the response not received (a query; orders get
     /// [`Error::OutcomeUnknown`] instead once the request may have reached KIS).
-    #[error("{endpoint}: transport error: {source}")]
     Transport {
         /// Endpoint id.
         endpoint: &'static str,
         /// The underlying error.
-        #[source]
         source: reqwest::Error,
     },
     /// The response could not be decoded: names the TR ID, the field and the raw value.
-    #[error(transparent)]
-    Decode(#[from] DecodeError),
+    Decode(DecodeError),
     /// The response body was larger than the client's cap
     /// ([`crate::ClientBuilder::max_response_bytes`]); it was not read further.
-    #[error("{endpoint}: the response is larger than the {limit}-byte limit")]
     ResponseTooLarge {
         /// Endpoint id.
         endpoint: &'static str,
@@ -63,7 +57,6 @@ pub enum Error {
     /// The response held keys the catalog does not know or values their types cannot read, and
     /// the client is strict ([`crate::ClientBuilder::strict`]). Names the endpoint, TR ID, block
     /// and key; the values are kept in `found` but never shown.
-    #[error("{endpoint} ({tr_id}): {} ({} in all; strict mode)", found.first().map(|u| u.to_string()).unwrap_or_default(), found.len())]
     Unrecognized {
         /// Endpoint id.
         endpoint: &'static str,
@@ -73,13 +66,9 @@ pub enum Error {
         found: Vec<Unrecognized>,
     },
     /// Token, approval key or hashkey could not be obtained.
-    #[error("authentication: {0}")]
-    Auth(#[from] AuthError),
+    Auth(AuthError),
     /// KIS kept answering that the per-second limit was exceeded (action `rate_limited`) after the allowed retries, or the call
     /// changes state and is not retried.
-    #[error(
-        "{endpoint} ({tr_id}): rate limited by KIS (per-second limit) after {attempts} attempt(s)"
-    )]
     RateLimited {
         /// Endpoint id.
         endpoint: &'static str,
@@ -90,7 +79,6 @@ pub enum Error {
     },
     /// The endpoint (or the chosen variant) is not served by the demo environment. Raised before
     /// any network I/O.
-    #[error("{endpoint} ({name}{}) is not available in the demo environment (모의투자 미지원)", variant.map(|v| format!(", variant {v}")).unwrap_or_default())]
     NotInDemo {
         /// Endpoint id.
         endpoint: &'static str,
@@ -101,9 +89,6 @@ pub enum Error {
     },
     /// A state-changing call (an order) failed after the request may have reached KIS. It is never
     /// resent automatically: inquire (e.g. the daily order inquiry) before trying again.
-    #[error(
-        "{endpoint} ({tr_id}): outcome unknown, the request may have reached KIS; inquire before retrying: {reason}"
-    )]
     OutcomeUnknown {
         /// Endpoint id.
         endpoint: &'static str,
@@ -113,10 +98,8 @@ pub enum Error {
         reason: String,
     },
     /// The client is misconfigured (missing credentials or account, bad URL, bad kis_devlp.yaml).
-    #[error("configuration: {0}")]
     Config(String),
     /// Pagination stopped before the last page; the pages so far are not a complete result.
-    #[error("{endpoint}: pagination stopped after {pages} page(s): {reason}")]
     Pagination {
         /// Endpoint id.
         endpoint: &'static str,
@@ -128,8 +111,123 @@ pub enum Error {
     /// A realtime (WebSocket) failure: connection, subscription refused by KIS, the session's
     /// subscription limit, a malformed frame. See [`crate::realtime::RealtimeError`].
     #[cfg(feature = "realtime")]
-    #[error("realtime: {0}")]
-    Realtime(#[from] crate::realtime::RealtimeError),
+    Realtime(crate::realtime::RealtimeError),
+}
+
+// Display, source and From by hand: a derive macro would cost every user's first build the
+// compile of a proc-macro crate for these few impls
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Api {
+                endpoint,
+                tr_id,
+                msg_cd,
+                msg1,
+                ..
+            } => write!(
+                f,
+                "{endpoint} ({tr_id}): KIS error {msg_cd}: {}",
+                msg1.trim()
+            ),
+            Error::Http {
+                endpoint,
+                status,
+                body,
+            } => write!(f, "{endpoint}: HTTP {status}: {body}"),
+            Error::Transport { endpoint, source } => {
+                write!(f, "{endpoint}: transport error: {source}")
+            }
+            Error::Decode(e) => e.fmt(f),
+            Error::ResponseTooLarge { endpoint, limit } => write!(
+                f,
+                "{endpoint}: the response is larger than the {limit}-byte limit"
+            ),
+            Error::Unrecognized {
+                endpoint,
+                tr_id,
+                found,
+            } => {
+                write!(f, "{endpoint} ({tr_id}): ")?;
+                if let Some(first) = found.first() {
+                    write!(f, "{first}")?;
+                }
+                write!(f, " ({} in all; strict mode)", found.len())
+            }
+            Error::Auth(e) => write!(f, "authentication: {e}"),
+            Error::RateLimited {
+                endpoint,
+                tr_id,
+                attempts,
+            } => write!(
+                f,
+                "{endpoint} ({tr_id}): rate limited by KIS (per-second limit) after {attempts} attempt(s)"
+            ),
+            Error::NotInDemo {
+                endpoint,
+                name,
+                variant,
+            } => {
+                write!(f, "{endpoint} ({name}")?;
+                if let Some(v) = variant {
+                    write!(f, ", variant {v}")?;
+                }
+                f.write_str(") is not available in the demo environment (모의투자 미지원)")
+            }
+            Error::OutcomeUnknown {
+                endpoint,
+                tr_id,
+                reason,
+            } => write!(
+                f,
+                "{endpoint} ({tr_id}): outcome unknown, the request may have reached KIS; inquire before retrying: {reason}"
+            ),
+            Error::Config(message) => write!(f, "configuration: {message}"),
+            Error::Pagination {
+                endpoint,
+                pages,
+                reason,
+            } => write!(
+                f,
+                "{endpoint}: pagination stopped after {pages} page(s): {reason}"
+            ),
+            #[cfg(feature = "realtime")]
+            Error::Realtime(e) => write!(f, "realtime: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Transport { source, .. } => Some(source),
+            // the decode error stands for this one (its message is this one's)
+            Error::Decode(e) => e.source(),
+            Error::Auth(e) => Some(e),
+            #[cfg(feature = "realtime")]
+            Error::Realtime(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<DecodeError> for Error {
+    fn from(e: DecodeError) -> Self {
+        Error::Decode(e)
+    }
+}
+
+impl From<AuthError> for Error {
+    fn from(e: AuthError) -> Self {
+        Error::Auth(e)
+    }
+}
+
+#[cfg(feature = "realtime")]
+impl From<crate::realtime::RealtimeError> for Error {
+    fn from(e: crate::realtime::RealtimeError) -> Self {
+        Error::Realtime(e)
+    }
 }
 
 impl Error {
@@ -173,8 +271,7 @@ impl fmt::Display for PaginationStop {
 }
 
 /// A token, approval-key or hashkey failure.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{what}: {message}{}", code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default())]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthError {
     /// What was being obtained (`access token`, `approval key`, `hashkey`, `token revoke`).
     pub what: &'static str,
@@ -183,3 +280,15 @@ pub struct AuthError {
     /// Description.
     pub message: String,
 }
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.what, self.message)?;
+        if let Some(code) = &self.code {
+            write!(f, " ({code})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AuthError {}

@@ -39,16 +39,25 @@ impl fmt::Debug for CipherKey {
 }
 
 /// Why a key or iv was not accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "AES-256-CBC needs a {KEY_LEN}-byte key and a {IV_LEN}-byte iv, got {key_len} and {iv_len} bytes"
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CipherKeyError {
     /// Bytes in the key given.
     pub key_len: usize,
     /// Bytes in the iv given.
     pub iv_len: usize,
 }
+
+impl fmt::Display for CipherKeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "AES-256-CBC needs a {KEY_LEN}-byte key and a {IV_LEN}-byte iv, got {} and {} bytes",
+            self.key_len, self.iv_len
+        )
+    }
+}
+
+impl std::error::Error for CipherKeyError {}
 
 impl CipherKey {
     /// A key from raw bytes: 32 for the key, 16 for the iv.

@@ -110,12 +110,11 @@ pub(crate) fn excerpt(s: &str, max: usize) -> String {
 /// [`Error::Realtime`](crate::Error::Realtime), and yielded as an item by subscription streams
 /// and the frame tap (where it never ends the stream by itself, except
 /// [`RealtimeError::Rejected`] after a reconnect and [`RealtimeError::Closed`]).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RealtimeError {
     /// KIS refused a subscribe or unsubscribe request (`msg_cd` such as `OPSP0008` MAX SUBSCRIBE
     /// OVER, `OPSP8996` approval key already in use, `OPSP0011` invalid approval key).
-    #[error("{tr_id}: KIS refused the {}: {msg_cd} {}", if *unsubscribe { "unsubscribe" } else { "subscription" }, msg1.trim())]
     Rejected {
         /// The TR ID of the request.
         tr_id: String,
@@ -128,9 +127,6 @@ pub enum RealtimeError {
     },
     /// The session already holds its maximum number of subscriptions (KIS allows about 40 per
     /// session, see [`MAX_SUBSCRIPTIONS`](super::MAX_SUBSCRIPTIONS)); nothing was sent.
-    #[error(
-        "{tr_id}: the session already holds {limit} subscriptions, the per-session limit; unsubscribe one first (nothing was sent)"
-    )]
     TooManySubscriptions {
         /// The TR ID that was not subscribed.
         tr_id: String,
@@ -139,7 +135,6 @@ pub enum RealtimeError {
     },
     /// The subscription key cannot be sent (empty, too long, control characters or the frame
     /// separators `|` and `^`); nothing was sent.
-    #[error("{tr_id}: invalid subscription key: {reason}")]
     InvalidKey {
         /// The TR ID.
         tr_id: String,
@@ -147,16 +142,12 @@ pub enum RealtimeError {
         reason: &'static str,
     },
     /// An execution-notice TR (keyed by the HTS id) was subscribed without a configured HTS id.
-    #[error(
-        "{tr_id}: execution notices are keyed by the HTS id and the client has none (ClientBuilder::hts_id, KIS_HTS_ID or my_htsid)"
-    )]
     NoHtsId {
         /// The TR ID.
         tr_id: String,
     },
     /// [`Session::subscribe_notices`](super::Session::subscribe_notices) with a TR that is keyed
     /// by a product code, or a subscription of an endpoint that is not a realtime TR.
-    #[error("{endpoint}: {reason}")]
     WrongTr {
         /// The endpoint id.
         endpoint: &'static str,
@@ -164,7 +155,6 @@ pub enum RealtimeError {
         reason: &'static str,
     },
     /// KIS did not answer a subscribe or unsubscribe request in time.
-    #[error("{tr_id}: no answer from KIS within {waited:?}")]
     Timeout {
         /// The TR ID of the request.
         tr_id: String,
@@ -172,7 +162,6 @@ pub enum RealtimeError {
         waited: Duration,
     },
     /// The WebSocket connection could not be opened.
-    #[error("cannot connect to {url}: {reason}")]
     Connect {
         /// The WebSocket URL.
         url: String,
@@ -180,28 +169,102 @@ pub enum RealtimeError {
         reason: String,
     },
     /// A frame that could not be read; it was skipped.
-    #[error(transparent)]
-    Frame(#[from] FrameError),
+    Frame(FrameError),
     /// A record of a frame that could not be read: fewer columns than the catalog lists, or a
     /// value not of its column's type (the error names the column and the value). Frames never
     /// carry this; it is what `?` makes of a [`RecordError`] from
     /// [`Frame::records`](super::Frame::records).
-    #[error("realtime record: {0}")]
-    Record(#[from] RecordError),
+    Record(RecordError),
     /// The consumer did not keep up: this many frames were dropped from its buffer (see
     /// [`SessionBuilder::buffer`](super::SessionBuilder::buffer)).
-    #[error("the consumer fell behind: {skipped} frame(s) dropped")]
     Lagged {
         /// Frames dropped since the last delivered item.
         skipped: u64,
     },
     /// The session is closed (by [`Session::close`](super::Session::close), or after the
     /// reconnect policy gave up).
-    #[error("the realtime session is closed{}", reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default())]
     Closed {
         /// Why, when it was not closed on request.
         reason: Option<String>,
     },
+}
+
+// Display, source and From by hand, as for `crate::Error`
+impl fmt::Display for RealtimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RealtimeError::Rejected {
+                tr_id,
+                msg_cd,
+                msg1,
+                unsubscribe,
+            } => {
+                let what = if *unsubscribe {
+                    "unsubscribe"
+                } else {
+                    "subscription"
+                };
+                write!(
+                    f,
+                    "{tr_id}: KIS refused the {what}: {msg_cd} {}",
+                    msg1.trim()
+                )
+            }
+            RealtimeError::TooManySubscriptions { tr_id, limit } => write!(
+                f,
+                "{tr_id}: the session already holds {limit} subscriptions, the per-session limit; unsubscribe one first (nothing was sent)"
+            ),
+            RealtimeError::InvalidKey { tr_id, reason } => {
+                write!(f, "{tr_id}: invalid subscription key: {reason}")
+            }
+            RealtimeError::NoHtsId { tr_id } => write!(
+                f,
+                "{tr_id}: execution notices are keyed by the HTS id and the client has none (ClientBuilder::hts_id, KIS_HTS_ID or my_htsid)"
+            ),
+            RealtimeError::WrongTr { endpoint, reason } => write!(f, "{endpoint}: {reason}"),
+            RealtimeError::Timeout { tr_id, waited } => {
+                write!(f, "{tr_id}: no answer from KIS within {waited:?}")
+            }
+            RealtimeError::Connect { url, reason } => {
+                write!(f, "cannot connect to {url}: {reason}")
+            }
+            RealtimeError::Frame(e) => e.fmt(f),
+            RealtimeError::Record(e) => write!(f, "realtime record: {e}"),
+            RealtimeError::Lagged { skipped } => {
+                write!(f, "the consumer fell behind: {skipped} frame(s) dropped")
+            }
+            RealtimeError::Closed { reason } => {
+                f.write_str("the realtime session is closed")?;
+                if let Some(r) = reason {
+                    write!(f, ": {r}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for RealtimeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            // the frame error stands for this one (its message is this one's)
+            RealtimeError::Frame(e) => e.source(),
+            RealtimeError::Record(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<FrameError> for RealtimeError {
+    fn from(e: FrameError) -> Self {
+        RealtimeError::Frame(e)
+    }
+}
+
+impl From<RecordError> for RealtimeError {
+    fn from(e: RecordError) -> Self {
+        RealtimeError::Record(e)
+    }
 }
 
 impl From<RecordError> for crate::Error {
