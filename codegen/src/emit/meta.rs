@@ -99,7 +99,7 @@ fn request_field_meta(rt: &TokenStream, f: &RequestField) -> TokenStream {
     let vals = f.values.iter().map(|v| {
         let (a, b) = (lit(&v.value), lit(v.label.as_deref().unwrap_or("")));
         let n = lit(v.rust_name.as_deref().unwrap_or(""));
-        quote!(#rt::ValueMeta { value: #a, label: #b, name: #n })
+        quote!(#rt::ValueMeta::new(#a, #b, #n))
     });
     let t = value_type_tokens(rt, f.ty);
     let fill = option(f.fill.map(|x| variant(rt, "FillSource", x)));

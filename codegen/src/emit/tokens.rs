@@ -147,10 +147,11 @@ pub(super) fn request_type(rt: &TokenStream, t: ValueType) -> (TokenStream, bool
 /// A response field's `FieldMeta`.
 pub(super) fn field_meta(rt: &TokenStream, f: &Field) -> TokenStream {
     let (w, l, t) = (lit(&f.wire), lit(&f.label), value_type_tokens(rt, f.ty));
-    let redacted = f.redacted;
-    // a struct literal, not the `const fn` constructors: const-evaluating 8,000 calls was a
-    // measurable part of kis-api's build
-    quote!(#rt::FieldMeta { wire: #w, label: #l, ty: #t, redacted: #redacted })
+    if f.redacted {
+        quote!(#rt::FieldMeta::new(#w, #l, #t).redacted())
+    } else {
+        quote!(#rt::FieldMeta::new(#w, #l, #t))
+    }
 }
 
 /// A response field's doc: label, wire name, type and the catalog's note.
