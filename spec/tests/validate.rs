@@ -510,3 +510,29 @@ fn error_answers_need_unique_situations_and_known_shapes() {
         true,
     );
 }
+
+#[test]
+fn files_loaded_in_parallel_report_in_file_order() {
+    // more bad files than cores: the loader spreads them over threads, the report keeps the
+    // order of the sources
+    let mut sources = base();
+    let names: Vec<String> = (0..12)
+        .map(|i| format!("domestic_stock/broken_{i:02}.yaml"))
+        .collect();
+    for n in &names {
+        sources.push(src(n, "id: [unclosed"));
+    }
+    let d = errors(sources);
+    let files: Vec<String> = d
+        .iter()
+        .map(|x| x.file.to_string_lossy().into_owned())
+        .filter(|f| f.contains("broken_"))
+        .collect();
+    let mut first_seen: Vec<String> = Vec::new();
+    for f in files {
+        if first_seen.last() != Some(&f) {
+            first_seen.push(f);
+        }
+    }
+    assert_eq!(first_seen, names);
+}

@@ -105,11 +105,15 @@ pub fn load_from_sources(sources: &[SourceFile]) -> Result<Catalog, Diagnostics>
     let shared = common::build_common(&common_file, &mut ctx);
     diags.0.extend(ctx.diags.0);
 
-    let mut endpoints: Vec<Endpoint> = sources
+    let files: Vec<&SourceFile> = sources
         .iter()
         .filter(|src| src.path != COMMON_FILE)
-        .filter_map(|src| load_endpoint_file(src, &shared, &mut diags))
         .collect();
+    let mut endpoints: Vec<Endpoint> = Vec::with_capacity(files.len());
+    for (endpoint, file_diags) in load_endpoint_files(&files, &shared) {
+        diags.0.extend(file_diags.0);
+        endpoints.extend(endpoint);
+    }
     cross::cross_checks(&endpoints, &mut diags);
     if !diags.is_empty() {
         return Err(diags);
@@ -121,6 +125,52 @@ pub fn load_from_sources(sources: &[SourceFile]) -> Result<Catalog, Diagnostics>
         groups,
         endpoints,
     })
+}
+
+/// Parses and builds the endpoint files over the available cores (YAML parsing is most of a
+/// load, and the build script and every tool load the whole catalog), each with its own
+/// diagnostics, in the files' order whatever thread built them.
+fn load_endpoint_files(
+    files: &[&SourceFile],
+    shared: &common::Shared,
+) -> Vec<(Option<Endpoint>, Diagnostics)> {
+    let load = |src: &SourceFile| {
+        let mut d = Diagnostics::default();
+        let e = load_endpoint_file(src, shared, &mut d);
+        (e, d)
+    };
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8)
+        .min(files.len());
+    if threads <= 1 {
+        return files.iter().map(|f| load(f)).collect();
+    }
+    // round-robin: neighbouring files (one group's) have similar sizes
+    let mut done: Vec<(usize, (Option<Endpoint>, Diagnostics))> = std::thread::scope(|s| {
+        let load = &load;
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    files
+                        .iter()
+                        .enumerate()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(|(i, f)| (i, load(f)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            // a loader bug must fail with its message, not drop files
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Parses and builds one `<group>/<id>.yaml` file; `None` (with diagnostics) when it cannot.
