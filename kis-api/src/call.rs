@@ -1,26 +1,21 @@
 //! A pending call: `.await` it for the response, or page through it.
 
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
+use std::future::IntoFuture;
 use std::sync::Arc;
 
 use futures_core::Stream;
 use futures_util::StreamExt;
 
+use crate::boxed::{BoxFuture, BoxStream};
 use crate::client::Client;
 use crate::decode::{Body, DecodeCx, Envelope, Unrecognized, decode_body, warn_new};
 use crate::endpoint::{Endpoint, Paginated};
 use crate::env::Environment;
 use crate::error::{Error, PaginationStop, Result};
+use crate::http::{Continuation, PageRequest, Prepared, tr_id_for};
 use crate::meta::PageKeyMeta;
 use crate::paginate::{PageKeys, PageOf, paginate};
 use crate::params::ParamWriter;
-
-/// A boxed future of this crate.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// A boxed stream of this crate.
-pub type BoxStream<'a, T> = Pin<Box<dyn Stream<Item = T> + Send + 'a>>;
 
 /// A response with its envelope and headers.
 #[derive(Debug, Clone)]
@@ -32,7 +27,7 @@ pub struct Reply<T> {
     /// The TR ID sent.
     pub tr_id: &'static str,
     /// The `tr_cont` response header: `F`/`M` more pages follow, `D`/`E` last page.
-    pub tr_cont: String,
+    pub tr_cont: Continuation,
     /// The `gt_uid` response header, when sent.
     pub gt_uid: Option<String>,
     /// What the catalog does not account for: keys it does not know and values their types
@@ -53,7 +48,7 @@ impl<T> Reply<T> {
 
     /// Whether KIS says more pages follow.
     pub fn has_more(&self) -> bool {
-        matches!(self.tr_cont.trim(), "F" | "M")
+        self.tr_cont.has_more()
     }
 }
 
@@ -89,8 +84,15 @@ impl<'c, R: Endpoint, E: Environment> Call<'c, R, E> {
     /// Sends the request (the first page, for paginated endpoints) and returns the body with its
     /// envelope and headers.
     pub async fn reply(self) -> Result<Reply<R::Response>> {
-        let hashkey = self.hashkey.unwrap_or(self.client.inner.hashkey);
-        fetch_page(self.client, &self.request, Vec::new(), false, hashkey).await
+        let hashkey = self.hashkey.unwrap_or(self.client.inner.hashkey());
+        fetch_page(
+            self.client,
+            &self.request,
+            Vec::new(),
+            PageRequest::First,
+            hashkey,
+        )
+        .await
     }
 
     /// Sends the request and returns the body (the first page, for paginated endpoints).
@@ -122,32 +124,34 @@ async fn fetch_page<R: Endpoint, E: Environment>(
     client: &Client<E>,
     request: &R,
     paging: Vec<(&'static str, String)>,
-    next_page: bool,
+    page: PageRequest,
     hashkey: bool,
 ) -> Result<Reply<R::Response>> {
     let inner = &client.inner;
     let meta = R::META;
-    let tr_id = inner.tr_id_for(meta, request.variant())?;
+    let tr_id = tr_id_for(meta, request.variant(), inner.env())?;
     let fills = inner.fills(meta, paging);
     let prepared = {
         let mut w = ParamWriter::new(&fills);
         request.write(&mut w);
-        inner.prepare(meta, tr_id, &w)?
+        Prepared::new(meta, tr_id, &w, page)?
     };
-    let (raw, envelope, (body, unrecognized)) = inner
-        .send(&prepared, next_page, hashkey, |bytes| {
+    let answered = inner
+        .transport()
+        .send(&prepared, hashkey, |bytes| {
             let cx = DecodeCx::new(tr_id, meta);
             let (envelope, body) = decode_body::<R::Response>(bytes, &cx)?;
             Ok((envelope, (body, cx.into_unrecognized())))
         })
         .await?;
-    let unrecognized = admit_unrecognized(inner.strict, meta.id, tr_id, unrecognized)?;
+    let (body, unrecognized) = answered.body;
+    let unrecognized = admit_unrecognized(inner.strict(), meta.id, tr_id, unrecognized)?;
     Ok(Reply {
         body,
-        envelope,
+        envelope: answered.envelope,
         tr_id,
-        tr_cont: raw.tr_cont,
-        gt_uid: raw.gt_uid,
+        tr_cont: answered.continuation,
+        gt_uid: answered.gt_uid,
         unrecognized,
     })
 }
@@ -175,7 +179,7 @@ impl<'c, R: Paginated, E: Environment> Call<'c, R, E> {
     /// KIS says the last page (`D`/`E`). Ends with an error, never silently, when the page limit is
     /// reached, KIS gives no new continuation key, or the data changed while paging (SYDB0050).
     pub fn pages(self) -> BoxStream<'c, Result<Page<R::Response>>> {
-        let hashkey = self.hashkey.unwrap_or(self.client.inner.hashkey);
+        let hashkey = self.hashkey.unwrap_or(self.client.inner.hashkey());
         Box::pin(page_stream(self.client, Arc::new(self.request), hashkey))
     }
 
@@ -194,7 +198,7 @@ impl<'c, R: Paginated, E: Environment> Call<'c, R, E> {
     /// Every page, in order. A SYDB0050 (data changed while paging) restarts from the first page,
     /// at most twice; any other failure fails the whole call: a partial result is never returned.
     pub async fn all(self) -> Result<Vec<R::Response>> {
-        let hashkey = self.hashkey.unwrap_or(self.client.inner.hashkey);
+        let hashkey = self.hashkey.unwrap_or(self.client.inner.hashkey());
         let mut restarts = 0;
         let request = Arc::new(self.request);
         loop {
@@ -235,8 +239,8 @@ impl<'c, R: Paginated, E: Environment> Call<'c, R, E> {
 }
 
 impl<T: Body> PageOf for Reply<T> {
-    fn has_more(&self) -> bool {
-        Reply::has_more(self)
+    fn continuation(&self) -> Continuation {
+        self.tr_cont
     }
     fn copied_key(&self, index: usize, _key: &PageKeyMeta) -> String {
         self.body.page_key(index).unwrap_or_default().to_string()
@@ -252,11 +256,11 @@ where
     R: Paginated,
     E: Environment,
 {
-    let fetch = move |keys: PageKeys, next: bool| {
+    let fetch = move |keys: PageKeys, page: PageRequest| {
         let request = Arc::clone(&request);
-        async move { fetch_page(client, &*request, keys, next, hashkey).await }
+        async move { fetch_page(client, &*request, keys, page, hashkey).await }
     };
-    paginate(R::META, client.inner.page_limit, fetch)
+    paginate(R::META, client.inner.page_limit(), fetch)
         .enumerate()
         .map(|(index, r)| r.map(|reply| Page { index, reply }))
 }

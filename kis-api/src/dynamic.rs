@@ -4,12 +4,13 @@
 //! The same runtime serves both: the same TR ID choice, demo check, account fill, retries and
 //! pagination. Only the body stays JSON (`serde_json::Value`) instead of generated types.
 
-use crate::call::BoxStream;
+use crate::boxed::BoxStream;
 use crate::call::admit_unrecognized;
 use crate::client::Client;
 use crate::decode::{Envelope, Unrecognized, unrecognized_in};
 use crate::env::Environment;
 use crate::error::{Error, Result};
+use crate::http::{Continuation, PageRequest, Prepared, tr_id_for};
 use crate::meta::{EndpointKind, EndpointMeta, PageKeyMeta, RequestFieldMeta};
 use crate::paginate::{PageKeys, PageOf, paginate};
 use crate::params::ParamWriter;
@@ -145,7 +146,7 @@ pub struct DynamicReply {
     /// The TR ID sent.
     pub tr_id: &'static str,
     /// The `tr_cont` response header.
-    pub tr_cont: String,
+    pub tr_cont: Continuation,
     /// What the catalog does not account for: keys it does not know and values their types
     /// cannot read (see [`crate::Reply::unrecognized`]); the body holds them all as sent.
     pub unrecognized: Vec<Unrecognized>,
@@ -172,13 +173,13 @@ impl std::fmt::Debug for DynamicReply {
 impl DynamicReply {
     /// Whether KIS says more pages follow.
     pub fn has_more(&self) -> bool {
-        matches!(self.tr_cont.trim(), "F" | "M")
+        self.tr_cont.has_more()
     }
 }
 
 impl PageOf for DynamicReply {
-    fn has_more(&self) -> bool {
-        DynamicReply::has_more(self)
+    fn continuation(&self) -> Continuation {
+        self.tr_cont
     }
     fn copied_key(&self, _index: usize, k: &PageKeyMeta) -> String {
         let holder = match k.block {
@@ -199,7 +200,8 @@ impl PageOf for DynamicReply {
 impl<E: Environment> Client<E> {
     /// Sends a dynamic request (the first page, for paginated endpoints).
     pub async fn call_dynamic(&self, request: &DynamicRequest) -> Result<DynamicReply> {
-        self.fetch_dynamic(request, Vec::new(), false).await
+        self.fetch_dynamic(request, Vec::new(), PageRequest::First)
+            .await
     }
 
     /// Pages through a dynamic request, like [`crate::Call::pages`].
@@ -209,22 +211,22 @@ impl<E: Environment> Client<E> {
     ) -> BoxStream<'_, Result<DynamicReply>> {
         let meta = request.meta;
         let request = std::sync::Arc::new(request);
-        let fetch = move |keys: PageKeys, next: bool| {
+        let fetch = move |keys: PageKeys, page: PageRequest| {
             let request = std::sync::Arc::clone(&request);
-            async move { self.fetch_dynamic(&request, keys, next).await }
+            async move { self.fetch_dynamic(&request, keys, page).await }
         };
-        Box::pin(paginate(meta, self.inner.page_limit, fetch))
+        Box::pin(paginate(meta, self.inner.page_limit(), fetch))
     }
 
     async fn fetch_dynamic(
         &self,
         request: &DynamicRequest,
         paging: Vec<(&'static str, String)>,
-        next_page: bool,
+        page: PageRequest,
     ) -> Result<DynamicReply> {
         let inner = &self.inner;
         let meta = request.meta;
-        let tr_id = inner.tr_id_for(meta, request.variant)?;
+        let tr_id = tr_id_for(meta, request.variant, inner.env())?;
         if let Some(f) = request.missing().first() {
             return Err(Error::Config(format!(
                 "{}: missing required input {} ({})",
@@ -235,10 +237,11 @@ impl<E: Environment> Client<E> {
         let prepared = {
             let mut w = ParamWriter::new(&fills);
             request.write(&mut w);
-            inner.prepare(meta, tr_id, &w)?
+            Prepared::new(meta, tr_id, &w, page)?
         };
-        let (raw, envelope, body) = inner
-            .send(&prepared, next_page, inner.hashkey, |bytes| {
+        let answered = inner
+            .transport()
+            .send(&prepared, inner.hashkey(), |bytes| {
                 let body: serde_json::Value =
                     serde_json::from_slice(bytes).map_err(|e| crate::decode::DecodeError {
                         tr_id: tr_id.to_string(),
@@ -260,13 +263,14 @@ impl<E: Environment> Client<E> {
                 Ok((envelope, body))
             })
             .await?;
+        let body = answered.body;
         let unrecognized =
-            admit_unrecognized(inner.strict, meta.id, tr_id, unrecognized_in(meta, &body))?;
+            admit_unrecognized(inner.strict(), meta.id, tr_id, unrecognized_in(meta, &body))?;
         Ok(DynamicReply {
-            envelope,
+            envelope: answered.envelope,
             body,
             tr_id,
-            tr_cont: raw.tr_cont,
+            tr_cont: answered.continuation,
             unrecognized,
         })
     }

@@ -22,7 +22,8 @@ pub enum Error {
         rt_cd: String,
         /// `msg_cd`, e.g. `EGW00123`, `MCA00124`, `OPSQ2001`.
         msg_cd: String,
-        /// `msg1` as sent.
+        /// `msg1` as sent, scrubbed of the client's secrets and anything credential-shaped (a
+        /// proxy or gateway may echo the request).
         msg1: String,
         /// HTTP status (KIS sends gateway errors as 500).
         status: u16,
@@ -33,7 +34,7 @@ pub enum Error {
         endpoint: &'static str,
         /// HTTP status.
         status: u16,
-        /// The start of the body.
+        /// The start of the body, scrubbed of secrets.
         body: String,
     },
     /// The request could not be sent or the response not received (a query; orders get
@@ -76,6 +77,11 @@ pub enum Error {
         tr_id: String,
         /// Attempts made.
         attempts: u32,
+        /// KIS's code of the last answer (`EGW00201`, or whichever code the catalog maps to
+        /// `rate_limited`), scrubbed of secrets.
+        msg_cd: String,
+        /// KIS's message of the last answer, scrubbed of secrets.
+        msg1: String,
     },
     /// The endpoint (or the chosen variant) is not served by the demo environment. Raised before
     /// any network I/O.
@@ -159,9 +165,12 @@ impl fmt::Display for Error {
                 endpoint,
                 tr_id,
                 attempts,
+                msg_cd,
+                msg1,
             } => write!(
                 f,
-                "{endpoint} ({tr_id}): rate limited by KIS (per-second limit) after {attempts} attempt(s)"
+                "{endpoint} ({tr_id}): rate limited by KIS (per-second limit, {msg_cd}: {}) after {attempts} attempt(s)",
+                msg1.trim()
             ),
             Error::NotInDemo {
                 endpoint,
@@ -231,10 +240,12 @@ impl From<crate::realtime::RealtimeError> for Error {
 }
 
 impl Error {
-    /// KIS's message code, for [`Error::Api`].
+    /// KIS's message code, for every error that comes from a KIS answer ([`Error::Api`],
+    /// [`Error::RateLimited`], and an [`Error::Auth`] that carries one).
     pub fn msg_cd(&self) -> Option<&str> {
         match self {
-            Error::Api { msg_cd, .. } => Some(msg_cd),
+            Error::Api { msg_cd, .. } | Error::RateLimited { msg_cd, .. } => Some(msg_cd),
+            Error::Auth(e) => e.code.as_deref(),
             _ => None,
         }
     }

@@ -7,12 +7,13 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 
 use crate::error::{Error, PaginationStop, Result};
+use crate::http::{Continuation, PageRequest};
 use crate::meta::{EndpointMeta, PageKeyMeta};
 
 /// A fetched page, as the pager needs to see it.
 pub(crate) trait PageOf {
-    /// Whether KIS says more pages follow (`tr_cont` `F`/`M`).
-    fn has_more(&self) -> bool;
+    /// What KIS's `tr_cont` said about further pages.
+    fn continuation(&self) -> Continuation;
     /// The value of continuation key `index` (into `meta.pagination`) for the next page.
     fn copied_key(&self, index: usize, key: &PageKeyMeta) -> String;
 }
@@ -20,7 +21,7 @@ pub(crate) trait PageOf {
 /// Continuation values to send: (request wire name, value).
 pub(crate) type PageKeys = Vec<(&'static str, String)>;
 
-/// Pages through `meta` with `fetch(keys, is_next_page)`. Yields each page; after the last page
+/// Pages through `meta` with `fetch(keys, page)`. Yields each page; after the last page
 /// announced by KIS it ends, and when paging cannot finish (page limit, no new key, SYDB0050,
 /// an error) it yields the error as its last item.
 pub(crate) fn paginate<'c, P, F, Fut>(
@@ -30,7 +31,7 @@ pub(crate) fn paginate<'c, P, F, Fut>(
 ) -> impl Stream<Item = Result<P>> + Send + 'c
 where
     P: PageOf + Send + 'c,
-    F: Fn(PageKeys, bool) -> Fut + Send + Sync + 'c,
+    F: Fn(PageKeys, PageRequest) -> Fut + Send + Sync + 'c,
     Fut: Future<Output = Result<P>> + Send + 'c,
 {
     struct State<F> {
@@ -61,7 +62,12 @@ where
                 st,
             ));
         }
-        let page = match (st.fetch)(st.keys.clone(), st.index > 0).await {
+        let which = if st.index == 0 {
+            PageRequest::First
+        } else {
+            PageRequest::Next
+        };
+        let page = match (st.fetch)(st.keys.clone(), which).await {
             Ok(p) => p,
             Err(e) => {
                 st.done = true;
@@ -82,7 +88,7 @@ where
             }
         };
         st.index += 1;
-        if !page.has_more() {
+        if !page.continuation().has_more() {
             st.done = true;
             return Some((vec![Ok(page)], st));
         }

@@ -18,12 +18,13 @@ use ::redis::{RedisResult, Script};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::budget::Reserved;
+use crate::boxed::BoxFuture;
 use crate::budget::slots::Timing;
-use crate::call::BoxFuture;
-use crate::config::Secret;
+use crate::budget::{RemoteBudget, Reserved};
 use crate::env::Env;
 use crate::error::{AuthError, Error};
+use crate::secret::Secret;
+use crate::tokens::grant::check_token_text;
 use crate::tokens::{RemoteTokens, Token, TokenManager};
 
 /// Longest wait for one Redis command: on loopback or a LAN it answers in well under a
@@ -281,7 +282,9 @@ impl RedisShared {
             })
             .await?;
         let (slot, wait) = reply;
-        let wait = Duration::from_micros(u64::try_from(wait).unwrap_or(0));
+        // a wait past a window and a lease is no answer of the script's: never sleep on it
+        let longest = Duration::from_nanos(timing.window.saturating_add(timing.lease));
+        let wait = Duration::from_micros(u64::try_from(wait).unwrap_or(0)).min(longest);
         Some(match usize::try_from(slot) {
             Ok(index) if index < n => Reserved::Slot { index, wait },
             Ok(_) => {
@@ -399,6 +402,8 @@ impl RedisShared {
         let owner = fastrand::u64(1..).to_string();
         let good = |s: &Option<Stored>| {
             let s = s.as_ref().filter(|s| !s.invalid)?;
+            // another machine's record is checked like any answer before it is sent
+            check_token_text(&s.access_token).ok()?;
             let t = Token {
                 access: Secret::new(s.access_token.clone()),
                 expires_at: s.expires_at,
@@ -446,6 +451,24 @@ impl RedisShared {
             }
             tokio::time::sleep(TOKEN_POLL).await;
         }
+    }
+}
+
+impl RemoteBudget for RedisShared {
+    fn reserve(&self, n: usize, timing: Timing, owner: u64) -> BoxFuture<'_, Option<Reserved>> {
+        Box::pin(RedisShared::reserve(self, n, timing, owner))
+    }
+    fn release(&self, index: usize, owner: u64, timing: Timing) -> BoxFuture<'_, ()> {
+        Box::pin(RedisShared::release(self, index, owner, timing))
+    }
+    fn outage_began(&self) -> bool {
+        RedisShared::outage_began(self)
+    }
+    fn is_rejoining(&self) -> bool {
+        RedisShared::is_rejoining(self)
+    }
+    fn rejoined(&self) {
+        RedisShared::rejoined(self)
     }
 }
 

@@ -9,13 +9,15 @@
 //! whether shared or not, and no second limiter spacing requests the ring already allows.
 
 pub(crate) mod file;
+mod remote;
 pub(crate) mod slots;
 
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use file::StateFile;
+pub(crate) use remote::RemoteBudget;
 use slots::{Grant, Slot, Timing};
 
 /// How often a process asks again while every slot waits for an answer. A release by another
@@ -23,9 +25,8 @@ use slots::{Grant, Slot, Timing};
 /// (or machine) is noticed, which costs nothing as the freed slot is one window away anyway.
 const POLL: Duration = Duration::from_millis(2);
 
-/// How often a budget waiting to rejoin Redis looks at the local ring (a reserved slot's lease
-/// may be far off while its answer, which frees it sooner, is due any moment).
-#[cfg(feature = "redis")]
+/// How often a budget waiting to rejoin its shared store looks at the local ring (a reserved
+/// slot's lease may be far off while its answer, which frees it sooner, is due any moment).
 const REJOIN_POLL: Duration = Duration::from_millis(50);
 
 /// Nanoseconds since the Unix epoch: the clock every process of the machine shares.
@@ -67,8 +68,7 @@ enum Local {
 /// Where a reserved slot lives.
 enum Place {
     Local,
-    #[cfg(feature = "redis")]
-    Remote(std::sync::Arc<crate::redis_store::RedisShared>),
+    Remote(Arc<dyn RemoteBudget>),
 }
 
 /// The rate budget of one app key and environment.
@@ -78,8 +78,8 @@ pub(crate) struct RateBudget {
     local: Mutex<Local>,
     queue: tokio::sync::Mutex<()>,
     released: tokio::sync::Notify,
-    #[cfg(feature = "redis")]
-    remote: Option<std::sync::Arc<crate::redis_store::RedisShared>>,
+    /// The budget shared beyond this machine, if any (Redis): consulted first.
+    remote: Option<Arc<dyn RemoteBudget>>,
 }
 
 impl std::fmt::Debug for RateBudget {
@@ -124,17 +124,13 @@ impl RateBudget {
             local: Mutex::new(local),
             queue: tokio::sync::Mutex::new(()),
             released: tokio::sync::Notify::new(),
-            #[cfg(feature = "redis")]
             remote: None,
         }
     }
 
-    /// Shares the budget through Redis first (the local ring stays the fallback).
-    #[cfg(feature = "redis")]
-    pub(crate) fn with_remote(
-        mut self,
-        remote: std::sync::Arc<crate::redis_store::RedisShared>,
-    ) -> Self {
+    /// Shares the budget through `remote` first (the local ring stays the fallback).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn with_remote(mut self, remote: Arc<dyn RemoteBudget>) -> Self {
         self.remote = Some(remote);
         self
     }
@@ -228,10 +224,9 @@ impl RateBudget {
     }
 
     async fn reserve(&self, owner: u64) -> (Reserved, Place) {
-        #[cfg(feature = "redis")]
         if let Some(remote) = &self.remote {
             if let Some(r) = remote.reserve(self.n, self.timing, owner).await {
-                return (r, Place::Remote(remote.clone()));
+                return (r, Place::Remote(Arc::clone(remote)));
             }
             if remote.outage_began() {
                 // what went out through Redis this last window is unknown here: count it spent
@@ -308,7 +303,6 @@ impl Permit<'_> {
     pub(crate) async fn release(mut self) {
         match self.place.take() {
             Some(Place::Local) => self.budget.release_local(self.index, self.owner),
-            #[cfg(feature = "redis")]
             Some(Place::Remote(remote)) => {
                 remote
                     .release(self.index, self.owner, self.budget.timing)
@@ -324,7 +318,6 @@ impl Drop for Permit<'_> {
     fn drop(&mut self) {
         match self.place.take() {
             Some(Place::Local) => self.budget.release_local(self.index, self.owner),
-            #[cfg(feature = "redis")]
             Some(Place::Remote(remote)) => {
                 // a cancelled call: release in the background if a runtime is there, else the
                 // lease frees the slot

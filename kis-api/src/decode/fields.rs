@@ -14,8 +14,8 @@ use rust_decimal::Decimal;
 
 use super::Record;
 use super::values::{ValueError, date, datetime, decimal_as, integer_as, time, yes_no};
-use crate::config::Redacted;
 use crate::meta::ValueType;
+use crate::secret::Redacted;
 
 /// One field of a record, borrowed: its storage type, not its catalog type (a price and a rate
 /// are both [`FieldRef::Decimal`]; [`Record::FIELDS`] has the catalog type).

@@ -50,7 +50,7 @@ impl ReconnectPolicy {
     /// The delay before attempt `attempt` (0-based): between half and all of
     /// `base_delay * 2^attempt`, capped at `max_delay`.
     pub fn delay(&self, attempt: u32) -> Duration {
-        crate::client::jittered_backoff(self.base_delay, self.max_delay, attempt)
+        crate::http::retry::jittered_backoff(self.base_delay, self.max_delay, attempt)
     }
 }
 
@@ -70,7 +70,7 @@ pub struct SessionBuilder {
 impl fmt::Debug for SessionBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionBuilder")
-            .field("env", &self.inner.env)
+            .field("env", &self.inner.env())
             .field("url", &self.url)
             .field("reconnect", &self.reconnect)
             .field("max_subscriptions", &self.max_subscriptions)
@@ -120,7 +120,7 @@ impl<E: Environment> Client<E> {
     pub fn realtime_builder(&self) -> SessionBuilder {
         SessionBuilder {
             inner: Arc::clone(&self.inner),
-            url: self.inner.websocket_url.clone(),
+            url: self.inner.websocket_url().to_string(),
             reconnect: ReconnectPolicy::default(),
             max_subscriptions: MAX_SUBSCRIPTIONS,
             buffer: 1024,
@@ -189,12 +189,7 @@ impl SessionBuilder {
                 "the WebSocket URL must start with ws:// or wss://".into(),
             ));
         }
-        let i = &self.inner;
-        let approval = i
-            .shared
-            .approval
-            .get(&i.http, &i.rest_url, &i.credentials)
-            .await?;
+        let approval = self.inner.transport().approval_key().await?;
         let ws = open_socket(&self.url, self.connect_timeout)
             .await
             .map_err(|reason| RealtimeError::Connect {
@@ -212,13 +207,13 @@ impl SessionBuilder {
             connect_timeout: self.connect_timeout,
         };
         let driver = Driver::new(Arc::clone(&self.inner), cfg, Arc::clone(&status), approval);
-        tracing::debug!(url = %self.url, env = %self.inner.env, "realtime session connected");
+        tracing::debug!(url = %self.url, env = %self.inner.env(), "realtime session connected");
         tokio::spawn(driver.run(ws, cmds_rx));
         Ok(Session::new(SessionInner {
             cmds: cmds_tx,
             status,
-            env: self.inner.env,
-            hts_id: self.inner.hts_id.clone(),
+            env: self.inner.env(),
+            hts_id: self.inner.hts_id().map(str::to_string),
             url: self.url,
             max_subscriptions: self.max_subscriptions,
             buffer: self.buffer,

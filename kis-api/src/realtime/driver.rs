@@ -19,8 +19,8 @@ use super::outlet::{Ack, Outlet};
 use super::status::{ConnectionState, Status};
 use super::subscriptions::{Op, ReplyEffect, Request, Subscriptions};
 use crate::client::Inner;
-use crate::config::Secret;
 use crate::meta::EndpointMeta;
+use crate::secret::Secret;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type Sink = futures_util::stream::SplitSink<Ws, Message>;
@@ -203,9 +203,8 @@ impl Driver {
         let timeout = self.cfg.connect_timeout;
         async move {
             let approval = inner
-                .shared
-                .approval
-                .get(&inner.http, &inner.rest_url, &inner.credentials)
+                .transport()
+                .approval_key()
                 .await
                 .map_err(|e| format!("approval key: {e}"))?;
             let ws = open_socket(&url, timeout).await?;
@@ -309,7 +308,11 @@ impl Driver {
 
     /// Builds a request into KIS's JSON and sends it.
     async fn send(&self, sink: &mut Sink, r: &Request) -> Result<(), Lost> {
-        let text = encode(r, self.approval.expose(), self.inner.customer_type.code())?;
+        let text = encode(
+            r,
+            self.approval.expose(),
+            self.inner.transport().customer_type().code(),
+        )?;
         sink.send(Message::text(text))
             .await
             .map_err(|e| e.to_string())
@@ -381,7 +384,10 @@ impl Driver {
             }
             ReplyEffect::Reconnect(reason) => Err(reason),
             ReplyEffect::RenewApproval(reason) => {
-                self.inner.shared.approval.invalidate(&self.approval).await;
+                self.inner
+                    .transport()
+                    .forget_approval_key(&self.approval)
+                    .await;
                 Err(reason)
             }
         }

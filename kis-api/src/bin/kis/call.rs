@@ -130,7 +130,7 @@ async fn call(
         if meta.is_paginated() && reply.has_more() {
             eprintln!(
                 "kis: more pages follow (tr_cont {}); add --all to fetch them",
-                reply.tr_cont.trim()
+                reply.tr_cont
             );
         }
         Ok(vec![reply])
@@ -658,7 +658,7 @@ mod tests {
             unrecognized: kis_api::decode::unrecognized_in(m, &body),
             body,
             tr_id: "FHKST01010100",
-            tr_cont: String::new(),
+            tr_cont: kis_api::Continuation::default(),
         };
         let text = render_replies(m, std::slice::from_ref(&reply), &args(&[]));
         let notes = text

@@ -1,18 +1,22 @@
-//! The client and its builder.
+//! Building a [`Client`]: settings, credentials from code, the environment or `kis_devlp.yaml`,
+//! and the validation that keeps a bad setting from reaching the network.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::{Client, Inner};
 use crate::budget::{BudgetConfig, RateBudget};
-use crate::call::Call;
-use crate::config::{Account, Credentials, CustomerType, DevlpConfig, Secret};
-use crate::endpoint::Endpoint;
+#[cfg(feature = "redis")]
+use crate::config::Secret;
+use crate::config::{Account, Credentials, CustomerType, DevlpConfig};
 use crate::env::{AnyEnv, Demo, Env, Environment, Real};
 use crate::error::{Error, Result};
+use crate::http::{RetryPolicy, Transport, TransportConfig};
+use crate::key_state::KeyState;
 use crate::meta::AccountKind;
 use crate::tokens::{ApprovalKeys, TokenCache, TokenManager};
 
@@ -20,194 +24,12 @@ use crate::tokens::{ApprovalKeys, TokenCache, TokenManager};
 /// hundred kilobytes), far below what would hurt.
 const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
-/// How queries are retried. State-changing calls (orders) are never resent once the request may
-/// have reached KIS, whatever this says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts per request, the first included.
-    pub max_attempts: u32,
-    /// First backoff delay; doubled per attempt, with jitter.
-    pub base_delay: Duration,
-    /// Longest backoff delay.
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 4,
-            base_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(4),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// Never retry.
-    pub fn none() -> Self {
-        RetryPolicy {
-            max_attempts: 1,
-            ..Default::default()
-        }
-    }
-
-    pub(crate) fn delay(&self, attempt: u32) -> Duration {
-        jittered_backoff(self.base_delay, self.max_delay, attempt)
-    }
-}
-
-/// Between half and all of `base * 2^attempt`, capped at `max`. The jitter spreads the retries
-/// (and reconnects) of concurrent tasks so they do not hit KIS in step.
-pub(crate) fn jittered_backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
-    let capped = base.saturating_mul(1u32 << attempt.min(16)).min(max);
-    let half = capped / 2;
-    half + half.mul_f64(fastrand::f64())
-}
-
 /// The message of a configuration error without its `configuration:` prefix, for errors that
 /// [`ClientBuilder::build`] wraps again.
 fn config_message(e: Error) -> String {
     match e {
         Error::Config(m) => m,
         other => other.to_string(),
-    }
-}
-
-/// State shared by every client of one environment, app key and host in this process: the token,
-/// the rate budget (itself shared with other processes) and the WebSocket approval key.
-pub(crate) struct Shared {
-    pub(crate) tokens: TokenManager,
-    pub(crate) budget: Option<RateBudget>,
-    pub(crate) approval: ApprovalKeys,
-}
-
-type SharedKey = (Env, String, String);
-
-fn registry() -> &'static Mutex<HashMap<SharedKey, Weak<Shared>>> {
-    static REGISTRY: OnceLock<Mutex<HashMap<SharedKey, Weak<Shared>>>> = OnceLock::new();
-    REGISTRY.get_or_init(|| Mutex::new(HashMap::new()))
-}
-
-pub(crate) struct Inner {
-    pub(crate) env: Env,
-    pub(crate) credentials: Credentials,
-    pub(crate) accounts: HashMap<AccountKind, Account>,
-    pub(crate) hts_id: Option<String>,
-    pub(crate) customer_type: CustomerType,
-    pub(crate) rest_url: String,
-    pub(crate) websocket_url: String,
-    pub(crate) http: reqwest::Client,
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) page_limit: usize,
-    pub(crate) hashkey: bool,
-    pub(crate) strict: bool,
-    pub(crate) token_cache: TokenCache,
-    pub(crate) max_response_bytes: usize,
-}
-
-/// An async KIS client. Cheap to clone; clones share the connection pool, the token, the rate
-/// limiter and the approval key (so do clients built separately with the same app key).
-///
-/// `E` is the environment: [`Real`], [`Demo`] or [`AnyEnv`] (chosen at run time). A
-/// `Client<Demo>` has no methods for endpoints the demo environment does not serve.
-pub struct Client<E: Environment = AnyEnv> {
-    pub(crate) inner: Arc<Inner>,
-    _env: PhantomData<E>,
-}
-
-impl<E: Environment> Clone for Client<E> {
-    fn clone(&self) -> Self {
-        Client {
-            inner: Arc::clone(&self.inner),
-            _env: PhantomData,
-        }
-    }
-}
-
-impl<E: Environment> fmt::Debug for Client<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("env", &self.inner.env)
-            .field("rest_url", &self.inner.rest_url)
-            .field("credentials", &self.inner.credentials)
-            .field("accounts", &self.inner.accounts)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Client<AnyEnv> {
-    /// A builder; pick the environment with [`ClientBuilder::real`], [`ClientBuilder::demo`] or
-    /// [`ClientBuilder::environment`].
-    pub fn builder() -> ClientBuilder<AnyEnv> {
-        ClientBuilder::new()
-    }
-}
-
-impl<E: Environment> Client<E> {
-    /// The environment this client talks to.
-    pub fn env(&self) -> Env {
-        self.inner.env
-    }
-
-    /// The REST base URL.
-    pub fn rest_url(&self) -> &str {
-        &self.inner.rest_url
-    }
-
-    /// The WebSocket base URL.
-    pub fn websocket_url(&self) -> &str {
-        &self.inner.websocket_url
-    }
-
-    /// The configured HTS id (the subscription key of execution notices).
-    pub fn hts_id(&self) -> Option<&str> {
-        self.inner.hts_id.as_deref()
-    }
-
-    /// The configured account of `kind`.
-    pub fn account(&self, kind: AccountKind) -> Option<&Account> {
-        self.inner.accounts.get(&kind)
-    }
-
-    /// A call of any endpoint. Generated methods (`client.domestic_stock().inquire_price(..)`)
-    /// are the usual way; this one serves code that picks endpoints at run time, and checks demo
-    /// availability before any I/O.
-    pub fn call<R: Endpoint>(&self, request: R) -> Call<'_, R, E> {
-        Call::new(self, request)
-    }
-
-    /// A valid access token, issued or refreshed if needed (the client does this itself before
-    /// each call).
-    pub async fn access_token(&self) -> Result<Secret> {
-        Ok(self.inner.shared.tokens.get().await?.access)
-    }
-
-    /// The WebSocket approval key, issued on first use and then reused.
-    pub async fn approval_key(&self) -> Result<Secret> {
-        let i = &self.inner;
-        Ok(i.shared
-            .approval
-            .get(&i.http, &i.rest_url, &i.credentials)
-            .await?)
-    }
-
-    /// The hashkey of a JSON order body (`POST /uapi/hashkey`). Calls with
-    /// [`Call::hashkey`] send it automatically.
-    pub async fn hashkey(&self, body: &[u8]) -> Result<String> {
-        let i = &self.inner;
-        Ok(crate::tokens::hashkey(&i.http, &i.rest_url, &i.credentials, body).await?)
-    }
-
-    /// Revokes the current access token (`POST /oauth2/revokeP`) and forgets it, here and in the
-    /// token cache. The next call issues a new one (at most one per minute).
-    pub async fn revoke_token(&self) -> Result<()> {
-        let i = &self.inner;
-        let token = i.shared.tokens.get().await?.access;
-        crate::tokens::revoke(&i.http, &i.rest_url, &i.credentials, &token).await?;
-        i.shared.tokens.invalidate(&token).await;
-        crate::tokens::forget_cached(&i.token_cache, i.env, &i.credentials);
-        Ok(())
     }
 }
 
@@ -359,10 +181,18 @@ impl<E: Environment> ClientBuilder<E> {
     /// `KIS_WS_URL`. Values set explicitly on the builder take precedence.
     pub fn from_env(mut self) -> Self {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-        if self.credentials.is_none()
-            && let (Some(k), Some(s)) = (var("KIS_APP_KEY"), var("KIS_APP_SECRET"))
-        {
-            self.credentials = Some(Credentials::new(k, s));
+        if self.credentials.is_none() {
+            match (var("KIS_APP_KEY"), var("KIS_APP_SECRET")) {
+                (Some(k), Some(s)) => self.credentials = Some(Credentials::new(k, s)),
+                // half a credential is a mistake, never a reason to fall back to something else
+                (Some(_), None) => self
+                    .errors
+                    .push("KIS_APP_KEY is set but KIS_APP_SECRET is not".into()),
+                (None, Some(_)) => self
+                    .errors
+                    .push("KIS_APP_SECRET is set but KIS_APP_KEY is not".into()),
+                (None, None) => {}
+            }
         }
         if E::FIXED.is_none()
             && self.env.is_none()
@@ -586,29 +416,20 @@ impl<E: Environment> ClientBuilder<E> {
                 accounts.entry(*kind).or_insert_with(|| a.clone());
             }
         }
-        let rest_url = self
-            .rest_url
-            .or_else(|| devlp.rest_urls.get(&env).cloned())
-            .unwrap_or_else(|| crate::CATALOG.hosts(env).rest.to_string())
-            .trim_end_matches('/')
-            .to_string();
-        let websocket_url = self
-            .websocket_url
-            .or_else(|| devlp.websocket_urls.get(&env).cloned())
-            .unwrap_or_else(|| crate::CATALOG.hosts(env).websocket.to_string())
-            .trim_end_matches('/')
-            .to_string();
-        for (what, url, schemes) in [
-            ("REST", &rest_url, ["http://", "https://"]),
-            ("WebSocket", &websocket_url, ["ws://", "wss://"]),
-        ] {
-            if !schemes.iter().any(|s| url.starts_with(s)) {
-                return Err(Error::Config(format!(
-                    "the {what} URL must start with {} or {}",
-                    schemes[0], schemes[1]
-                )));
-            }
-        }
+        let rest_url = base_url(
+            "REST",
+            self.rest_url
+                .or_else(|| devlp.rest_urls.get(&env).cloned())
+                .unwrap_or_else(|| crate::CATALOG.hosts(env).rest.to_string()),
+            &["http", "https"],
+        )?;
+        let websocket_url = base_url(
+            "WebSocket",
+            self.websocket_url
+                .or_else(|| devlp.websocket_urls.get(&env).cloned())
+                .unwrap_or_else(|| crate::CATALOG.hosts(env).websocket.to_string()),
+            &["ws", "wss"],
+        )?;
         // rustls needs a process-wide crypto provider; install ring's unless the program chose one
         let _ = rustls::crypto::ring::default_provider().install_default();
         let user_agent = self
@@ -623,87 +444,143 @@ impl<E: Environment> ClientBuilder<E> {
             .build()
             .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
         let token_cache = self.token_cache.unwrap_or_else(TokenCache::default_dir);
-        let rate = match self.rate_limit {
-            Some(r) => r,
-            None => Some(crate::CATALOG.limits.client_per_second(env)),
-        };
         let key_hash = crate::tokens::key_hash(credentials.app_key.expose());
-        #[cfg(feature = "redis")]
-        let redis = match &self.redis_url {
-            Some(url) => Some(Arc::new(crate::redis_store::RedisShared::new(
-                url, env, &key_hash,
-            )?)),
-            None => None,
-        };
-        let budget_file = match (&token_cache, self.shared_rate_limit) {
-            (TokenCache::Dir(dir), true) => Some(crate::budget::state_file(dir, env, &key_hash)),
-            _ => None,
-        };
-        let key: SharedKey = (env, key_hash, rest_url.clone());
-        let shared = {
-            let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
-            reg.retain(|_, w| w.strong_count() > 0);
-            match reg.get(&key).and_then(Weak::upgrade) {
-                Some(s) => s,
-                None => {
-                    let tokens = TokenManager::new(
-                        env,
-                        credentials.clone(),
-                        &rest_url,
-                        http.clone(),
-                        token_cache.clone(),
-                        self.token_issue_interval,
-                        self.token_refresh_before,
-                    );
-                    #[cfg(feature = "redis")]
-                    let tokens = match &redis {
-                        Some(r) => tokens.with_remote(r.clone()),
-                        None => tokens,
-                    };
-                    let budget = rate.filter(|n| *n > 0).map(|n| {
-                        let b = RateBudget::new(BudgetConfig {
-                            per_window: n,
-                            window: Duration::from_secs(1),
-                            // a request not answered by then reached KIS long ago, or never will
-                            lease: self.connect_timeout,
-                            file: budget_file,
-                        });
-                        #[cfg(feature = "redis")]
-                        let b = match &redis {
-                            Some(r) => b.with_remote(r.clone()),
-                            None => b,
-                        };
-                        b
-                    });
-                    let s = Arc::new(Shared {
-                        tokens,
-                        budget,
-                        approval: ApprovalKeys::new(),
-                    });
-                    reg.insert(key, Arc::downgrade(&s));
-                    s
-                }
+        let make_key_state = || -> Result<KeyState> {
+            let mut tokens = TokenManager::new(
+                env,
+                credentials.clone(),
+                &rest_url,
+                http.clone(),
+                token_cache.clone(),
+                self.token_issue_interval,
+                self.token_refresh_before,
+            );
+            let per_second = match self.rate_limit {
+                Some(r) => r,
+                None => Some(crate::CATALOG.limits.client_per_second(env)),
+            };
+            let mut budget = per_second.filter(|n| *n > 0).map(|n| {
+                RateBudget::new(BudgetConfig {
+                    per_window: n,
+                    window: Duration::from_secs(1),
+                    // a request not answered by then reached KIS long ago, or never will
+                    lease: self.connect_timeout,
+                    file: match (&token_cache, self.shared_rate_limit) {
+                        (TokenCache::Dir(dir), true) => {
+                            Some(crate::budget::state_file(dir, env, &key_hash))
+                        }
+                        _ => None,
+                    },
+                })
+            });
+            #[cfg(feature = "redis")]
+            if let Some(url) = &self.redis_url {
+                let redis = Arc::new(crate::redis_store::RedisShared::new(url, env, &key_hash)?);
+                tokens = tokens.with_remote(redis.clone());
+                budget = budget.map(|b| b.with_remote(redis));
             }
+            Ok(KeyState {
+                tokens,
+                budget,
+                approval: ApprovalKeys::new(),
+            })
         };
+        let key = KeyState::shared((env, key_hash.clone(), rest_url.clone()), make_key_state)?;
+        let transport = Transport::new(
+            TransportConfig {
+                http,
+                rest_url,
+                credentials,
+                customer_type: self.customer_type,
+                retry: self.retry,
+                max_response_bytes: self.max_response_bytes,
+                key,
+            },
+            accounts.values(),
+        );
         Ok(Client {
             inner: Arc::new(Inner {
                 env,
-                credentials,
                 accounts,
                 hts_id: self.hts_id.or(devlp.hts_id),
-                customer_type: self.customer_type,
-                rest_url,
                 websocket_url,
-                http,
-                shared,
-                retry: self.retry,
                 page_limit: self.page_limit,
                 hashkey: self.hashkey,
                 strict: self.strict,
                 token_cache,
-                max_response_bytes: self.max_response_bytes,
+                transport,
             }),
             _env: PhantomData,
         })
+    }
+}
+
+/// A base URL as the client uses it (no trailing `/`), or why it cannot be one. Credentials, a
+/// query or a fragment are refused: the first would be printed wherever the URL is, the others
+/// would silently send every request to the wrong path. The URL itself is never quoted back.
+fn base_url(what: &str, url: String, schemes: &[&str; 2]) -> Result<String> {
+    let refuse = |why: &str| Err(Error::Config(format!("the {what} URL {why}")));
+    let trimmed = url.trim();
+    let parsed = match reqwest::Url::parse(trimmed) {
+        Ok(u) => u,
+        Err(e) => return refuse(&format!("is not a URL ({e})")),
+    };
+    if !schemes.contains(&parsed.scheme()) {
+        return refuse(&format!(
+            "must start with {}:// or {}://",
+            schemes[0], schemes[1]
+        ));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return refuse("must not hold a user name or password");
+    }
+    if parsed.query().is_some() || trimmed.contains('?') {
+        return refuse("must not have a query (?...): paths are appended to it");
+    }
+    if parsed.fragment().is_some() || trimmed.contains('#') {
+        return refuse("must not have a fragment (#...): paths are appended to it");
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return refuse("has no host");
+    }
+    Ok(trimmed.trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_with_credentials_queries_or_fragments_are_refused_unquoted() {
+        for (url, why) in [
+            ("http://user:pa55word@127.0.0.1:1", "user name or password"),
+            ("http://user@127.0.0.1:1", "user name or password"),
+            ("http://127.0.0.1:1/?x=1", "query"),
+            ("http://127.0.0.1:1?", "query"),
+            ("http://127.0.0.1:1/#frag", "fragment"),
+            ("ftp://127.0.0.1:1", "must start with"),
+            ("not a url", "is not a URL"),
+        ] {
+            let e = base_url("REST", url.into(), &["http", "https"]).expect_err(url);
+            let shown = e.to_string();
+            assert!(shown.contains(why), "{url}: {shown}");
+            assert!(
+                !shown.contains("pa55word") && !shown.contains("user@"),
+                "{shown}"
+            );
+        }
+        assert_eq!(
+            base_url(
+                "REST",
+                " https://h.example:9443/ ".into(),
+                &["http", "https"]
+            )
+            .expect("ok"),
+            "https://h.example:9443"
+        );
+        assert_eq!(
+            base_url("WebSocket", "ws://127.0.0.1:21000".into(), &["ws", "wss"]).expect("ok"),
+            "ws://127.0.0.1:21000"
+        );
     }
 }

@@ -24,7 +24,7 @@ const HIDDEN: &str = "***";
 
 /// `text` without `secrets` (also JSON- and percent-escaped), without the values of
 /// credential-named keys, and without long key-like runs; then cut to `max_chars` characters.
-pub(crate) fn redact(text: &str, secrets: &[&str], max_chars: usize) -> String {
+pub(crate) fn scrub(text: &str, secrets: &[&str], max_chars: usize) -> String {
     let mut s = text.to_string();
     for secret in secrets.iter().filter(|x| x.len() >= 4) {
         for form in [
@@ -178,25 +178,25 @@ mod tests {
         let echoed = format!(
             r#"{{"grant_type":"client_credentials","appkey":"{KEY}","appsecret":"{SECRET}"}}"#
         );
-        let shown = redact(&echoed, &[KEY, SECRET], 500);
+        let shown = scrub(&echoed, &[KEY, SECRET], 500);
         assert!(!shown.contains(KEY) && !shown.contains(SECRET), "{shown}");
         assert!(shown.contains("client_credentials"), "{shown}");
 
         // unknown secrets by their keys: JSON, form, headers
         let other = r#"{"secretkey": "abc", "token":"t1", "approval_key" : "k"}"#;
-        let shown = redact(other, &[], 500);
+        let shown = scrub(other, &[], 500);
         for v in ["abc", "t1", "\"k\""] {
             assert!(!shown.contains(v), "{shown}");
         }
         let form = "appkey=abcdef&appsecret=ghijk&grant_type=x";
-        let shown = redact(form, &[], 500);
+        let shown = scrub(form, &[], 500);
         assert!(
             !shown.contains("abcdef") && !shown.contains("ghijk"),
             "{shown}"
         );
         assert!(shown.contains("grant_type=x"), "{shown}");
         let headers = "POST / HTTP/1.1\r\nappkey: abcdef\r\nauthorization: Bearer xyz\r\n";
-        let shown = redact(headers, &[], 500);
+        let shown = scrub(headers, &[], 500);
         assert!(
             !shown.contains("abcdef") && !shown.contains("xyz"),
             "{shown}"
@@ -204,29 +204,29 @@ mod tests {
 
         // escaped forms of a known secret
         let escaped = format!("{} {}", SECRET.replace('/', "\\/"), percent_encoded(SECRET));
-        let shown = redact(&escaped, &[SECRET], 500);
+        let shown = scrub(&escaped, &[SECRET], 500);
         assert_eq!(shown, "*** ***");
     }
 
     #[test]
     fn long_key_like_runs_are_hidden_and_text_kept() {
         let jwt = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJ0b2tlbiJ9.abc123";
-        let shown = redact(&format!("bad token {jwt} (EGW00123)"), &[], 500);
+        let shown = scrub(&format!("bad token {jwt} (EGW00123)"), &[], 500);
         assert_eq!(shown, "bad token *** (EGW00123)");
         let plain = "접근토큰 발급 잠시 후 다시 시도하세요(1분당 1회) HTTP 403 Forbidden";
-        assert_eq!(redact(plain, &[], 500), plain);
+        assert_eq!(scrub(plain, &[], 500), plain);
         // names that contain a credential key are other keys
         let expiry = r#"{"access_token_token_expired":"2026-01-01 10:00:00"}"#;
-        assert_eq!(redact(expiry, &[], 500), expiry);
+        assert_eq!(scrub(expiry, &[], 500), expiry);
     }
 
     #[test]
     fn the_cut_is_made_after_redaction_on_a_char_boundary() {
         let text = format!("가나다 {SECRET} 라마바");
-        let shown = redact(&text, &[SECRET], 5);
+        let shown = scrub(&text, &[SECRET], 5);
         assert_eq!(shown, "가나다 *…");
         let cut_secret = format!("{}{SECRET}", "x".repeat(8));
-        let shown = redact(&cut_secret, &[SECRET], 12);
+        let shown = scrub(&cut_secret, &[SECRET], 12);
         assert!(!shown.contains(&SECRET[..4]), "{shown}");
     }
 }
