@@ -14,7 +14,7 @@ use kis_integration_tests::{
 use kis_mock::Environment;
 
 #[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Capture(pub(crate) Arc<Mutex<Vec<u8>>>);
 
 impl Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -38,7 +38,7 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
 
 /// Every log line of this test process, at TRACE level. A process-wide subscriber: a thread-local
 /// one would miss events when other tests run concurrently (tracing caches callsite interest).
-fn capture() -> &'static Capture {
+pub(crate) fn capture() -> &'static Capture {
     static CAPTURE: OnceLock<Capture> = OnceLock::new();
     CAPTURE.get_or_init(|| {
         let capture = Capture::default();
