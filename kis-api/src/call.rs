@@ -52,6 +52,15 @@ impl<T> Reply<T> {
     }
 }
 
+impl<E: Environment> Client<E> {
+    /// A call of any endpoint. Generated methods (`client.domestic_stock().inquire_price(..)`)
+    /// are the usual way; this one serves code that picks endpoints at run time, and checks demo
+    /// availability before any I/O.
+    pub fn call<R: Endpoint>(&self, request: R) -> Call<'_, R, E> {
+        Call::new(self, request)
+    }
+}
+
 /// One call of an endpoint; created by the generated methods or [`Client::call`].
 #[must_use = "a call does nothing until awaited or paged"]
 pub struct Call<'c, R: Endpoint, E: Environment> {

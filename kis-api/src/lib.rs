@@ -24,6 +24,7 @@ mod announced_wait;
 mod boxed;
 mod budget;
 mod call;
+mod capped_body;
 mod client;
 mod config;
 pub mod decode;

@@ -9,9 +9,7 @@ use std::sync::Arc;
 
 pub use builder::ClientBuilder;
 
-use crate::call::Call;
 use crate::config::{Account, Secret};
-use crate::endpoint::Endpoint;
 use crate::env::{AnyEnv, Env, Environment};
 use crate::error::Result;
 use crate::http::Transport;
@@ -151,13 +149,6 @@ impl<E: Environment> Client<E> {
     /// The configured account of `kind`.
     pub fn account(&self, kind: AccountKind) -> Option<&Account> {
         self.inner.accounts.get(&kind)
-    }
-
-    /// A call of any endpoint. Generated methods (`client.domestic_stock().inquire_price(..)`)
-    /// are the usual way; this one serves code that picks endpoints at run time, and checks demo
-    /// availability before any I/O.
-    pub fn call<R: Endpoint>(&self, request: R) -> Call<'_, R, E> {
-        Call::new(self, request)
     }
 
     /// A valid access token, issued or refreshed if needed (the client does this itself before

@@ -107,7 +107,9 @@ fn check_value(
         Value::Bool(b) => if *b { "Y" } else { "N" }.to_string(),
         other => other.to_string(),
     };
-    if let Err(e) = readable(field.ty, &text) {
+    if let Err(e) = readable(field.ty, &text)
+        && !meta.catalog.is_sentinel(e.expected, &e.raw)
+    {
         found.push(Unrecognized::new(
             meta.id,
             block,

@@ -218,6 +218,10 @@ impl<'a> DecodeCx<'a> {
         redacted: bool,
         err: ValueError,
     ) {
+        // a "no value" sentinel of the endpoint's catalog is no value, not an unreadable one
+        if self.meta.catalog.is_sentinel(err.expected, &err.raw) {
+            return;
+        }
         let value = (!redacted).then_some(serde_json::Value::String(err.raw));
         self.found.borrow_mut().push(Unrecognized::new(
             self.meta.id,

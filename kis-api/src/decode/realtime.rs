@@ -4,13 +4,16 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use super::{RealtimeRecord, ValueError};
+use crate::meta::CatalogMeta;
 
 /// Parses the records of one realtime payload: `count` records of `^`-separated columns, back to
 /// back. Extra trailing columns per record are tolerated (KIS appends fields over time); a record
-/// with fewer columns than the catalog lists is an error.
+/// with fewer columns than the catalog lists is an error. A value that is one of `catalog`'s "no
+/// value" sentinels reads as `None`.
 pub fn realtime_records<'a, R: RealtimeRecord<'a>>(
     payload: &'a str,
     count: usize,
+    catalog: &'static CatalogMeta,
 ) -> RealtimeRecords<'a, R> {
     let total = if payload.is_empty() {
         0
@@ -24,6 +27,7 @@ pub fn realtime_records<'a, R: RealtimeRecord<'a>>(
         width,
         total,
         count,
+        catalog,
         _p: PhantomData,
     }
 }
@@ -35,6 +39,7 @@ pub struct RealtimeRecords<'a, R> {
     width: usize,
     total: usize,
     count: usize,
+    catalog: &'static CatalogMeta,
     _p: PhantomData<R>,
 }
 
@@ -128,6 +133,7 @@ impl<'a, R: RealtimeRecord<'a>> Iterator for RealtimeRecords<'a, R> {
             rest = tail;
             if i < expected
                 && let Err(e) = rec.set(i, field)
+                && !self.catalog.is_sentinel(e.expected, &e.raw)
             {
                 self.rest = skip_fields(rest, self.width - i - 1);
                 return Some(Err(RecordError::Value {
@@ -232,7 +238,8 @@ mod tests {
     #[test]
     fn extra_columns_are_tolerated_and_counted() {
         // two records of four columns, the catalog lists two
-        let records = realtime_records::<Tick<'_>>("005930^71900^x^y^000660^120000^z^w", 2);
+        let records =
+            realtime_records::<Tick<'_>>("005930^71900^x^y^000660^120000^z^w", 2, &crate::CATALOG);
         assert_eq!(records.extra_columns(), 2);
         let ticks: Vec<(&str, Option<rust_decimal::Decimal>)> = records
             .map(|r| r.map(|t| (t.code, t.price)))
@@ -246,12 +253,12 @@ mod tests {
             ]
         );
         assert_eq!(
-            realtime_records::<Tick<'_>>("005930^71900", 1).extra_columns(),
+            realtime_records::<Tick<'_>>("005930^71900", 1, &crate::CATALOG).extra_columns(),
             0
         );
         // uneven payloads report that instead of a count
         assert_eq!(
-            realtime_records::<Tick<'_>>("005930^71900^x", 2).extra_columns(),
+            realtime_records::<Tick<'_>>("005930^71900^x", 2, &crate::CATALOG).extra_columns(),
             0
         );
     }

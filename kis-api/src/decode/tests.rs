@@ -232,10 +232,11 @@ fn sentinels_are_none_and_nothing_is_reported() {
     );
     assert_eq!(body.output2[2].stck_prpr, Some(Decimal::from(71900)));
     // the table is per type: a time sentinel is no "no value" for a price
-    assert!(is_sentinel(ValueType::Time, " 999999 "));
-    assert!(!is_sentinel(ValueType::Price, "999999"));
+    assert!(crate::CATALOG.is_sentinel(ValueType::Time, " 999999 "));
+    assert!(!crate::CATALOG.is_sentinel(ValueType::Price, "999999"));
     assert_eq!(price("999999").unwrap(), Some(Decimal::from(999_999)));
-    assert_eq!(date("0").unwrap(), None);
+    // a value reader alone knows no sentinel: the endpoint's catalog decides
+    assert!(time("999999").is_err());
     assert!(date("1").is_err());
 }
 
@@ -355,7 +356,9 @@ fn a_json_body_gets_the_same_account_as_the_typed_decode() {
     checked.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(typed, checked);
     assert_eq!(typed.len(), 6, "{typed:?}");
-    assert!(readable(ValueType::Time, "888888").is_ok());
+    // a sentinel is not readable as a time: the endpoint's catalog makes it "no value"
+    assert!(readable(ValueType::Time, "888888").is_err());
+    assert!(crate::CATALOG.is_sentinel(ValueType::Time, "888888"));
     assert!(readable(ValueType::Quantity, "1.5").is_err());
 }
 

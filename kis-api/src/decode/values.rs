@@ -49,23 +49,14 @@ fn bad(expected: ValueType, raw: &str) -> ValueError {
     }
 }
 
-/// Whether `raw` is one of the catalog's "no value" sentinels for `ty` (`sentinels` in
-/// `spec/common.yaml`: `00000000` for a date a product does not have, `999999` in the time column
-/// of a minute chart's summary rows).
-pub fn is_sentinel(ty: ValueType, raw: &str) -> bool {
-    crate::CATALOG.is_sentinel(ty, raw)
-}
-
-/// A value its type cannot read: `None` when it is a sentinel, else the error. Only reached on
-/// the error path, so the sentinel table costs nothing on readable values.
+/// A value its type cannot read. Whether it is one of the catalog's "no value" sentinels
+/// (`00000000` for a date a product does not have) is decided by the caller with the endpoint's
+/// own catalog ([`crate::meta::CatalogMeta::is_sentinel`]): only on this error path, so the
+/// sentinel table costs nothing on readable values.
 #[cold]
 #[inline(never)]
-fn none_if_sentinel<T>(e: ValueError) -> Result<Option<T>, ValueError> {
-    if is_sentinel(e.expected, &e.raw) {
-        Ok(None)
-    } else {
-        Err(e)
-    }
+fn unreadable<T>(e: ValueError) -> Result<Option<T>, ValueError> {
+    Err(e)
 }
 
 /// The value with surrounding spaces removed, or `None` when it is blank.
@@ -160,7 +151,7 @@ fn decimal_general(raw: &str, ty: ValueType) -> Result<Option<Decimal>, ValueErr
         // very large or exponent forms: fall back to the scientific parser
         Err(_) => Decimal::from_scientific(t)
             .map(Some)
-            .or_else(|_| none_if_sentinel(bad(ty, raw))),
+            .or_else(|_| unreadable(bad(ty, raw))),
     }
 }
 
@@ -226,8 +217,8 @@ fn integer_general(raw: &str, ty: ValueType) -> Result<Option<i64>, ValueError> 
     match Decimal::from_str(t) {
         Ok(d) if d.fract().is_zero() => i64::try_from(d)
             .map(Some)
-            .or_else(|_| none_if_sentinel(bad(ty, raw))),
-        _ => none_if_sentinel(bad(ty, raw)),
+            .or_else(|_| unreadable(bad(ty, raw))),
+        _ => unreadable(bad(ty, raw)),
     }
 }
 
@@ -252,9 +243,10 @@ fn num<T: FromStr>(s: &str) -> Option<T> {
 }
 
 /// `YYYYMMDD` (also `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY.MM.DD`); blank or all zeros is `None`.
-/// A catalog sentinel (`sentinels` in `spec/common.yaml`) is `None` too.
+/// Another catalog sentinel is an error here; decoding reads it as `None` by the endpoint's
+/// catalog.
 pub fn date(raw: &str) -> Result<Option<NaiveDate>, ValueError> {
-    read_date(raw).or_else(none_if_sentinel)
+    read_date(raw)
 }
 
 fn read_date(raw: &str) -> Result<Option<NaiveDate>, ValueError> {
@@ -334,7 +326,7 @@ fn hms(t: &str, raw: &str, ty: ValueType) -> Result<NaiveTime, ValueError> {
 /// `HHMMSS` (also `HHMM`, `HH:MM:SS`, or with trailing fraction digits); blank is `None`.
 /// A catalog sentinel (`sentinels` in `spec/common.yaml`) is `None` too.
 pub fn time(raw: &str) -> Result<Option<NaiveTime>, ValueError> {
-    read_time(raw).or_else(none_if_sentinel)
+    read_time(raw)
 }
 
 fn read_time(raw: &str) -> Result<Option<NaiveTime>, ValueError> {
@@ -347,7 +339,7 @@ fn read_time(raw: &str) -> Result<Option<NaiveTime>, ValueError> {
 /// `YYYYMMDDHHMMSS[fraction]` or `YYYY-MM-DD HH:MM:SS`; blank or all zeros is `None`.
 /// A catalog sentinel (`sentinels` in `spec/common.yaml`) is `None` too.
 pub fn datetime(raw: &str) -> Result<Option<NaiveDateTime>, ValueError> {
-    read_datetime(raw).or_else(none_if_sentinel)
+    read_datetime(raw)
 }
 
 fn read_datetime(raw: &str) -> Result<Option<NaiveDateTime>, ValueError> {
@@ -374,7 +366,7 @@ fn read_datetime(raw: &str) -> Result<Option<NaiveDateTime>, ValueError> {
 /// `Y`/`N` (also `y`/`n`, `1`/`0`); blank is `None`.
 /// A catalog sentinel (`sentinels` in `spec/common.yaml`) is `None` too.
 pub fn yes_no(raw: &str) -> Result<Option<bool>, ValueError> {
-    read_yes_no(raw).or_else(none_if_sentinel)
+    read_yes_no(raw)
 }
 
 fn read_yes_no(raw: &str) -> Result<Option<bool>, ValueError> {

@@ -5,7 +5,6 @@
 //! hashkey, token, budget permit, send, read the capped body, decode, then [`classify`] the
 //! outcome — retry, refresh the token, fail, or report an order's outcome as unknown.
 
-pub(crate) mod capped_body;
 pub(crate) mod classify;
 pub(crate) mod request;
 pub(crate) mod retry;

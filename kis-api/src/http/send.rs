@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use super::Transport;
-use super::capped_body::{ReadError, read_capped};
 use super::classify::{Attempt, Outcome, Step, classify};
 use super::request::{Continuation, Prepared};
+use crate::capped_body::{ReadError, read_capped};
 use crate::decode::{DecodeError, Envelope, decode_envelope};
 use crate::error::{Error, Result};
 use crate::meta::Method;

@@ -232,7 +232,7 @@ impl RawFrame {
     pub fn decode<T: RealtimeTr>(&self) -> Option<RealtimeRecords<'_, T::Record<'_>>> {
         T::META
             .has_tr_id(self.tr_id())
-            .then(|| realtime_records(self.payload(), self.count))
+            .then(|| realtime_records(self.payload(), self.count, T::META.catalog))
     }
 
     /// Columns each record has beyond the catalog's: KIS appends fields over time; records keep
@@ -316,7 +316,7 @@ impl<T: RealtimeTr> Frame<T> {
     /// Extra trailing columns are ignored; a frame with fewer columns than the catalog lists
     /// gives [`RecordError::MissingColumns`] instead of records.
     pub fn records(&self) -> RealtimeRecords<'_, T::Record<'_>> {
-        realtime_records(self.raw.payload(), self.raw.count())
+        realtime_records(self.raw.payload(), self.raw.count(), T::META.catalog)
     }
 
     /// Columns each record has beyond the catalog's (KIS appends fields over time): the typed

@@ -199,7 +199,8 @@ fn check(text: &str, cipher: &CipherKey) -> bool {
     let width = fields.len() / count;
 
     // typed, text columns: records exactly when the fields split evenly and are wide enough
-    let typed: Vec<_> = realtime_records::<Three<'_>>(frame.payload(), count).collect();
+    let typed: Vec<_> =
+        realtime_records::<Three<'_>>(frame.payload(), count, &crate::CATALOG).collect();
     if even && width >= 3 {
         assert_eq!(typed.len(), count);
         for (i, r) in typed.iter().enumerate() {
@@ -215,7 +216,9 @@ fn check(text: &str, cipher: &CipherKey) -> bool {
         assert!(typed[0].is_err());
     }
     // typed, a price column: never a record from an uneven payload, never a wrong price
-    for (i, r) in realtime_records::<Priced<'_>>(frame.payload(), count).enumerate() {
+    for (i, r) in
+        realtime_records::<Priced<'_>>(frame.payload(), count, &crate::CATALOG).enumerate()
+    {
         let base = i * width;
         match r {
             Ok(p) => {

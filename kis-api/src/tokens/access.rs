@@ -97,13 +97,9 @@ impl TokenManager {
     }
 
     /// Whether `t` may still be sent at `now`: it is refreshed `refresh_before` ahead of its
-    /// expiry, or halfway through a lifetime shorter than twice that.
+    /// expiry.
     pub(crate) fn usable(&self, t: &Token, now: DateTime<Utc>) -> bool {
-        let lifetime = t.expires_at.signed_duration_since(t.issued_at);
-        let margin = TimeDelta::from_std(self.refresh_before)
-            .unwrap_or(TimeDelta::minutes(30))
-            .min(lifetime / 2)
-            .max(TimeDelta::zero());
+        let margin = TimeDelta::from_std(self.refresh_before).unwrap_or(TimeDelta::minutes(30));
         // checked: a cache file or a shared store may hold any time at all
         t.expires_at
             .checked_sub_signed(margin)

@@ -86,7 +86,7 @@ pub(crate) async fn post_auth<T: serde::de::DeserializeOwned>(
         .await
         .map_err(|e| err(format!("request failed: {e}")))?;
     let status = resp.status().as_u16();
-    let bytes = crate::http::capped_body::read_capped(resp, AUTH_BODY_LIMIT)
+    let bytes = crate::capped_body::read_capped(resp, AUTH_BODY_LIMIT)
         .await
         .map_err(|e| err(format!("response not read: {e}")))?;
     if !(200..300).contains(&status) {
