@@ -446,7 +446,7 @@ impl<E: Environment> ClientBuilder<E> {
         let token_cache = self.token_cache.unwrap_or_else(TokenCache::default_dir);
         let key_hash = crate::tokens::key_hash(credentials.app_key.expose());
         let make_key_state = || -> Result<KeyState> {
-            let mut tokens = TokenManager::new(
+            let tokens = TokenManager::new(
                 env,
                 credentials.clone(),
                 &rest_url,
@@ -459,7 +459,7 @@ impl<E: Environment> ClientBuilder<E> {
                 Some(r) => r,
                 None => Some(crate::CATALOG.limits.client_per_second(env)),
             };
-            let mut budget = per_second.filter(|n| *n > 0).map(|n| {
+            let budget = per_second.filter(|n| *n > 0).map(|n| {
                 RateBudget::new(BudgetConfig {
                     per_window: n,
                     window: Duration::from_secs(1),
@@ -474,11 +474,17 @@ impl<E: Environment> ClientBuilder<E> {
                 })
             });
             #[cfg(feature = "redis")]
-            if let Some(url) = &self.redis_url {
-                let redis = Arc::new(crate::redis_store::RedisShared::new(url, env, &key_hash)?);
-                tokens = tokens.with_remote(redis.clone());
-                budget = budget.map(|b| b.with_remote(redis));
-            }
+            let (tokens, budget) = match &self.redis_url {
+                Some(url) => {
+                    let redis =
+                        Arc::new(crate::redis_store::RedisShared::new(url, env, &key_hash)?);
+                    (
+                        tokens.with_remote(redis.clone()),
+                        budget.map(|b| b.with_remote(redis)),
+                    )
+                }
+                None => (tokens, budget),
+            };
             Ok(KeyState {
                 tokens,
                 budget,
