@@ -52,7 +52,7 @@ fn typed<T: RealtimeTr>(text: &str) -> usize {
         return 0;
     };
     let mut ok = 0;
-    for record in realtime_records::<T::Record<'_>>(payload, count).flatten() {
+    for record in realtime_records::<T::Record<'_>>(payload, count, T::META.catalog).flatten() {
         black_box(&record);
         ok += 1;
     }
