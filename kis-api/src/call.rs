@@ -249,7 +249,7 @@ impl<'c, R: Paginated, E: Environment> Call<'c, R, E> {
 
 impl<T: Body> PageOf for Reply<T> {
     fn continuation(&self) -> Continuation {
-        self.tr_cont
+        self.tr_cont.clone()
     }
     fn copied_key(&self, index: usize, _key: &PageKeyMeta) -> String {
         self.body.page_key(index).unwrap_or_default().to_string()

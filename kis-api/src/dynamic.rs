@@ -179,7 +179,7 @@ impl DynamicReply {
 
 impl PageOf for DynamicReply {
     fn continuation(&self) -> Continuation {
-        self.tr_cont
+        self.tr_cont.clone()
     }
     fn copied_key(&self, _index: usize, k: &PageKeyMeta) -> String {
         let holder = match k.block {

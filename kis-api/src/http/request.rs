@@ -102,7 +102,7 @@ impl PageRequest {
 
 /// What KIS's `tr_cont` response header says about further pages: `F` or `M` more follow, `D` or
 /// `E` (or no header) this was the last. Decided here once for typed and dynamic calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Continuation {
     /// The header's letter; `None` when the header was absent, blank or not one letter.
     code: Option<char>,
