@@ -12,10 +12,10 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::{self, Message, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::builder::ReconnectPolicy;
 use super::error::{FrameError, FrameErrorKind};
 use super::frame::{Control, Reply, parse_control};
 use super::outlet::{Ack, Outlet};
+use super::reconnect::{Backoff, ReconnectPolicy, Step};
 use super::status::{ConnectionState, Status};
 use super::subscriptions::{Op, ReplyEffect, Request, Subscriptions};
 use crate::client::Inner;
@@ -120,11 +120,15 @@ impl Driver {
     /// Serves the session on `first` and the connections after it until the session closes.
     pub(super) async fn run(mut self, first: Ws, mut cmds: mpsc::UnboundedReceiver<Command>) {
         let mut next = Some(first);
-        let mut attempt = 0u32;
+        let mut backoff = Backoff::new(self.cfg.reconnect);
+        let mut lost = String::new();
         let reason = loop {
             let ws = match next.take() {
                 Some(ws) => ws,
-                None => match self.reconnect(&mut cmds, &mut attempt).await {
+                None => match self
+                    .reconnect(&mut cmds, &mut backoff, std::mem::take(&mut lost))
+                    .await
+                {
                     Ok(ws) => ws,
                     Err(reason) => break reason,
                 },
@@ -134,33 +138,42 @@ impl Driver {
             match self.serve(ws, resubscribe, &mut cmds).await {
                 Exit::Closed => break None,
                 Exit::Lost(reason) => {
-                    tracing::warn!(connection = self.state.connection(), %reason, "realtime connection lost; reconnecting");
                     self.status.set_state(ConnectionState::Reconnecting);
+                    backoff.lost(self.state.proven());
                     self.state.disconnected();
+                    lost = reason;
                 }
             }
         };
         self.shutdown(reason);
     }
 
-    /// Waits out the backoff and connects again, serving commands meanwhile. `Err(None)` when
-    /// closed on request, `Err(Some(reason))` when the policy gives up.
+    /// Waits out the backoff and connects again, serving commands meanwhile; `lost` says why
+    /// the last connection went. `Err(None)` when closed on request, `Err(Some(reason))` when
+    /// the policy gives up. Each attempt and its wait is announced at `warn`.
     async fn reconnect(
         &mut self,
         cmds: &mut mpsc::UnboundedReceiver<Command>,
-        attempt: &mut u32,
+        backoff: &mut Backoff,
+        lost: Lost,
     ) -> Result<Ws, Option<String>> {
-        let mut last_error = String::from("connection lost");
+        let mut why = format!("connection lost: {lost}");
         loop {
-            if let Some(max) = self.cfg.reconnect.max_attempts
-                && *attempt >= max
-            {
-                return Err(Some(format!(
-                    "gave up reconnecting after {max} attempt(s): {last_error}"
-                )));
-            }
-            let delay = self.cfg.reconnect.delay(*attempt);
-            *attempt += 1;
+            let (attempt, delay) = match backoff.next() {
+                Step::Wait { attempt, delay } => (attempt, delay),
+                Step::GiveUp { attempts } => {
+                    return Err(Some(format!(
+                        "gave up reconnecting after {attempts} attempt(s): {why}"
+                    )));
+                }
+            };
+            tracing::warn!(
+                connection = self.state.connection(),
+                attempt,
+                wait = ?delay,
+                reason = %why,
+                "realtime connection lost; reconnecting after a wait"
+            );
             let sleep = tokio::time::sleep(delay);
             tokio::pin!(sleep);
             loop {
@@ -183,15 +196,11 @@ impl Driver {
             };
             match result {
                 Ok((approval, ws)) => {
-                    tracing::info!(attempt = *attempt, "realtime session reconnected");
+                    tracing::info!(attempt, "realtime session reconnected");
                     self.approval = approval;
-                    *attempt = 0;
                     return Ok(ws);
                 }
-                Err(e) => {
-                    tracing::warn!(attempt = *attempt, error = %e, "realtime reconnect failed");
-                    last_error = e;
-                }
+                Err(e) => why = format!("reconnect failed: {e}"),
             }
         }
     }

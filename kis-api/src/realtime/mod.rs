@@ -35,9 +35,11 @@
 //!   catalog's `rate_limits`; settable with [`SessionBuilder::max_subscriptions`]) and one session per approval key. One more
 //!   subscription fails with [`RealtimeError::TooManySubscriptions`] before anything is sent.
 //! - **Self-healing.** After a drop, the session reconnects with exponential backoff
-//!   ([`ReconnectPolicy`]) and subscribes again to everything with the same keys; encrypted
-//!   TRs take the new keys. `PINGPONG` heartbeats are echoed unchanged. A connection silent for
-//!   [`SessionBuilder::idle_timeout`] is replaced.
+//!   ([`ReconnectPolicy`]), each attempt and its wait announced at `warn`; the backoff starts
+//!   over only once a connection proves itself (a subscription confirmed or data received), so
+//!   a server that accepts and closes at once is not hammered. It subscribes again to
+//!   everything with the same keys; encrypted TRs take the new keys. `PINGPONG` heartbeats are
+//!   echoed unchanged. A connection silent for [`SessionBuilder::idle_timeout`] is replaced.
 //! - **Robust parsing.** A malformed frame (bad flag or count, undecodable base64 or AES,
 //!   unknown TR) is logged, reported as an error item on the taps (and on the streams of its TR
 //!   when it names one), and skipped. Records tolerate extra trailing columns and report
@@ -58,20 +60,24 @@ mod error;
 mod frame;
 mod handles;
 mod outlet;
+mod reconnect;
 mod status;
 mod subscriptions;
 
+#[cfg(all(test, feature = "domestic-stock"))]
+mod hostile_server_tests;
 #[cfg(test)]
 mod proptest;
 #[cfg(all(test, feature = "domestic-stock"))]
 mod subscriptions_tests;
 
-pub use builder::{ReconnectPolicy, SessionBuilder};
+pub use builder::SessionBuilder;
 pub use crypto::{CipherKey, CipherKeyError, IV_LEN, KEY_LEN};
 pub use error::{FrameError, FrameErrorKind, RealtimeError};
 #[doc(hidden)]
 pub use frame::fuzz_one;
 pub use frame::{Frame, FrameHeader, RawFrame, RawRecord, RawRecords, parse_frame};
 pub use handles::{FrameTap, RawSubscription, Session, Subscription};
+pub use reconnect::ReconnectPolicy;
 pub use status::{ConnectionState, SessionStatus};
 pub use subscriptions::MAX_SUBSCRIPTIONS;

@@ -139,6 +139,9 @@ pub(super) struct Subscriptions {
     connection: u64,
     /// Whether a connection is up: requests are only emitted then.
     online: bool,
+    /// Whether the current (or last) connection proved itself: KIS confirmed a subscription on
+    /// it or a data frame came. The reconnect backoff starts over only after such a connection.
+    proven: bool,
     subs: Vec<ServerSub>,
     /// AES key and iv per TR ID, from the latest subscribe reply.
     ciphers: HashMap<String, CipherKey>,
@@ -156,6 +159,7 @@ impl Subscriptions {
             status,
             connection: 0,
             online: false,
+            proven: false,
             subs: Vec::new(),
             ciphers: HashMap::new(),
             taps: Vec::new(),
@@ -168,10 +172,17 @@ impl Subscriptions {
         self.connection
     }
 
+    /// Whether the current (or last) connection proved itself (a subscription confirmed or a
+    /// data frame received on it).
+    pub(super) fn proven(&self) -> bool {
+        self.proven
+    }
+
     /// A connection is up: every subscription is requested again, with the same keys.
     pub(super) fn connected(&mut self, now: Instant) -> Vec<Request> {
         self.connection += 1;
         self.online = true;
+        self.proven = false;
         self.status.set_connections(self.connection);
         let mut out = Vec::with_capacity(self.subs.len());
         for s in &mut self.subs {
@@ -318,6 +329,8 @@ impl Subscriptions {
             }
             return;
         };
+        // data flows for a subscription: the connection works
+        self.proven = true;
         let target = exact.or(if n == 1 { only } else { None });
         let Some((tr_id, meta)) = self.subs.get(any).map(|s| (s.tr_id, s.meta)) else {
             return;
@@ -544,6 +557,7 @@ impl Subscriptions {
         }
         s.confirmed = true;
         s.ever_confirmed = true;
+        self.proven = true;
         tracing::debug!(tr_id = s.tr_id, key = %s.shown_key(), msg_cd = %r.msg_cd, "subscribed");
         for w in s.waiters.drain(..) {
             let _ = w.send(Ok(()));

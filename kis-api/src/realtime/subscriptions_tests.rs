@@ -578,3 +578,25 @@ fn closing_on_request_ends_the_streams_quietly() {
     );
     assert!(ended(live.next()));
 }
+
+#[test]
+fn a_connection_proves_itself_by_a_confirmation_or_data_only() {
+    let mut h = Harness::online(40);
+    assert!(!h.state.proven(), "a handshake proves nothing");
+    let (_refused, _) = h.subscribe(TICKS, HYNIX);
+    h.state.on_reply(refused(TICKS, HYNIX, "OPSP0008"));
+    h.frame("0|H0UNKNWN|001|x");
+    h.frame("garbage");
+    assert!(
+        !h.state.proven(),
+        "refusals and unreadable frames prove nothing"
+    );
+    let _call = h.subscribed(TICKS, SAMSUNG);
+    assert!(h.state.proven(), "a confirmation does");
+    h.state.disconnected();
+    let again = h.state.connected(h.at(1));
+    assert_eq!(again.len(), 1);
+    assert!(!h.state.proven(), "each connection proves itself anew");
+    h.frame(&tick(SAMSUNG));
+    assert!(h.state.proven(), "data of a subscription does");
+}
