@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use super::driver::{Driver, DriverConfig, open_socket};
 use super::error::RealtimeError;
 use super::handles::{Session, SessionInner};
+use super::known_secrets::KnownSecrets;
 use super::reconnect::ReconnectPolicy;
 use super::status::Status;
 use super::subscriptions::MAX_SUBSCRIPTIONS;
@@ -162,7 +163,7 @@ impl SessionBuilder {
             .await
             .map_err(|reason| RealtimeError::Connect {
                 url: self.url.clone(),
-                reason,
+                reason: KnownSecrets::of_session(i, &approval).scrub(&reason),
             })?;
         let status = Arc::new(Status::default());
         let (cmds_tx, cmds_rx) = mpsc::unbounded_channel();

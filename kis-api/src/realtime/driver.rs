@@ -14,6 +14,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::error::{FrameError, FrameErrorKind};
 use super::frame::{Control, Reply, parse_control};
+use super::known_secrets::KnownSecrets;
 use super::outlet::{Ack, Outlet};
 use super::reconnect::{Backoff, ReconnectPolicy, Step};
 use super::status::{ConnectionState, Status};
@@ -102,10 +103,12 @@ impl Driver {
         status: Arc<Status>,
         approval: Secret,
     ) -> Self {
+        let secrets = KnownSecrets::of_session(&inner, &approval);
         let state = Subscriptions::new(
             cfg.max_subscriptions,
             cfg.reply_timeout,
             Arc::clone(&status),
+            secrets,
         );
         Driver {
             inner,
@@ -141,7 +144,7 @@ impl Driver {
                     self.status.set_state(ConnectionState::Reconnecting);
                     backoff.lost(self.state.proven());
                     self.state.disconnected();
-                    lost = reason;
+                    lost = self.state.secrets().scrub(&reason);
                 }
             }
         };
@@ -197,10 +200,11 @@ impl Driver {
             match result {
                 Ok((approval, ws)) => {
                     tracing::info!(attempt, "realtime session reconnected");
+                    self.state.renewed_approval(approval.expose());
                     self.approval = approval;
                     return Ok(ws);
                 }
-                Err(e) => why = format!("reconnect failed: {e}"),
+                Err(e) => why = format!("reconnect failed: {}", self.state.secrets().scrub(&e)),
             }
         }
     }

@@ -118,9 +118,10 @@ pub enum RealtimeError {
     Rejected {
         /// The TR ID of the request.
         tr_id: String,
-        /// KIS's message code.
+        /// KIS's message code (scrubbed like `msg1`).
         msg_cd: String,
-        /// KIS's message, as sent.
+        /// KIS's message, without the session's credentials, approval key and HTS id or
+        /// anything credential-shaped (a server may echo the request), cut to 200 characters.
         msg1: String,
         /// Whether the refused request was an unsubscribe.
         unsubscribe: bool,

@@ -8,8 +8,12 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::{ConnectionState, RealtimeError, ReconnectPolicy, Session};
 use crate::{AnyEnv, Client, Env, Error, TokenCache, domestic_stock};
@@ -223,4 +227,75 @@ async fn a_server_that_closes_after_the_handshake_exhausts_the_attempts() {
         matches!(err, Error::Realtime(RealtimeError::Closed { .. })),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn a_refusal_echoing_the_approval_key_and_credentials_shows_neither() {
+    let capture = Capture::start();
+    let approval: Arc<Mutex<Option<String>>> = Arc::default();
+    let seen = Arc::clone(&approval);
+    let (url, _arrivals) = ws_server(move |mut ws| {
+        let seen = Arc::clone(&seen);
+        async move {
+            // the subscribe request, echoed back whole in a refusal (as a broken gateway would),
+            // with the credentials and the key itself as the message code
+            let Some(Ok(Message::Text(request))) = ws.next().await else {
+                return;
+            };
+            let v: serde_json::Value = serde_json::from_str(&request).expect("JSON");
+            let key = v["header"]["approval_key"].as_str().expect("key").to_owned();
+            *seen.lock().expect("lock") = Some(key.clone());
+            let refusal = serde_json::json!({
+                "header": {"tr_id": "H0STCNT0", "tr_key": "005930"},
+                "body": {
+                    "rt_cd": "1",
+                    "msg_cd": key,
+                    "msg1": format!("invalid request {request} appkey {APP_KEY} secret {APP_SECRET} key {key}"),
+                },
+            });
+            let _ = ws.send(Message::text(refusal.to_string())).await;
+            // then a close whose reason echoes the key too
+            let frame = CloseFrame {
+                code: CloseCode::Policy,
+                reason: format!("bye {key}").into(),
+            };
+            let _ = ws.send(Message::Close(Some(frame))).await;
+        }
+    })
+    .await;
+    let (_mock, client) = client(&url).await;
+    let session = session(&client, ReconnectPolicy::never()).await;
+    let err = session
+        .subscribe(domestic_stock::H0STCNT0, "005930")
+        .await
+        .expect_err("refused");
+    within("the session to close", async {
+        while session.status().state != ConnectionState::Closed {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    let key = approval
+        .lock()
+        .expect("lock")
+        .clone()
+        .expect("the request was read");
+    let shown = format!("{err}\n{err:?}");
+    let logs = capture.lines().join("\n");
+    for (what, text) in [("error", &shown), ("logs", &logs)] {
+        for secret in [key.as_str(), APP_KEY, APP_SECRET] {
+            assert!(!text.contains(secret), "{what} show {secret}:\n{text}");
+        }
+    }
+    assert!(
+        matches!(err, Error::Realtime(RealtimeError::Rejected { .. })),
+        "{err:?}"
+    );
+    assert!(
+        shown.contains("invalid request"),
+        "the message is kept: {shown}"
+    );
+    // the refusal and the close were logged, scrubbed
+    assert!(logs.contains("subscription refused"), "{logs}");
+    assert!(logs.contains("bye ***"), "{logs}");
 }

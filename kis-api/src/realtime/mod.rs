@@ -51,7 +51,10 @@
 //!   consumer never holds up the connection: it loses frames and gets
 //!   [`RealtimeError::Lagged`].
 //! - **Secrets.** The approval key, the AES keys and the HTS id never appear in `Debug` output
-//!   or logs; neither does the payload of an encrypted frame.
+//!   or logs; neither does the payload of an encrypted frame. Server text (`msg_cd`, `msg1`,
+//!   close reasons, frame excerpts) may echo what was sent: it reaches errors and logs only
+//!   after the session's credentials, approval keys and HTS id, and anything credential-shaped,
+//!   are removed from it.
 
 mod builder;
 mod crypto;
@@ -59,6 +62,7 @@ mod driver;
 mod error;
 mod frame;
 mod handles;
+mod known_secrets;
 mod outlet;
 mod reconnect;
 mod status;

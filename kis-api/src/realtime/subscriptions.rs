@@ -15,6 +15,7 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 use super::crypto::CipherKey;
 use super::error::{FrameError, FrameErrorKind, RealtimeError};
 use super::frame::{RawFrame, Reply, first_field};
+use super::known_secrets::KnownSecrets;
 use super::outlet::{Ack, Item, Outlet, offer_all};
 use super::status::Status;
 use crate::meta::{EndpointMeta, ErrorAction, TrKeyMeaning};
@@ -139,6 +140,8 @@ pub(super) struct Subscriptions {
     connection: u64,
     /// Whether a connection is up: requests are only emitted then.
     online: bool,
+    /// Removes the session's secrets from server text before it reaches an error or a log.
+    secrets: KnownSecrets,
     /// Whether the current (or last) connection proved itself: KIS confirmed a subscription on
     /// it or a data frame came. The reconnect backoff starts over only after such a connection.
     proven: bool,
@@ -151,12 +154,18 @@ pub(super) struct Subscriptions {
 
 impl Subscriptions {
     /// An empty table, offline, allowing `max` subscriptions and waiting `reply_timeout` for
-    /// an answer.
-    pub(super) fn new(max: usize, reply_timeout: Duration, status: Arc<Status>) -> Self {
+    /// an answer; `secrets` are removed from every server text it passes on.
+    pub(super) fn new(
+        max: usize,
+        reply_timeout: Duration,
+        status: Arc<Status>,
+        secrets: KnownSecrets,
+    ) -> Self {
         Subscriptions {
             max,
             reply_timeout,
             status,
+            secrets,
             connection: 0,
             online: false,
             proven: false,
@@ -170,6 +179,16 @@ impl Subscriptions {
     /// The number of the current (or last) connection.
     pub(super) fn connection(&self) -> u64 {
         self.connection
+    }
+
+    /// The session's secrets, to scrub server text with.
+    pub(super) fn secrets(&self) -> &KnownSecrets {
+        &self.secrets
+    }
+
+    /// The session now uses a renewed approval key.
+    pub(super) fn renewed_approval(&mut self, key: &str) {
+        self.secrets.add_approval(key);
     }
 
     /// Whether the current (or last) connection proved itself (a subscription confirmed or a
@@ -303,9 +322,13 @@ impl Subscriptions {
     /// one is reported instead.
     pub(super) fn on_data(&mut self, text: Utf8Bytes) {
         let ciphers = &self.ciphers;
-        let raw = match RawFrame::from_text(text, |tr| ciphers.get(tr)) {
+        let raw = match RawFrame::from_text(text.clone(), |tr| ciphers.get(tr)) {
             Ok(raw) => raw,
-            Err(e) => return self.report(e),
+            Err(mut e) => {
+                // the excerpt again, from the whole frame: scrubbed before it is cut
+                e.excerpt = self.secrets.excerpt(text.as_str());
+                return self.report(e);
+            }
         };
         let tr = raw.tr_id();
         let first = first_field(raw.payload()).trim();
@@ -353,7 +376,10 @@ impl Subscriptions {
 
     /// Reports a malformed frame: a warning, an error item on the taps, and on the streams of
     /// its TR when it names one that is subscribed (an undecryptable notice is a lost notice).
-    pub(super) fn report(&mut self, e: FrameError) {
+    /// Its server text (TR ID, excerpt) is scrubbed first.
+    pub(super) fn report(&mut self, mut e: FrameError) {
+        e.tr_id = e.tr_id.map(|t| self.secrets.scrub(&t));
+        e.excerpt = self.secrets.excerpt(&e.excerpt);
         tracing::warn!(error = %e, "skipping a malformed realtime frame");
         if let Some(tr) = e.tr_id.clone() {
             let item: Item = Err(RealtimeError::Frame(e.clone()));
@@ -366,8 +392,10 @@ impl Subscriptions {
 
     /// A reply to a subscribe or unsubscribe request: matched to the request it answers (by
     /// TR and key, else the oldest of its TR, else the oldest when it names no TR), whose
-    /// caller hears the outcome.
-    pub(super) fn on_reply(&mut self, r: Reply) -> ReplyEffect {
+    /// caller hears the outcome. Its texts are scrubbed before they go anywhere.
+    pub(super) fn on_reply(&mut self, mut r: Reply) -> ReplyEffect {
+        r.msg_cd = self.secrets.scrub(&r.msg_cd);
+        r.msg1 = self.secrets.scrub(&r.msg1);
         let pos = self
             .inflight
             .iter()
@@ -381,7 +409,7 @@ impl Subscriptions {
             });
         let Some(f) = pos.and_then(|p| self.inflight.remove(p)) else {
             return ReplyEffect::Unmatched {
-                tr_id: r.tr_id,
+                tr_id: self.secrets.scrub(&r.tr_id),
                 msg_cd: r.msg_cd,
             };
         };
