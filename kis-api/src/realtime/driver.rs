@@ -12,13 +12,14 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::{self, Message, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use super::control::{Control, Reply, parse_control};
 use super::error::{FrameError, FrameErrorKind};
-use super::frame::{Control, Reply, parse_control};
 use super::known_secrets::KnownSecrets;
 use super::outlet::{Ack, Outlet};
 use super::reconnect::{Backoff, ReconnectPolicy, Step};
+use super::requests::{ReplyEffect, Request, encode};
 use super::status::{ConnectionState, Status};
-use super::subscriptions::{Op, ReplyEffect, Request, Subscriptions};
+use super::subscriptions::Subscriptions;
 use crate::client::Inner;
 use crate::config::Secret;
 use crate::meta::EndpointMeta;
@@ -425,50 +426,6 @@ impl Driver {
     }
 }
 
-/// A subscribe (`tr_type` 1) or unsubscribe (2) request as KIS reads it.
-fn encode(r: &Request, approval_key: &str, custtype: &str) -> Result<String, String> {
-    #[derive(serde::Serialize)]
-    struct Req<'a> {
-        header: ReqHeader<'a>,
-        body: ReqBody<'a>,
-    }
-    #[derive(serde::Serialize)]
-    struct ReqHeader<'a> {
-        approval_key: &'a str,
-        custtype: &'a str,
-        tr_type: &'a str,
-        #[serde(rename = "content-type")]
-        content_type: &'a str,
-    }
-    #[derive(serde::Serialize)]
-    struct ReqBody<'a> {
-        input: ReqInput<'a>,
-    }
-    #[derive(serde::Serialize)]
-    struct ReqInput<'a> {
-        tr_id: &'a str,
-        tr_key: &'a str,
-    }
-    let req = Req {
-        header: ReqHeader {
-            approval_key,
-            custtype,
-            tr_type: match r.op {
-                Op::Subscribe => "1",
-                Op::Unsubscribe => "2",
-            },
-            content_type: "utf-8",
-        },
-        body: ReqBody {
-            input: ReqInput {
-                tr_id: r.tr_id,
-                tr_key: &r.key,
-            },
-        },
-    };
-    serde_json::to_string(&req).map_err(|e| e.to_string())
-}
-
 /// How often the session checks reply and idle timeouts: a quarter of the shortest, between
 /// 10 ms and 1 s.
 fn housekeeping_interval(cfg: &DriverConfig) -> Duration {
@@ -481,23 +438,6 @@ fn housekeeping_interval(cfg: &DriverConfig) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn requests_are_built_as_kis_reads_them() {
-        let r = Request {
-            op: Op::Unsubscribe,
-            tr_id: "H0STCNT0",
-            key: Arc::from("005930"),
-        };
-        let text = encode(&r, "approval", "P").expect("serializable");
-        let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-        assert_eq!(v["header"]["approval_key"], "approval");
-        assert_eq!(v["header"]["custtype"], "P");
-        assert_eq!(v["header"]["tr_type"], "2");
-        assert_eq!(v["header"]["content-type"], "utf-8");
-        assert_eq!(v["body"]["input"]["tr_id"], "H0STCNT0");
-        assert_eq!(v["body"]["input"]["tr_key"], "005930");
-    }
 
     #[test]
     fn housekeeping_runs_at_a_quarter_of_the_shortest_timeout() {

@@ -17,7 +17,7 @@ const MAX_CHARS: usize = 200;
 /// never show within [`MAX_CHARS`] anyway).
 const MAX_SCAN: usize = 16 * 1024;
 /// Bytes of a frame kept in a [`FrameError`](super::FrameError) excerpt.
-pub(super) const EXCERPT_BYTES: usize = 48;
+const EXCERPT_BYTES: usize = 48;
 /// Approval keys remembered: a renewed key replaces the oldest beyond this many.
 const APPROVALS_KEPT: usize = 4;
 

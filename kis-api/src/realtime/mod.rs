@@ -57,6 +57,7 @@
 //!   are removed from it.
 
 mod builder;
+mod control;
 mod crypto;
 mod driver;
 mod error;
@@ -64,14 +65,16 @@ mod frame;
 mod handles;
 mod known_secrets;
 mod outlet;
+mod raw_records;
 mod reconnect;
+mod requests;
 mod status;
 mod subscriptions;
 
+#[cfg(test)]
+mod frame_properties;
 #[cfg(all(test, feature = "domestic-stock"))]
 mod hostile_server_tests;
-#[cfg(test)]
-mod proptest;
 #[cfg(all(test, feature = "domestic-stock"))]
 mod subscriptions_tests;
 
@@ -80,8 +83,9 @@ pub use crypto::{CipherKey, CipherKeyError, IV_LEN, KEY_LEN};
 pub use error::{FrameError, FrameErrorKind, RealtimeError};
 #[doc(hidden)]
 pub use frame::fuzz_one;
-pub use frame::{Frame, FrameHeader, RawFrame, RawRecord, RawRecords, parse_frame};
+pub use frame::{Frame, FrameHeader, RawFrame, parse_frame};
 pub use handles::{FrameTap, RawSubscription, Session, Subscription};
+pub use raw_records::{RawRecord, RawRecords};
 pub use reconnect::ReconnectPolicy;
 pub use status::{ConnectionState, SessionStatus};
 pub use subscriptions::MAX_SUBSCRIPTIONS;

@@ -12,79 +12,20 @@ use std::time::{Duration, Instant};
 
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
+use super::control::Reply;
 use super::crypto::CipherKey;
 use super::error::{FrameError, FrameErrorKind, RealtimeError};
-use super::frame::{RawFrame, Reply, first_field};
+use super::frame::{RawFrame, first_field};
 use super::known_secrets::KnownSecrets;
 use super::outlet::{Ack, Item, Outlet, offer_all};
+use super::requests::{Op, Outcome, ReplyEffect, Request, rejected, reply_outcome};
 use super::status::Status;
-use crate::meta::{EndpointMeta, ErrorAction, TrKeyMeaning};
+use crate::meta::{EndpointMeta, TrKeyMeaning};
 
 /// Subscriptions KIS allows on one session: the catalog's `rate_limits.websocket_subscriptions`
 /// (`spec/common.yaml`). The default of
 /// [`SessionBuilder::max_subscriptions`](super::SessionBuilder::max_subscriptions).
 pub const MAX_SUBSCRIPTIONS: usize = crate::CATALOG.limits.websocket_subscriptions as usize;
-
-/// A subscribe (`tr_type` 1) or an unsubscribe (`tr_type` 2) request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Op {
-    Subscribe,
-    Unsubscribe,
-}
-
-/// What a control reply says about the request it answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Outcome {
-    /// Done (or already so).
-    Accepted,
-    /// The approval key expired or was revoked.
-    ApprovalRefused,
-    /// The server still holds the approval key for another connection.
-    KeyInUse,
-    /// Refused for another reason (e.g. `OPSP0008`, too many subscriptions).
-    Refused,
-}
-
-/// Classifies a control reply by the catalog's action for its `msg_cd` (`errors` in
-/// `spec/common.yaml`), and its `rt_cd`.
-pub(super) fn reply_outcome(msg_cd: &str, rt_cd: &str, op: Op) -> Outcome {
-    match (crate::CATALOG.action(msg_cd), op) {
-        // subscribed, or already subscribed
-        (Some(ErrorAction::Subscribed), _) => Outcome::Accepted,
-        // unsubscribed, or nothing to unsubscribe: either way the subscription is gone
-        (Some(ErrorAction::Unsubscribed), Op::Unsubscribe) => Outcome::Accepted,
-        _ if rt_cd.trim() == "0" => Outcome::Accepted,
-        (Some(ErrorAction::RefreshApprovalKey), _) => Outcome::ApprovalRefused,
-        (Some(ErrorAction::KeyInUse), _) => Outcome::KeyInUse,
-        _ => Outcome::Refused,
-    }
-}
-
-/// A message for the session task to send. Built into JSON there: it needs the approval key.
-pub(super) struct Request {
-    pub(super) op: Op,
-    pub(super) tr_id: &'static str,
-    pub(super) key: Arc<str>,
-}
-
-/// What a reply leads to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum ReplyEffect {
-    /// The reply settled the request it answered.
-    Settled,
-    /// No request waits for this reply (a late answer after a timeout, or a message KIS sent
-    /// on its own); nothing changed.
-    Unmatched {
-        /// The reply's TR ID.
-        tr_id: String,
-        /// The reply's message code.
-        msg_cd: String,
-    },
-    /// The connection must be replaced (the reason is for logs and `Closed` errors).
-    Reconnect(String),
-    /// The approval key was refused: the session task renews it, then reconnects.
-    RenewApproval(String),
-}
 
 /// One subscription on the server: a TR and key, shared by every stream that asked for it.
 struct ServerSub {
@@ -634,14 +575,5 @@ pub(super) fn shown<'a>(meta: &EndpointMeta, key: &'a str) -> &'a str {
         "***"
     } else {
         key
-    }
-}
-
-fn rejected(r: &Reply, tr_id: &str, unsubscribe: bool) -> RealtimeError {
-    RealtimeError::Rejected {
-        tr_id: tr_id.to_owned(),
-        msg_cd: r.msg_cd.clone(),
-        msg1: r.msg1.clone(),
-        unsubscribe,
     }
 }

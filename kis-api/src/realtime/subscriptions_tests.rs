@@ -8,14 +8,15 @@ use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
+use super::control::Reply;
 use super::crypto::CipherKey;
 use super::crypto::tests::{IV, KEY, encrypt};
 use super::error::{FrameErrorKind, RealtimeError};
-use super::frame::Reply;
 use super::known_secrets::KnownSecrets;
 use super::outlet::{Item, Outlet};
+use super::requests::{Op, Outcome, ReplyEffect, Request, reply_outcome};
 use super::status::Status;
-use super::subscriptions::{Op, Outcome, ReplyEffect, Request, Subscriptions, reply_outcome};
+use super::subscriptions::Subscriptions;
 use crate::env::Env;
 use crate::meta::EndpointMeta;
 
