@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 use super::control::parse_control;
 use super::crypto::CipherKey;
 use super::error::{FrameError, FrameErrorKind, excerpt};
+use super::known_secrets::KnownSecrets;
 use super::raw_records::RawRecords;
 use crate::decode::{RealtimeRecords, realtime_records};
 use crate::endpoint::RealtimeTr;
@@ -372,7 +373,8 @@ impl<T: RealtimeTr> Frame<T> {
 }
 
 /// Runs the frame and control-message parsers on `text` (header, decryption with `cipher`, untyped
-/// records, control messages) and checks their invariants, panicking only when one breaks. The
+/// records, control messages) and the scrubbing of server text, and checks their invariants,
+/// panicking only when one breaks. The
 /// entry point of the fuzz target in `kis-api/fuzz`; not part of the API.
 #[doc(hidden)]
 pub fn fuzz_one(text: &str, cipher: &CipherKey) {
@@ -400,6 +402,21 @@ pub fn fuzz_one(text: &str, cipher: &CipherKey) {
         let _ = format!("{f:?}");
     }
     let _ = parse_control(text);
+    // server text keeps no known secret once scrubbed, wherever in it the secret sits
+    const APP_KEY: &str = "PSfuzzAppKey";
+    const APPROVAL: &str = "fuzz-approval";
+    let secrets = KnownSecrets::new([APP_KEY], APPROVAL);
+    let echoed = format!("{text}{APPROVAL}{text}{APP_KEY}");
+    for shown in [
+        secrets.scrub(text),
+        secrets.scrub(&echoed),
+        secrets.excerpt(&echoed),
+    ] {
+        assert!(
+            !shown.contains(APP_KEY) && !shown.contains(APPROVAL),
+            "a secret survived scrubbing"
+        );
+    }
 }
 
 #[cfg(test)]
