@@ -320,7 +320,8 @@ impl Subscriptions {
     /// Its server text (TR ID, excerpt) is scrubbed first.
     pub(super) fn report(&mut self, mut e: FrameError) {
         e.tr_id = e.tr_id.map(|t| self.secrets.scrub(&t));
-        e.excerpt = self.secrets.excerpt(&e.excerpt);
+        // (an excerpt is short: scrubbing it again does not cut it)
+        e.excerpt = self.secrets.scrub(&e.excerpt);
         tracing::warn!(error = %e, "skipping a malformed realtime frame");
         if let Some(tr) = e.tr_id.clone() {
             let item: Item = Err(RealtimeError::Frame(e.clone()));

@@ -634,6 +634,13 @@ fn server_text_in_refusals_and_reports_is_scrubbed() {
     };
     assert_eq!(f.kind, FrameErrorKind::BadFlag);
     assert!(!f.excerpt.contains(&APPROVAL[..8]), "{f}");
+    // a long frame without secrets keeps its 48-byte excerpt, cut once
+    let long = format!("9|{}", "a^".repeat(60));
+    h.frame(&long);
+    let Ok(Err(RealtimeError::Frame(f))) = tap.try_recv() else {
+        panic!("reported")
+    };
+    assert_eq!(f.excerpt, format!("{}...", &long[..48]));
     let stray = reply(SECRET, "x", "1", SECRET);
     let ReplyEffect::Unmatched { tr_id, msg_cd } = h.state.on_reply(stray) else {
         panic!("unmatched")
