@@ -117,7 +117,7 @@ pub enum Error {
     /// A realtime (WebSocket) failure: connection, subscription refused by KIS, the session's
     /// subscription limit, a malformed frame. See [`crate::realtime::RealtimeError`].
     #[cfg(feature = "realtime")]
-    Realtime(crate::realtime::RealtimeError),
+    Realtime(crate::realtime_error::RealtimeError),
 }
 
 // Display, source and From by hand: a derive macro would cost every user's first build the
@@ -233,8 +233,8 @@ impl From<AuthError> for Error {
 }
 
 #[cfg(feature = "realtime")]
-impl From<crate::realtime::RealtimeError> for Error {
-    fn from(e: crate::realtime::RealtimeError) -> Self {
+impl From<crate::realtime_error::RealtimeError> for Error {
+    fn from(e: crate::realtime_error::RealtimeError) -> Self {
         Error::Realtime(e)
     }
 }

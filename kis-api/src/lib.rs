@@ -41,6 +41,8 @@ mod params;
 mod private_fs;
 #[cfg(feature = "realtime")]
 pub mod realtime;
+#[cfg(feature = "realtime")]
+mod realtime_error;
 #[cfg(feature = "redis")]
 mod redis_store;
 mod scrub;

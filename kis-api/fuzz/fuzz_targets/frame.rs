@@ -1,5 +1,5 @@
 //! Fuzzes the realtime frame parser: header split, AES-256-CBC decryption, untyped and typed
-//! records, control messages. Run from `kis-api/`:
+//! records, control messages, the scrubbing of server text. Run from `kis-api/`:
 //! `cargo +nightly fuzz run frame fuzz/corpus/frame fuzz/seeds/frame -- -dict=fuzz/frame.dict`
 //! (see `fuzz/README.md`).
 

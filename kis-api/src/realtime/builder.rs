@@ -1,5 +1,4 @@
-//! Opening a session: its settings ([`SessionBuilder`], [`ReconnectPolicy`]) and the first
-//! connection.
+//! Opening a session: its settings ([`SessionBuilder`]) and the first connection.
 
 use std::fmt;
 use std::sync::Arc;
@@ -9,50 +8,15 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::driver::{Driver, DriverConfig, open_socket};
-use super::error::RealtimeError;
 use super::handles::{Session, SessionInner};
+use super::known_secrets::KnownSecrets;
+use super::reconnect::ReconnectPolicy;
 use super::status::Status;
 use super::subscriptions::MAX_SUBSCRIPTIONS;
 use crate::client::{Client, Inner};
 use crate::env::Environment;
 use crate::error::{Error, Result};
-
-/// How a session reconnects after the connection drops: exponential backoff with jitter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReconnectPolicy {
-    /// Delay before the first attempt; doubled per failed attempt.
-    pub base_delay: Duration,
-    /// Longest delay between attempts.
-    pub max_delay: Duration,
-    /// Attempts in a row before the session gives up and closes; `None` never gives up.
-    pub max_attempts: Option<u32>,
-}
-
-impl Default for ReconnectPolicy {
-    fn default() -> Self {
-        ReconnectPolicy {
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(30),
-            max_attempts: None,
-        }
-    }
-}
-
-impl ReconnectPolicy {
-    /// Never reconnect: a dropped connection closes the session.
-    pub fn never() -> Self {
-        ReconnectPolicy {
-            max_attempts: Some(0),
-            ..Default::default()
-        }
-    }
-
-    /// The delay before attempt `attempt` (0-based): between half and all of
-    /// `base_delay * 2^attempt`, capped at `max_delay`.
-    pub fn delay(&self, attempt: u32) -> Duration {
-        crate::http::retry::jittered_backoff(self.base_delay, self.max_delay, attempt)
-    }
-}
+use crate::realtime_error::RealtimeError;
 
 /// Settings of a session; from [`Client::realtime_builder`].
 #[derive(Clone)]
@@ -194,7 +158,7 @@ impl SessionBuilder {
             .await
             .map_err(|reason| RealtimeError::Connect {
                 url: self.url.clone(),
-                reason,
+                reason: KnownSecrets::of_session(&self.inner, &approval).scrub(&reason),
             })?;
         let status = Arc::new(Status::default());
         let (cmds_tx, cmds_rx) = mpsc::unbounded_channel();
@@ -219,28 +183,5 @@ impl SessionBuilder {
             buffer: self.buffer,
             next_id: AtomicU64::new(1),
         }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_with_jitter_and_caps() {
-        let p = ReconnectPolicy {
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(1),
-            max_attempts: None,
-        };
-        for _ in 0..50 {
-            let d0 = p.delay(0);
-            assert!(d0 >= Duration::from_millis(50) && d0 <= Duration::from_millis(100));
-            let d2 = p.delay(2);
-            assert!(d2 >= Duration::from_millis(200) && d2 <= Duration::from_millis(400));
-            let d9 = p.delay(40);
-            assert!(d9 >= Duration::from_millis(500) && d9 <= Duration::from_secs(1));
-        }
-        assert_eq!(ReconnectPolicy::never().max_attempts, Some(0));
     }
 }

@@ -8,7 +8,7 @@ use aes::cipher::{BlockModeDecrypt, InnerIvInit, KeyInit};
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
-use super::error::FrameErrorKind;
+use crate::realtime_error::FrameErrorKind;
 
 type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
 

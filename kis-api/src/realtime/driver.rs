@@ -12,14 +12,16 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::{self, Message, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::builder::ReconnectPolicy;
-use super::error::{FrameError, FrameErrorKind};
-use super::frame::{Control, Reply, parse_control};
+use super::control::{Control, Reply, parse_control};
+use super::known_secrets::KnownSecrets;
 use super::outlet::{Ack, Outlet};
+use super::reconnect::{Backoff, ReconnectPolicy, Step};
+use super::requests::{ReplyEffect, Request, encode};
 use super::status::{ConnectionState, Status};
-use super::subscriptions::{Op, ReplyEffect, Request, Subscriptions};
+use super::subscriptions::Subscriptions;
 use crate::client::Inner;
 use crate::meta::EndpointMeta;
+use crate::realtime_error::{FrameError, FrameErrorKind};
 use crate::secret::Secret;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -102,10 +104,12 @@ impl Driver {
         status: Arc<Status>,
         approval: Secret,
     ) -> Self {
+        let secrets = KnownSecrets::of_session(&inner, &approval);
         let state = Subscriptions::new(
             cfg.max_subscriptions,
             cfg.reply_timeout,
             Arc::clone(&status),
+            secrets,
         );
         Driver {
             inner,
@@ -120,11 +124,15 @@ impl Driver {
     /// Serves the session on `first` and the connections after it until the session closes.
     pub(super) async fn run(mut self, first: Ws, mut cmds: mpsc::UnboundedReceiver<Command>) {
         let mut next = Some(first);
-        let mut attempt = 0u32;
+        let mut backoff = Backoff::new(self.cfg.reconnect);
+        let mut lost = String::new();
         let reason = loop {
             let ws = match next.take() {
                 Some(ws) => ws,
-                None => match self.reconnect(&mut cmds, &mut attempt).await {
+                None => match self
+                    .reconnect(&mut cmds, &mut backoff, std::mem::take(&mut lost))
+                    .await
+                {
                     Ok(ws) => ws,
                     Err(reason) => break reason,
                 },
@@ -134,33 +142,42 @@ impl Driver {
             match self.serve(ws, resubscribe, &mut cmds).await {
                 Exit::Closed => break None,
                 Exit::Lost(reason) => {
-                    tracing::warn!(connection = self.state.connection(), %reason, "realtime connection lost; reconnecting");
                     self.status.set_state(ConnectionState::Reconnecting);
+                    backoff.lost(self.state.proven());
                     self.state.disconnected();
+                    lost = self.state.secrets().scrub(&reason);
                 }
             }
         };
         self.shutdown(reason);
     }
 
-    /// Waits out the backoff and connects again, serving commands meanwhile. `Err(None)` when
-    /// closed on request, `Err(Some(reason))` when the policy gives up.
+    /// Waits out the backoff and connects again, serving commands meanwhile; `lost` says why
+    /// the last connection went. `Err(None)` when closed on request, `Err(Some(reason))` when
+    /// the policy gives up. Each attempt and its wait is announced at `warn`.
     async fn reconnect(
         &mut self,
         cmds: &mut mpsc::UnboundedReceiver<Command>,
-        attempt: &mut u32,
+        backoff: &mut Backoff,
+        lost: Lost,
     ) -> Result<Ws, Option<String>> {
-        let mut last_error = String::from("connection lost");
+        let mut why = format!("connection lost: {lost}");
         loop {
-            if let Some(max) = self.cfg.reconnect.max_attempts
-                && *attempt >= max
-            {
-                return Err(Some(format!(
-                    "gave up reconnecting after {max} attempt(s): {last_error}"
-                )));
-            }
-            let delay = self.cfg.reconnect.delay(*attempt);
-            *attempt += 1;
+            let (attempt, delay) = match backoff.next() {
+                Step::Wait { attempt, delay } => (attempt, delay),
+                Step::GiveUp { attempts } => {
+                    return Err(Some(format!(
+                        "gave up reconnecting after {attempts} attempt(s): {why}"
+                    )));
+                }
+            };
+            tracing::warn!(
+                connection = self.state.connection(),
+                attempt,
+                wait = ?delay,
+                reason = %why,
+                "realtime connection lost; reconnecting after a wait"
+            );
             let sleep = tokio::time::sleep(delay);
             tokio::pin!(sleep);
             loop {
@@ -183,15 +200,12 @@ impl Driver {
             };
             match result {
                 Ok((approval, ws)) => {
-                    tracing::info!(attempt = *attempt, "realtime session reconnected");
+                    tracing::info!(attempt, "realtime session reconnected");
+                    self.state.renewed_approval(approval.expose());
                     self.approval = approval;
-                    *attempt = 0;
                     return Ok(ws);
                 }
-                Err(e) => {
-                    tracing::warn!(attempt = *attempt, error = %e, "realtime reconnect failed");
-                    last_error = e;
-                }
+                Err(e) => why = format!("reconnect failed: {}", self.state.secrets().scrub(&e)),
             }
         }
     }
@@ -418,50 +432,6 @@ impl Driver {
     }
 }
 
-/// A subscribe (`tr_type` 1) or unsubscribe (2) request as KIS reads it.
-fn encode(r: &Request, approval_key: &str, custtype: &str) -> Result<String, String> {
-    #[derive(serde::Serialize)]
-    struct Req<'a> {
-        header: ReqHeader<'a>,
-        body: ReqBody<'a>,
-    }
-    #[derive(serde::Serialize)]
-    struct ReqHeader<'a> {
-        approval_key: &'a str,
-        custtype: &'a str,
-        tr_type: &'a str,
-        #[serde(rename = "content-type")]
-        content_type: &'a str,
-    }
-    #[derive(serde::Serialize)]
-    struct ReqBody<'a> {
-        input: ReqInput<'a>,
-    }
-    #[derive(serde::Serialize)]
-    struct ReqInput<'a> {
-        tr_id: &'a str,
-        tr_key: &'a str,
-    }
-    let req = Req {
-        header: ReqHeader {
-            approval_key,
-            custtype,
-            tr_type: match r.op {
-                Op::Subscribe => "1",
-                Op::Unsubscribe => "2",
-            },
-            content_type: "utf-8",
-        },
-        body: ReqBody {
-            input: ReqInput {
-                tr_id: r.tr_id,
-                tr_key: &r.key,
-            },
-        },
-    };
-    serde_json::to_string(&req).map_err(|e| e.to_string())
-}
-
 /// How often the session checks reply and idle timeouts: a quarter of the shortest, between
 /// 10 ms and 1 s.
 fn housekeeping_interval(cfg: &DriverConfig) -> Duration {
@@ -474,23 +444,6 @@ fn housekeeping_interval(cfg: &DriverConfig) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn requests_are_built_as_kis_reads_them() {
-        let r = Request {
-            op: Op::Unsubscribe,
-            tr_id: "H0STCNT0",
-            key: Arc::from("005930"),
-        };
-        let text = encode(&r, "approval", "P").expect("serializable");
-        let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-        assert_eq!(v["header"]["approval_key"], "approval");
-        assert_eq!(v["header"]["custtype"], "P");
-        assert_eq!(v["header"]["tr_type"], "2");
-        assert_eq!(v["header"]["content-type"], "utf-8");
-        assert_eq!(v["body"]["input"]["tr_id"], "H0STCNT0");
-        assert_eq!(v["body"]["input"]["tr_key"], "005930");
-    }
 
     #[test]
     fn housekeeping_runs_at_a_quarter_of_the_shortest_timeout() {

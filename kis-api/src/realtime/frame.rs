@@ -1,22 +1,26 @@
-//! Frames: `flag|tr_id|count|payload` data frames and JSON control messages.
+//! Data frames: `flag|tr_id|count|payload`, parsed and decrypted into [`RawFrame`] and the
+//! typed [`Frame`]. Their untyped records are read in `raw_records.rs`, JSON control messages
+//! in `control.rs`.
 //!
 //! A data frame's `payload` holds `count` records of `^`-separated fields, back to back; with
 //! flag `1` it is base64 of AES-256-CBC. The parser splits the header with `memchr`, decrypts
 //! when needed and hands the payload, unchanged and borrowed, to the record iterators: reading a
 //! field never allocates.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-use super::crypto::{CipherKey, CipherKeyError};
-use super::error::{FrameError, FrameErrorKind, excerpt};
-use crate::decode::{RealtimeRecords, RecordError, realtime_records};
+use super::control::parse_control;
+use super::crypto::CipherKey;
+use super::known_secrets::KnownSecrets;
+use super::raw_records::RawRecords;
+use crate::decode::{RealtimeRecords, realtime_records};
 use crate::endpoint::RealtimeTr;
-use crate::meta::{EndpointMeta, FieldMeta, TrKeyMeaning};
+use crate::meta::{EndpointMeta, TrKeyMeaning};
+use crate::realtime_error::{FrameError, FrameErrorKind, excerpt};
 
 /// Longest TR ID accepted in a frame header (KIS's are 8 characters).
 const MAX_TR_ID: usize = 32;
@@ -222,7 +226,8 @@ impl RawFrame {
     }
 
     /// The records, untyped: each a list of fields, paired with the catalog's columns when the
-    /// TR is known. Extra trailing fields are kept; missing ones are a [`RecordError`].
+    /// TR is known. Extra trailing fields are kept; missing ones are a
+    /// [`RecordError`](crate::decode::RecordError).
     pub fn records(&self) -> RawRecords<'_> {
         let columns = self.meta.map(|m| m.columns).unwrap_or(&[]);
         RawRecords::new(self.payload(), self.count, columns)
@@ -367,241 +372,9 @@ impl<T: RealtimeTr> Frame<T> {
     }
 }
 
-/// Iterator over the untyped records of a frame; see [`RawFrame::records`].
-#[derive(Debug, Clone)]
-pub struct RawRecords<'a> {
-    rest: &'a str,
-    remaining: usize,
-    width: usize,
-    columns: &'static [FieldMeta],
-    error: Option<RecordError>,
-}
-
-impl<'a> RawRecords<'a> {
-    /// Columns each record has beyond the catalog's (all of them for a TR the catalog does not
-    /// know); 0 when the payload does not split into its records.
-    pub fn extra_columns(&self) -> usize {
-        match self.error {
-            Some(_) => 0,
-            None => self.width.saturating_sub(self.columns.len()),
-        }
-    }
-
-    fn new(payload: &'a str, count: usize, columns: &'static [FieldMeta]) -> Self {
-        let total = if payload.is_empty() {
-            0
-        } else {
-            memchr::memchr_iter(b'^', payload.as_bytes()).count() + 1
-        };
-        let width = total.checked_div(count).unwrap_or(0);
-        let error = if count == 0 {
-            None
-        } else if total == 0 || !total.is_multiple_of(count) {
-            Some(RecordError::Uneven {
-                fields: total,
-                count,
-            })
-        } else if width < columns.len() {
-            Some(RecordError::MissingColumns {
-                expected: columns.len(),
-                found: width,
-            })
-        } else {
-            None
-        };
-        RawRecords {
-            rest: payload,
-            remaining: count,
-            width,
-            columns,
-            error,
-        }
-    }
-}
-
-impl<'a> Iterator for RawRecords<'a> {
-    type Item = Result<RawRecord<'a>, RecordError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.remaining == 0 {
-            return None;
-        }
-        self.remaining -= 1;
-        if let Some(e) = self.error.take() {
-            self.remaining = 0;
-            return Some(Err(e));
-        }
-        // the record ends at the width-th separator (or at the end of the payload)
-        let end = match self.width.checked_sub(1) {
-            Some(n) => memchr::memchr_iter(b'^', self.rest.as_bytes()).nth(n),
-            None => None,
-        };
-        let (text, rest) = match end {
-            Some(p) => (
-                self.rest.get(..p).unwrap_or(""),
-                self.rest.get(p + 1..).unwrap_or(""),
-            ),
-            None => (self.rest, ""),
-        };
-        self.rest = rest;
-        Some(Ok(RawRecord {
-            text,
-            width: self.width,
-            columns: self.columns,
-        }))
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.remaining, Some(self.remaining))
-    }
-}
-
-/// One untyped record: its fields, and the catalog's columns when known.
-#[derive(Debug, Clone, Copy)]
-pub struct RawRecord<'a> {
-    text: &'a str,
-    width: usize,
-    columns: &'static [FieldMeta],
-}
-
-impl<'a> RawRecord<'a> {
-    /// The fields in order (extra trailing ones included).
-    pub fn fields(&self) -> std::str::Split<'a, char> {
-        self.text.split('^')
-    }
-
-    /// Number of fields.
-    pub fn len(&self) -> usize {
-        self.width
-    }
-
-    /// Whether the record has no fields (never, for a frame that parsed).
-    pub fn is_empty(&self) -> bool {
-        self.width == 0
-    }
-
-    /// Field `index`.
-    pub fn get(&self, index: usize) -> Option<&'a str> {
-        self.fields().nth(index)
-    }
-
-    /// The fields paired with the catalog's columns (`None` past the known columns).
-    pub fn columns(&self) -> impl Iterator<Item = (Option<&'static FieldMeta>, &'a str)> + 'a {
-        let columns = self.columns;
-        self.fields()
-            .enumerate()
-            .map(move |(i, v)| (columns.get(i), v))
-    }
-
-    /// The record's text, `^`-separated.
-    pub fn as_str(&self) -> &'a str {
-        self.text
-    }
-}
-
-/// A JSON message from the server.
-#[derive(Debug)]
-pub(crate) enum Control {
-    /// The heartbeat: echo the text back unchanged.
-    PingPong,
-    /// The answer to a subscribe or unsubscribe request (boxed: it holds an AES key schedule).
-    Reply(Box<Reply>),
-}
-
-/// A subscribe/unsubscribe answer. `Debug` leaves out the AES key.
-pub(crate) struct Reply {
-    pub(crate) tr_id: String,
-    pub(crate) tr_key: String,
-    pub(crate) rt_cd: String,
-    pub(crate) msg_cd: String,
-    pub(crate) msg1: String,
-    /// `None` when the reply has no `output.key`/`output.iv`.
-    pub(crate) cipher: Option<Result<CipherKey, CipherKeyError>>,
-}
-
-impl fmt::Debug for Reply {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Reply")
-            .field("tr_id", &self.tr_id)
-            .field("rt_cd", &self.rt_cd)
-            .field("msg_cd", &self.msg_cd)
-            .field("msg1", &self.msg1)
-            .field("cipher", &self.cipher.as_ref().map(|c| c.is_ok()))
-            .finish_non_exhaustive()
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct MsgIn<'a> {
-    #[serde(borrow, default)]
-    header: Option<HeaderIn<'a>>,
-    #[serde(borrow, default)]
-    body: Option<BodyIn<'a>>,
-}
-
-#[derive(serde::Deserialize)]
-struct HeaderIn<'a> {
-    #[serde(borrow, default)]
-    tr_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    tr_key: Option<Cow<'a, str>>,
-}
-
-#[derive(serde::Deserialize)]
-struct BodyIn<'a> {
-    #[serde(borrow, default)]
-    rt_cd: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    msg_cd: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    msg1: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    output: Option<OutputIn<'a>>,
-}
-
-#[derive(serde::Deserialize)]
-struct OutputIn<'a> {
-    #[serde(borrow, default)]
-    key: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    iv: Option<Cow<'a, str>>,
-}
-
-/// Reads a JSON control message. The error never quotes the message (it may carry keys).
-pub(crate) fn parse_control(text: &str) -> Result<Control, FrameError> {
-    let bad = || FrameError::new(FrameErrorKind::BadControl, None, "");
-    let m: MsgIn<'_> = serde_json::from_str(text).map_err(|_| bad())?;
-    let header = m.header.ok_or_else(bad)?;
-    let tr_id = header.tr_id.unwrap_or_default();
-    if tr_id.trim() == "PINGPONG" {
-        return Ok(Control::PingPong);
-    }
-    let Some(body) = m.body else {
-        return Err(FrameError {
-            kind: FrameErrorKind::BadControl,
-            tr_id: Some(tr_id.into_owned()),
-            excerpt: String::new(),
-        });
-    };
-    let cipher = body.output.and_then(|o| match (o.key, o.iv) {
-        (Some(k), Some(iv)) if !k.is_empty() && !iv.is_empty() => {
-            Some(CipherKey::from_reply(&k, &iv))
-        }
-        _ => None,
-    });
-    let s = |c: Option<Cow<'_, str>>| c.map(Cow::into_owned).unwrap_or_default();
-    Ok(Control::Reply(Box::new(Reply {
-        tr_id: tr_id.trim().to_owned(),
-        tr_key: header.tr_key.as_deref().unwrap_or("").trim().to_owned(),
-        rt_cd: s(body.rt_cd),
-        msg_cd: s(body.msg_cd),
-        msg1: s(body.msg1),
-        cipher,
-    })))
-}
-
-/// Runs the parsers of this module on `text` (header, decryption with `cipher`, untyped
-/// records, control messages) and checks their invariants, panicking only when one breaks. The
+/// Runs the frame and control-message parsers on `text` (header, decryption with `cipher`, untyped
+/// records, control messages) and the scrubbing of server text, and checks their invariants,
+/// panicking only when one breaks. The
 /// entry point of the fuzz target in `kis-api/fuzz`; not part of the API.
 #[doc(hidden)]
 pub fn fuzz_one(text: &str, cipher: &CipherKey) {
@@ -629,186 +402,23 @@ pub fn fuzz_one(text: &str, cipher: &CipherKey) {
         let _ = format!("{f:?}");
     }
     let _ = parse_control(text);
+    // server text keeps no known secret once scrubbed, wherever in it the secret sits
+    const APP_KEY: &str = "PSfuzzAppKey";
+    const APPROVAL: &str = "fuzz-approval";
+    let secrets = KnownSecrets::new([APP_KEY], APPROVAL);
+    let echoed = format!("{text}{APPROVAL}{text}{APP_KEY}");
+    for shown in [
+        secrets.scrub(text),
+        secrets.scrub(&echoed),
+        secrets.excerpt(&echoed),
+    ] {
+        assert!(
+            !shown.contains(APP_KEY) && !shown.contains(APPROVAL),
+            "a secret survived scrubbing"
+        );
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::realtime::crypto::tests::{IV, KEY, encrypt};
-
-    fn key() -> CipherKey {
-        CipherKey::from_reply(KEY, IV).expect("key")
-    }
-
-    #[test]
-    fn headers_split_and_check() {
-        let h = parse_frame("1|H0STCNI0|001|abc|def").expect("valid");
-        assert_eq!(
-            h,
-            FrameHeader {
-                encrypted: true,
-                tr_id: "H0STCNI0",
-                count: 1,
-                payload: "abc|def",
-            }
-        );
-        let bad = [
-            ("", FrameErrorKind::BadFlag),
-            ("0", FrameErrorKind::BadFlag),
-            ("2|H0STCNT0|001|a", FrameErrorKind::BadFlag),
-            ("01|H0STCNT0|001|a", FrameErrorKind::BadFlag),
-            ("0|H0STCNT0", FrameErrorKind::BadTrId),
-            ("0||001|a", FrameErrorKind::BadTrId),
-            ("0|H0 STCNT0|001|a", FrameErrorKind::BadTrId),
-            ("0|H0STCNT0|001", FrameErrorKind::BadCount),
-            ("0|H0STCNT0|abc|a", FrameErrorKind::BadCount),
-            ("0|H0STCNT0|000|a", FrameErrorKind::BadCount),
-            ("0|H0STCNT0|-01|a", FrameErrorKind::BadCount),
-            ("0|H0STCNT0|12345|a", FrameErrorKind::BadCount),
-            ("0|H0STCNT0||a", FrameErrorKind::BadCount),
-            ("0|H0STCNT0|001|", FrameErrorKind::EmptyPayload),
-        ];
-        for (text, kind) in bad {
-            let e = parse_frame(text).expect_err(text);
-            assert_eq!(e.kind, kind, "{text}");
-        }
-        let e = parse_frame("0|H0STCNT0|abc|a").expect_err("bad count");
-        assert_eq!(e.tr_id.as_deref(), Some("H0STCNT0"));
-    }
-
-    #[test]
-    fn multi_record_payloads_split_untyped() {
-        let f = RawFrame::parse("0|H0STCNT0|003|A^1^x^B^2^y^C^3^z", None).expect("frame");
-        let recs: Vec<Vec<&str>> = f
-            .records()
-            .map(|r| r.expect("record").fields().collect())
-            .collect();
-        assert_eq!(
-            recs,
-            [["A", "1", "x"], ["B", "2", "y"], ["C", "3", "z"]].map(|r| r.to_vec())
-        );
-        let uneven = RawFrame::parse("0|H0STCNT0|002|A^1^x^B^2", None).expect("frame");
-        let r: Vec<_> = uneven.records().collect();
-        assert_eq!(
-            r.len(),
-            1,
-            "one error, then nothing: the records cannot be told apart"
-        );
-        assert!(matches!(
-            r[0],
-            Err(RecordError::Uneven {
-                fields: 5,
-                count: 2
-            })
-        ));
-    }
-
-    #[test]
-    fn encrypted_frames_decrypt_once_into_an_owned_payload() {
-        let plain = "suiteuser^5001234501^0000012345";
-        let text = format!("1|H0STCNI0|001|{}", encrypt(KEY, IV, plain));
-        let k = key();
-        let f = RawFrame::parse(&text, Some(&k)).expect("decrypts");
-        assert!(f.is_encrypted());
-        assert_eq!((f.tr_id(), f.count(), f.payload()), ("H0STCNI0", 1, plain));
-        let dbg = format!("{f:?}");
-        assert!(
-            !dbg.contains("suiteuser") && !dbg.contains("5001234501"),
-            "{dbg}"
-        );
-        // no key: reported, not decrypted
-        let e = RawFrame::parse(&text, None).expect_err("no key");
-        assert_eq!(e.kind, FrameErrorKind::NoCipherKey);
-        // wrong key, garbage, truncated
-        let wrong = CipherKey::from_reply("ZYXWVUTSRQPONMLKJIHGFEDCBA543210", IV).expect("key");
-        assert!(RawFrame::parse(&text, Some(&wrong)).is_err());
-        let e = RawFrame::parse("1|H0STCNI0|001|%%%", Some(&k)).expect_err("garbage");
-        assert_eq!(e.kind, FrameErrorKind::Base64);
-        let cut = &text[..text.len() - 5];
-        assert!(RawFrame::parse(cut, Some(&k)).is_err());
-        // an encrypted empty string is no payload
-        let empty = format!("1|H0STCNI0|001|{}", encrypt(KEY, IV, ""));
-        let e = RawFrame::parse(&empty, Some(&k)).expect_err("empty");
-        assert_eq!(e.kind, FrameErrorKind::EmptyPayload);
-    }
-
-    #[test]
-    fn plain_frames_show_in_debug() {
-        let f = RawFrame::parse("0|H0STCNT0|001|005930^093354^71900", None).expect("frame");
-        let dbg = format!("{f:?}");
-        assert!(
-            dbg.contains("H0STCNT0") && dbg.contains("005930^093354"),
-            "{dbg}"
-        );
-    }
-
-    #[test]
-    fn control_messages() {
-        let ping = r#"{"header":{"tr_id":"PINGPONG","datetime":"20240102093000"}}"#;
-        assert!(matches!(parse_control(ping), Ok(Control::PingPong)));
-        let reply = format!(
-            r#"{{"header":{{"tr_id":"H0STCNI0","tr_key":"suiteuser","encrypt":"Y"}},"body":{{"rt_cd":"0","msg_cd":"OPSP0000","msg1":"SUBSCRIBE SUCCESS","output":{{"iv":"{IV}","key":"{KEY}"}}}}}}"#
-        );
-        let Ok(Control::Reply(r)) = parse_control(&reply) else {
-            panic!("a reply")
-        };
-        assert_eq!(
-            (r.tr_id.as_str(), r.tr_key.as_str(), r.msg_cd.as_str()),
-            ("H0STCNI0", "suiteuser", "OPSP0000")
-        );
-        assert!(matches!(r.cipher, Some(Ok(_))));
-        let dbg = format!("{r:?}");
-        assert!(!dbg.contains(KEY) && !dbg.contains(IV), "{dbg}");
-        // a reply with a key of the wrong size keeps the error for the session to report
-        let short = r#"{"header":{"tr_id":"H0STCNI0"},"body":{"rt_cd":"0","msg_cd":"OPSP0000","msg1":"","output":{"iv":"x","key":"y"}}}"#;
-        let Ok(Control::Reply(r)) = parse_control(short) else {
-            panic!("a reply")
-        };
-        assert!(matches!(r.cipher, Some(Err(_))));
-        for bad in [
-            "{",
-            "{}",
-            "[1,2]",
-            r#"{"header":{"tr_id":"H0STCNT0"}}"#,
-            r#"{"header":{"tr_id":5}}"#,
-        ] {
-            let e = parse_control(bad).expect_err(bad);
-            assert_eq!(e.kind, FrameErrorKind::BadControl);
-            assert!(e.excerpt.is_empty());
-        }
-    }
-
-    #[test]
-    fn first_fields() {
-        assert_eq!(first_field("005930^093354"), "005930");
-        assert_eq!(first_field("005930"), "005930");
-        assert_eq!(first_field(""), "");
-    }
-
-    #[cfg(feature = "domestic-stock")]
-    #[test]
-    fn frames_count_the_columns_the_catalog_does_not_list() {
-        use crate::domestic_stock::ccnl_krx;
-        use crate::endpoint::RealtimeTr;
-
-        let text = include_str!("../../fuzz/seeds/frame/tick_extra").trim();
-        let columns = ccnl_krx::Tr::META.columns.len();
-        let raw = RawFrame::parse(text, None).expect("frame");
-        let fields = raw.payload().split('^').count();
-        assert!(fields > columns, "the seed has extra columns");
-        // a parsed frame does not know its TR's columns; the session's frames do
-        assert_eq!(raw.extra_columns(), None);
-        let known = RawFrame {
-            meta: Some(ccnl_krx::Tr::META),
-            ..raw.clone()
-        };
-        assert_eq!(known.extra_columns(), Some(fields - columns));
-        let typed = Frame::<ccnl_krx::Tr>::new(raw);
-        assert_eq!(typed.extra_columns(), fields - columns);
-        // the extra columns are skipped, not fatal
-        assert!(typed.records().all(|r| r.is_ok()));
-        let plain = RawFrame::parse(include_str!("../../fuzz/seeds/frame/tick_one").trim(), None)
-            .expect("frame");
-        assert_eq!(Frame::<ccnl_krx::Tr>::new(plain).extra_columns(), 0);
-    }
-}
+#[path = "frame_tests.rs"]
+mod tests;

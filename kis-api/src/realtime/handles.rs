@@ -12,7 +12,6 @@ use std::task::{Context, Poll};
 use tokio::sync::{mpsc, oneshot};
 
 use super::driver::Command;
-use super::error::RealtimeError;
 use super::frame::Frame;
 use super::outlet::{Item, Outlet};
 use super::status::{SessionStatus, Status};
@@ -21,6 +20,7 @@ use crate::endpoint::RealtimeTr;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::meta::{EndpointKind, EndpointMeta, TrKeyMeaning};
+use crate::realtime_error::RealtimeError;
 
 /// Longest subscription key accepted (KIS's keys are product codes and HTS ids).
 const MAX_KEY_LEN: usize = 64;

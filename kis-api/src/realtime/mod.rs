@@ -35,9 +35,11 @@
 //!   catalog's `rate_limits`; settable with [`SessionBuilder::max_subscriptions`]) and one session per approval key. One more
 //!   subscription fails with [`RealtimeError::TooManySubscriptions`] before anything is sent.
 //! - **Self-healing.** After a drop, the session reconnects with exponential backoff
-//!   ([`ReconnectPolicy`]) and subscribes again to everything with the same keys; encrypted
-//!   TRs take the new keys. `PINGPONG` heartbeats are echoed unchanged. A connection silent for
-//!   [`SessionBuilder::idle_timeout`] is replaced.
+//!   ([`ReconnectPolicy`]), each attempt and its wait announced at `warn`; the backoff starts
+//!   over only once a connection proves itself (a subscription confirmed or data received), so
+//!   a server that accepts and closes at once is not hammered. It subscribes again to
+//!   everything with the same keys; encrypted TRs take the new keys. `PINGPONG` heartbeats are
+//!   echoed unchanged. A connection silent for [`SessionBuilder::idle_timeout`] is replaced.
 //! - **Robust parsing.** A malformed frame (bad flag or count, undecodable base64 or AES,
 //!   unknown TR) is logged, reported as an error item on the taps (and on the streams of its TR
 //!   when it names one), and skipped. Records tolerate extra trailing columns and report
@@ -49,29 +51,40 @@
 //!   consumer never holds up the connection: it loses frames and gets
 //!   [`RealtimeError::Lagged`].
 //! - **Secrets.** The approval key, the AES keys and the HTS id never appear in `Debug` output
-//!   or logs; neither does the payload of an encrypted frame.
+//!   or logs; neither does the payload of an encrypted frame. Server text (`msg_cd`, `msg1`,
+//!   close reasons, frame excerpts) may echo what was sent: it reaches errors and logs only
+//!   after the session's credentials, approval keys and HTS id, and anything credential-shaped,
+//!   are removed from it.
 
 mod builder;
+mod control;
 mod crypto;
 mod driver;
-mod error;
 mod frame;
 mod handles;
+mod known_secrets;
 mod outlet;
+mod raw_records;
+mod reconnect;
+mod requests;
 mod status;
 mod subscriptions;
 
 #[cfg(test)]
-mod proptest;
+mod frame_properties;
+#[cfg(all(test, feature = "domestic-stock"))]
+mod hostile_server_tests;
 #[cfg(all(test, feature = "domestic-stock"))]
 mod subscriptions_tests;
 
-pub use builder::{ReconnectPolicy, SessionBuilder};
+pub use crate::realtime_error::{FrameError, FrameErrorKind, RealtimeError};
+pub use builder::SessionBuilder;
 pub use crypto::{CipherKey, CipherKeyError, IV_LEN, KEY_LEN};
-pub use error::{FrameError, FrameErrorKind, RealtimeError};
 #[doc(hidden)]
 pub use frame::fuzz_one;
-pub use frame::{Frame, FrameHeader, RawFrame, RawRecord, RawRecords, parse_frame};
+pub use frame::{Frame, FrameHeader, RawFrame, parse_frame};
 pub use handles::{FrameTap, RawSubscription, Session, Subscription};
+pub use raw_records::{RawRecord, RawRecords};
+pub use reconnect::ReconnectPolicy;
 pub use status::{ConnectionState, SessionStatus};
 pub use subscriptions::MAX_SUBSCRIPTIONS;

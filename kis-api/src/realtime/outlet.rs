@@ -2,8 +2,8 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::error::RealtimeError;
 use super::frame::RawFrame;
+use crate::realtime_error::RealtimeError;
 
 /// What a subscription stream or tap yields.
 pub(super) type Item = Result<RawFrame, RealtimeError>;

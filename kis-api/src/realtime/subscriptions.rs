@@ -12,78 +12,20 @@ use std::time::{Duration, Instant};
 
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
+use super::control::Reply;
 use super::crypto::CipherKey;
-use super::error::{FrameError, FrameErrorKind, RealtimeError};
-use super::frame::{RawFrame, Reply, first_field};
+use super::frame::{RawFrame, first_field};
+use super::known_secrets::KnownSecrets;
 use super::outlet::{Ack, Item, Outlet, offer_all};
+use super::requests::{Op, Outcome, ReplyEffect, Request, rejected, reply_outcome};
 use super::status::Status;
-use crate::meta::{EndpointMeta, ErrorAction, TrKeyMeaning};
+use crate::meta::{EndpointMeta, TrKeyMeaning};
+use crate::realtime_error::{FrameError, FrameErrorKind, RealtimeError};
 
 /// Subscriptions KIS allows on one session: the catalog's `rate_limits.websocket_subscriptions`
 /// (`spec/common.yaml`). The default of
 /// [`SessionBuilder::max_subscriptions`](super::SessionBuilder::max_subscriptions).
 pub const MAX_SUBSCRIPTIONS: usize = crate::CATALOG.limits.websocket_subscriptions as usize;
-
-/// A subscribe (`tr_type` 1) or an unsubscribe (`tr_type` 2) request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Op {
-    Subscribe,
-    Unsubscribe,
-}
-
-/// What a control reply says about the request it answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Outcome {
-    /// Done (or already so).
-    Accepted,
-    /// The approval key expired or was revoked.
-    ApprovalRefused,
-    /// The server still holds the approval key for another connection.
-    KeyInUse,
-    /// Refused for another reason (e.g. `OPSP0008`, too many subscriptions).
-    Refused,
-}
-
-/// Classifies a control reply by the catalog's action for its `msg_cd` (`errors` in
-/// `spec/common.yaml`), and its `rt_cd`.
-pub(super) fn reply_outcome(msg_cd: &str, rt_cd: &str, op: Op) -> Outcome {
-    match (crate::CATALOG.action(msg_cd), op) {
-        // subscribed, or already subscribed
-        (Some(ErrorAction::Subscribed), _) => Outcome::Accepted,
-        // unsubscribed, or nothing to unsubscribe: either way the subscription is gone
-        (Some(ErrorAction::Unsubscribed), Op::Unsubscribe) => Outcome::Accepted,
-        _ if rt_cd.trim() == "0" => Outcome::Accepted,
-        (Some(ErrorAction::RefreshApprovalKey), _) => Outcome::ApprovalRefused,
-        (Some(ErrorAction::KeyInUse), _) => Outcome::KeyInUse,
-        _ => Outcome::Refused,
-    }
-}
-
-/// A message for the session task to send. Built into JSON there: it needs the approval key.
-pub(super) struct Request {
-    pub(super) op: Op,
-    pub(super) tr_id: &'static str,
-    pub(super) key: Arc<str>,
-}
-
-/// What a reply leads to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum ReplyEffect {
-    /// The reply settled the request it answered.
-    Settled,
-    /// No request waits for this reply (a late answer after a timeout, or a message KIS sent
-    /// on its own); nothing changed.
-    Unmatched {
-        /// The reply's TR ID.
-        tr_id: String,
-        /// The reply's message code.
-        msg_cd: String,
-    },
-    /// The connection must be replaced (the reason is for logs and `Closed` errors).
-    Reconnect(String),
-    /// The approval key was refused: the session task renews it, then reconnects.
-    RenewApproval(String),
-}
 
 /// One subscription on the server: a TR and key, shared by every stream that asked for it.
 struct ServerSub {
@@ -139,6 +81,11 @@ pub(super) struct Subscriptions {
     connection: u64,
     /// Whether a connection is up: requests are only emitted then.
     online: bool,
+    /// Removes the session's secrets from server text before it reaches an error or a log.
+    secrets: KnownSecrets,
+    /// Whether the current (or last) connection proved itself: KIS confirmed a subscription on
+    /// it or a data frame came. The reconnect backoff starts over only after such a connection.
+    proven: bool,
     subs: Vec<ServerSub>,
     /// AES key and iv per TR ID, from the latest subscribe reply.
     ciphers: HashMap<String, CipherKey>,
@@ -148,14 +95,21 @@ pub(super) struct Subscriptions {
 
 impl Subscriptions {
     /// An empty table, offline, allowing `max` subscriptions and waiting `reply_timeout` for
-    /// an answer.
-    pub(super) fn new(max: usize, reply_timeout: Duration, status: Arc<Status>) -> Self {
+    /// an answer; `secrets` are removed from every server text it passes on.
+    pub(super) fn new(
+        max: usize,
+        reply_timeout: Duration,
+        status: Arc<Status>,
+        secrets: KnownSecrets,
+    ) -> Self {
         Subscriptions {
             max,
             reply_timeout,
             status,
+            secrets,
             connection: 0,
             online: false,
+            proven: false,
             subs: Vec::new(),
             ciphers: HashMap::new(),
             taps: Vec::new(),
@@ -168,10 +122,27 @@ impl Subscriptions {
         self.connection
     }
 
+    /// The session's secrets, to scrub server text with.
+    pub(super) fn secrets(&self) -> &KnownSecrets {
+        &self.secrets
+    }
+
+    /// The session now uses a renewed approval key.
+    pub(super) fn renewed_approval(&mut self, key: &str) {
+        self.secrets.add_approval(key);
+    }
+
+    /// Whether the current (or last) connection proved itself (a subscription confirmed or a
+    /// data frame received on it).
+    pub(super) fn proven(&self) -> bool {
+        self.proven
+    }
+
     /// A connection is up: every subscription is requested again, with the same keys.
     pub(super) fn connected(&mut self, now: Instant) -> Vec<Request> {
         self.connection += 1;
         self.online = true;
+        self.proven = false;
         self.status.set_connections(self.connection);
         let mut out = Vec::with_capacity(self.subs.len());
         for s in &mut self.subs {
@@ -292,9 +263,13 @@ impl Subscriptions {
     /// one is reported instead.
     pub(super) fn on_data(&mut self, text: Utf8Bytes) {
         let ciphers = &self.ciphers;
-        let raw = match RawFrame::from_text(text, |tr| ciphers.get(tr)) {
+        let raw = match RawFrame::from_text(text.clone(), |tr| ciphers.get(tr)) {
             Ok(raw) => raw,
-            Err(e) => return self.report(e),
+            Err(mut e) => {
+                // the excerpt again, from the whole frame: scrubbed before it is cut
+                e.excerpt = self.secrets.excerpt(text.as_str());
+                return self.report(e);
+            }
         };
         let tr = raw.tr_id();
         let first = first_field(raw.payload()).trim();
@@ -318,6 +293,8 @@ impl Subscriptions {
             }
             return;
         };
+        // data flows for a subscription: the connection works
+        self.proven = true;
         let target = exact.or(if n == 1 { only } else { None });
         let Some((tr_id, meta)) = self.subs.get(any).map(|s| (s.tr_id, s.meta)) else {
             return;
@@ -340,7 +317,11 @@ impl Subscriptions {
 
     /// Reports a malformed frame: a warning, an error item on the taps, and on the streams of
     /// its TR when it names one that is subscribed (an undecryptable notice is a lost notice).
-    pub(super) fn report(&mut self, e: FrameError) {
+    /// Its server text (TR ID, excerpt) is scrubbed first.
+    pub(super) fn report(&mut self, mut e: FrameError) {
+        e.tr_id = e.tr_id.map(|t| self.secrets.scrub(&t));
+        // (an excerpt is short: scrubbing it again does not cut it)
+        e.excerpt = self.secrets.scrub(&e.excerpt);
         tracing::warn!(error = %e, "skipping a malformed realtime frame");
         if let Some(tr) = e.tr_id.clone() {
             let item: Item = Err(RealtimeError::Frame(e.clone()));
@@ -353,8 +334,10 @@ impl Subscriptions {
 
     /// A reply to a subscribe or unsubscribe request: matched to the request it answers (by
     /// TR and key, else the oldest of its TR, else the oldest when it names no TR), whose
-    /// caller hears the outcome.
-    pub(super) fn on_reply(&mut self, r: Reply) -> ReplyEffect {
+    /// caller hears the outcome. Its texts are scrubbed before they go anywhere.
+    pub(super) fn on_reply(&mut self, mut r: Reply) -> ReplyEffect {
+        r.msg_cd = self.secrets.scrub(&r.msg_cd);
+        r.msg1 = self.secrets.scrub(&r.msg1);
         let pos = self
             .inflight
             .iter()
@@ -368,7 +351,7 @@ impl Subscriptions {
             });
         let Some(f) = pos.and_then(|p| self.inflight.remove(p)) else {
             return ReplyEffect::Unmatched {
-                tr_id: r.tr_id,
+                tr_id: self.secrets.scrub(&r.tr_id),
                 msg_cd: r.msg_cd,
             };
         };
@@ -544,6 +527,7 @@ impl Subscriptions {
         }
         s.confirmed = true;
         s.ever_confirmed = true;
+        self.proven = true;
         tracing::debug!(tr_id = s.tr_id, key = %s.shown_key(), msg_cd = %r.msg_cd, "subscribed");
         for w in s.waiters.drain(..) {
             let _ = w.send(Ok(()));
@@ -592,14 +576,5 @@ pub(super) fn shown<'a>(meta: &EndpointMeta, key: &'a str) -> &'a str {
         "***"
     } else {
         key
-    }
-}
-
-fn rejected(r: &Reply, tr_id: &str, unsubscribe: bool) -> RealtimeError {
-    RealtimeError::Rejected {
-        tr_id: tr_id.to_owned(),
-        msg_cd: r.msg_cd.clone(),
-        msg1: r.msg1.clone(),
-        unsubscribe,
     }
 }

@@ -8,15 +8,17 @@ use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
+use super::control::Reply;
 use super::crypto::CipherKey;
 use super::crypto::tests::{IV, KEY, encrypt};
-use super::error::{FrameErrorKind, RealtimeError};
-use super::frame::Reply;
+use super::known_secrets::KnownSecrets;
 use super::outlet::{Item, Outlet};
+use super::requests::{Op, Outcome, ReplyEffect, Request, reply_outcome};
 use super::status::Status;
-use super::subscriptions::{Op, Outcome, ReplyEffect, Request, Subscriptions, reply_outcome};
+use super::subscriptions::Subscriptions;
 use crate::env::Env;
 use crate::meta::EndpointMeta;
+use crate::realtime_error::{FrameErrorKind, RealtimeError};
 
 const TICKS: &str = "H0STCNT0";
 const NOTICES: &str = "H0STCNI0";
@@ -24,6 +26,9 @@ const SAMSUNG: &str = "005930";
 const HYNIX: &str = "000660";
 const HTS: &str = "suiteuser";
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// The session's approval key and app secret, as a server may echo them.
+const APPROVAL: &str = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+const SECRET: &str = "app/secret";
 
 type Answer = oneshot::Receiver<Result<(), RealtimeError>>;
 
@@ -65,7 +70,8 @@ impl Harness {
     /// A connected session allowing `max` subscriptions.
     fn online(max: usize) -> Self {
         let status = Arc::new(Status::default());
-        let mut state = Subscriptions::new(max, TIMEOUT, Arc::clone(&status));
+        let secrets = KnownSecrets::new(["PSappKey", SECRET, HTS], APPROVAL);
+        let mut state = Subscriptions::new(max, TIMEOUT, Arc::clone(&status), secrets);
         let t0 = Instant::now();
         assert!(state.connected(t0).is_empty(), "nothing to resubscribe yet");
         Harness {
@@ -577,4 +583,77 @@ fn closing_on_request_ends_the_streams_quietly() {
         Some(Err(RealtimeError::Closed { reason: None }))
     );
     assert!(ended(live.next()));
+}
+
+#[test]
+fn a_connection_proves_itself_by_a_confirmation_or_data_only() {
+    let mut h = Harness::online(40);
+    assert!(!h.state.proven(), "a handshake proves nothing");
+    let (_refused, _) = h.subscribe(TICKS, HYNIX);
+    h.state.on_reply(refused(TICKS, HYNIX, "OPSP0008"));
+    h.frame("0|H0UNKNWN|001|x");
+    h.frame("garbage");
+    assert!(
+        !h.state.proven(),
+        "refusals and unreadable frames prove nothing"
+    );
+    let _call = h.subscribed(TICKS, SAMSUNG);
+    assert!(h.state.proven(), "a confirmation does");
+    h.state.disconnected();
+    let again = h.state.connected(h.at(1));
+    assert_eq!(again.len(), 1);
+    assert!(!h.state.proven(), "each connection proves itself anew");
+    h.frame(&tick(SAMSUNG));
+    assert!(h.state.proven(), "data of a subscription does");
+}
+
+#[test]
+fn server_text_in_refusals_and_reports_is_scrubbed() {
+    let mut h = Harness::online(40);
+    let mut tap = h.tap();
+    let (mut call, _) = h.subscribe(TICKS, SAMSUNG);
+    let mut r = refused(TICKS, SAMSUNG, &format!("E{APPROVAL}"));
+    r.msg1 = format!("echo {{\"approval_key\":\"{APPROVAL}\"}} secret {SECRET} 잘못된 요청");
+    assert_eq!(h.state.on_reply(r), ReplyEffect::Settled);
+    let Some(Err(e)) = call.answer() else {
+        panic!("refused")
+    };
+    let shown = format!("{e} {e:?}");
+    assert!(
+        !shown.contains(APPROVAL) && !shown.contains(SECRET),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("잘못된 요청"),
+        "the message is kept: {shown}"
+    );
+    // a frame and a stray reply echoing the key
+    h.frame(&format!("9|{APPROVAL}|001|x"));
+    let Ok(Err(RealtimeError::Frame(f))) = tap.try_recv() else {
+        panic!("reported")
+    };
+    assert_eq!(f.kind, FrameErrorKind::BadFlag);
+    assert!(!f.excerpt.contains(&APPROVAL[..8]), "{f}");
+    // a long frame without secrets keeps its 48-byte excerpt, cut once
+    let long = format!("9|{}", "a^".repeat(60));
+    h.frame(&long);
+    let Ok(Err(RealtimeError::Frame(f))) = tap.try_recv() else {
+        panic!("reported")
+    };
+    assert_eq!(f.excerpt, format!("{}...", &long[..48]));
+    let stray = reply(SECRET, "x", "1", SECRET);
+    let ReplyEffect::Unmatched { tr_id, msg_cd } = h.state.on_reply(stray) else {
+        panic!("unmatched")
+    };
+    assert!(!tr_id.contains(SECRET) && !msg_cd.contains(SECRET));
+    // a renewed approval key is known as well
+    h.state.renewed_approval("renewed-key");
+    let (mut call, _) = h.subscribe(TICKS, HYNIX);
+    let mut r = refused(TICKS, HYNIX, "OPSP0008");
+    r.msg1 = "key renewed-key".into();
+    h.state.on_reply(r);
+    let Some(Err(e)) = call.answer() else {
+        panic!("refused")
+    };
+    assert!(!e.to_string().contains("renewed-key"), "{e}");
 }

@@ -1,4 +1,5 @@
-//! Realtime errors: what a subscribe call, a subscription stream or the frame tap can report.
+//! Errors of the realtime client: a failed session call, a refused subscription, a malformed
+//! frame. Kept outside `realtime` so that `crate::Error` can hold one without a module cycle.
 
 use std::fmt;
 use std::time::Duration;
@@ -106,7 +107,7 @@ pub(crate) fn excerpt(s: &str, max: usize) -> String {
     out
 }
 
-/// A realtime failure. Returned by [`Session`](super::Session) calls inside
+/// A realtime failure. Returned by [`Session`](crate::realtime::Session) calls inside
 /// [`Error::Realtime`](crate::Error::Realtime), and yielded as an item by subscription streams
 /// and the frame tap (where it never ends the stream by itself, except
 /// [`RealtimeError::Rejected`] after a reconnect and [`RealtimeError::Closed`]).
@@ -118,15 +119,16 @@ pub enum RealtimeError {
     Rejected {
         /// The TR ID of the request.
         tr_id: String,
-        /// KIS's message code.
+        /// KIS's message code (scrubbed like `msg1`).
         msg_cd: String,
-        /// KIS's message, as sent.
+        /// KIS's message, without the session's credentials, approval key and HTS id or
+        /// anything credential-shaped (a server may echo the request), cut to 200 characters.
         msg1: String,
         /// Whether the refused request was an unsubscribe.
         unsubscribe: bool,
     },
     /// The session already holds its maximum number of subscriptions (KIS allows about 40 per
-    /// session, see [`MAX_SUBSCRIPTIONS`](super::MAX_SUBSCRIPTIONS)); nothing was sent.
+    /// session, see [`MAX_SUBSCRIPTIONS`](crate::realtime::MAX_SUBSCRIPTIONS)); nothing was sent.
     TooManySubscriptions {
         /// The TR ID that was not subscribed.
         tr_id: String,
@@ -146,7 +148,7 @@ pub enum RealtimeError {
         /// The TR ID.
         tr_id: String,
     },
-    /// [`Session::subscribe_notices`](super::Session::subscribe_notices) with a TR that is keyed
+    /// [`Session::subscribe_notices`](crate::realtime::Session::subscribe_notices) with a TR that is keyed
     /// by a product code, or a subscription of an endpoint that is not a realtime TR.
     WrongTr {
         /// The endpoint id.
@@ -173,15 +175,15 @@ pub enum RealtimeError {
     /// A record of a frame that could not be read: fewer columns than the catalog lists, or a
     /// value not of its column's type (the error names the column and the value). Frames never
     /// carry this; it is what `?` makes of a [`RecordError`] from
-    /// [`Frame::records`](super::Frame::records).
+    /// [`Frame::records`](crate::realtime::Frame::records).
     Record(RecordError),
     /// The consumer did not keep up: this many frames were dropped from its buffer (see
-    /// [`SessionBuilder::buffer`](super::SessionBuilder::buffer)).
+    /// [`SessionBuilder::buffer`](crate::realtime::SessionBuilder::buffer)).
     Lagged {
         /// Frames dropped since the last delivered item.
         skipped: u64,
     },
-    /// The session is closed (by [`Session::close`](super::Session::close), or after the
+    /// The session is closed (by [`Session::close`](crate::realtime::Session::close), or after the
     /// reconnect policy gave up).
     Closed {
         /// Why, when it was not closed on request.

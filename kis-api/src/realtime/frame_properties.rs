@@ -293,7 +293,7 @@ fn arbitrary_text_never_panics() {
 #[test]
 fn the_fuzz_seeds_decode() {
     use crate::domestic_stock::{ccnl_krx, ccnl_notice};
-    use crate::realtime::frame::{Control, parse_control};
+    use crate::realtime::control::{Control, parse_control};
 
     let cipher = CipherKey::from_reply(KEY, IV).expect("key");
     let seed = |name: &str, text: &str| {
