@@ -524,7 +524,7 @@ impl<E: Environment> ClientBuilder<E> {
 /// A base URL as the client uses it (no trailing `/`), or why it cannot be one. Credentials, a
 /// query or a fragment are refused: the first would be printed wherever the URL is, the others
 /// would silently send every request to the wrong path. The URL itself is never quoted back.
-fn base_url(what: &str, url: String, schemes: &[&str; 2]) -> Result<String> {
+pub(crate) fn base_url(what: &str, url: String, schemes: &[&str; 2]) -> Result<String> {
     let refuse = |why: &str| Err(Error::Config(format!("the {what} URL {why}")));
     let trimmed = url.trim();
     let parsed = match reqwest::Url::parse(trimmed) {
@@ -555,6 +555,57 @@ fn base_url(what: &str, url: String, schemes: &[&str; 2]) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn client(key: &str, url: &str) -> Client<Real> {
+        Client::builder()
+            .real()
+            .app_key(key, "secret")
+            .rest_url(url)
+            .token_cache(TokenCache::Memory)
+            .build()
+            .expect("client")
+    }
+
+    /// The documented choice (`crate::key_state`): clients built separately with one app key,
+    /// environment and host share its token and budget; anything else does not; the state ends
+    /// with its last client (the registry holds weak references).
+    #[test]
+    fn clients_of_one_app_key_share_its_state_and_only_they_do() {
+        let a = client("PSregistryKeyA", "http://127.0.0.1:9");
+        let b = client("PSregistryKeyA", "http://127.0.0.1:9");
+        assert!(a.inner.transport.shares_key_state_with(&b.inner.transport));
+        let other_key = client("PSregistryKeyB", "http://127.0.0.1:9");
+        assert!(
+            !a.inner
+                .transport
+                .shares_key_state_with(&other_key.inner.transport)
+        );
+        let other_host = client("PSregistryKeyA", "http://127.0.0.1:10");
+        assert!(
+            !a.inner
+                .transport
+                .shares_key_state_with(&other_host.inner.transport)
+        );
+        let demo = Client::builder()
+            .demo()
+            .app_key("PSregistryKeyA", "secret")
+            .rest_url("http://127.0.0.1:9")
+            .token_cache(TokenCache::Memory)
+            .build()
+            .expect("client");
+        assert!(
+            !a.inner
+                .transport
+                .shares_key_state_with(&demo.inner.transport)
+        );
+        // a clone shares everything, of course
+        assert!(
+            a.clone()
+                .inner
+                .transport
+                .shares_key_state_with(&b.inner.transport)
+        );
+    }
 
     #[test]
     fn base_urls_with_credentials_queries_or_fragments_are_refused_unquoted() {

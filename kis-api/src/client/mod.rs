@@ -8,6 +8,8 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 pub use builder::ClientBuilder;
+#[cfg(feature = "realtime")]
+pub(crate) use builder::base_url;
 
 use crate::config::{Account, Secret};
 use crate::env::{AnyEnv, Env, Environment};

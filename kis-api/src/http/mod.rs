@@ -80,6 +80,12 @@ impl Transport {
         self.customer_type
     }
 
+    /// Whether `other` uses the same app-key state (token, budget, approval key) as this one.
+    #[cfg(test)]
+    pub(crate) fn shares_key_state_with(&self, other: &Transport) -> bool {
+        Arc::ptr_eq(&self.key, &other.key)
+    }
+
     /// A valid access token, issued or refreshed if needed.
     pub(crate) async fn access_token(&self) -> Result<Secret, AuthError> {
         Ok(self.key.tokens.get().await?.access)

@@ -15,7 +15,7 @@ use super::status::Status;
 use super::subscriptions::MAX_SUBSCRIPTIONS;
 use crate::client::{Client, Inner};
 use crate::env::Environment;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::realtime_error::RealtimeError;
 
 /// Settings of a session; from [`Client::realtime_builder`].
@@ -148,22 +148,19 @@ impl SessionBuilder {
     /// Obtains (or reuses) the approval key, connects, and starts the session task. Fails on
     /// a bad URL, an approval-key error ([`Error::Auth`]) or a connection error.
     pub async fn connect(self) -> Result<Session> {
-        if !(self.url.starts_with("ws://") || self.url.starts_with("wss://")) {
-            return Err(Error::Config(
-                "the WebSocket URL must start with ws:// or wss://".into(),
-            ));
-        }
+        // the same rules as the client's URLs: no credentials, query or fragment
+        let url = crate::client::base_url("WebSocket", self.url.clone(), &["ws", "wss"])?;
         let approval = self.inner.transport().approval_key().await?;
-        let ws = open_socket(&self.url, self.connect_timeout)
+        let ws = open_socket(&url, self.connect_timeout)
             .await
             .map_err(|reason| RealtimeError::Connect {
-                url: self.url.clone(),
+                url: url.clone(),
                 reason: KnownSecrets::of_session(&self.inner, &approval).scrub(&reason),
             })?;
         let status = Arc::new(Status::default());
         let (cmds_tx, cmds_rx) = mpsc::unbounded_channel();
         let cfg = DriverConfig {
-            url: self.url.clone(),
+            url: url.clone(),
             reconnect: self.reconnect,
             max_subscriptions: self.max_subscriptions,
             reply_timeout: self.reply_timeout,
@@ -171,14 +168,14 @@ impl SessionBuilder {
             connect_timeout: self.connect_timeout,
         };
         let driver = Driver::new(Arc::clone(&self.inner), cfg, Arc::clone(&status), approval);
-        tracing::debug!(url = %self.url, env = %self.inner.env(), "realtime session connected");
+        tracing::debug!(url = %url, env = %self.inner.env(), "realtime session connected");
         tokio::spawn(driver.run(ws, cmds_rx));
         Ok(Session::new(SessionInner {
             cmds: cmds_tx,
             status,
             env: self.inner.env(),
             hts_id: self.inner.hts_id().map(str::to_string),
-            url: self.url,
+            url,
             max_subscriptions: self.max_subscriptions,
             buffer: self.buffer,
             next_id: AtomicU64::new(1),
