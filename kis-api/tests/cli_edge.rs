@@ -1,0 +1,122 @@
+//! The `kis` command line under issue 24 (hardening 2), the items at its edge: one test per item,
+//! each against the embedded mock or a loopback server of its own.
+#![cfg(all(feature = "cli", unix))]
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const APP_KEY: &str = "PSedgeAppKey0000000000000000000000000";
+const APP_SECRET: &str = "edge-secret-that-must-never-be-printed";
+
+/// What a run of `kis` left behind.
+#[derive(Debug)]
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `kis` with exactly `env` plus a private home, killing it after `limit`.
+fn run_kis(args: &[String], env: &[(String, String)], limit: Duration) -> Out {
+    let home = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kis"))
+        .args(args)
+        .env_clear()
+        .env("HOME", home.path())
+        .env("XDG_CACHE_HOME", home.path().join("cache"))
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run kis: {e}"));
+    let mut stdout = child.stdout.take().unwrap_or_else(|| panic!("stdout"));
+    let mut stderr = child.stderr.take().unwrap_or_else(|| panic!("stderr"));
+    let out_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap_or_else(|e| panic!("wait: {e}")) {
+            break Some(status);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stdout = out_reader.join().unwrap_or_default();
+    let stderr = err_reader.join().unwrap_or_default();
+    let Some(status) = status else {
+        panic!("kis {args:?} still ran after {limit:?}; stderr:\n{stderr}");
+    };
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    Out {
+        code: status.code().unwrap_or(-1),
+        stdout,
+        stderr,
+    }
+}
+
+/// Runs `kis` off the async runtime (a server of the test keeps serving meanwhile).
+async fn kis(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Out {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    tokio::task::spawn_blocking(move || run_kis(&args, &env, limit))
+        .await
+        .unwrap_or_else(|e| panic!("kis did not run: {e}"))
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// Issue 24, item 9: `KIS_APP_KEY` without `KIS_APP_SECRET` (or the reverse) is an error naming
+/// the missing variable, not the embedded mock's data with exit 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_a_credential_in_the_environment_is_an_error() {
+    let quote = [
+        "call",
+        "domestic_stock.inquire_price",
+        "FID_COND_MRKT_DIV_CODE=J",
+        "FID_INPUT_ISCD=005930",
+    ];
+    for (env, missing) in [
+        (vec![("KIS_APP_KEY", APP_KEY)], "KIS_APP_SECRET"),
+        (vec![("KIS_APP_SECRET", APP_SECRET)], "KIS_APP_KEY"),
+        (
+            vec![("KIS_APP_KEY", APP_KEY), ("KIS_APP_SECRET", "  ")],
+            "KIS_APP_SECRET",
+        ),
+    ] {
+        let out = kis(&quote, &env, MINUTE).await;
+        assert_eq!(out.code, 2, "{env:?}: {}", out.stderr);
+        assert!(out.stderr.contains(missing), "{}", out.stderr);
+        assert!(
+            !out.stderr.contains("using an embedded mock"),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stdout.is_empty(), "{}", out.stdout);
+        assert!(
+            !out.stderr.contains(APP_KEY) && !out.stderr.contains(APP_SECRET),
+            "{}",
+            out.stderr
+        );
+    }
+    // --mock still chooses the embedded mock on purpose
+    let mut mocked = vec!["--mock"];
+    mocked.extend(quote);
+    let out = kis(&mocked, &[("KIS_APP_KEY", APP_KEY)], MINUTE).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
