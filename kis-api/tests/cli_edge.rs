@@ -120,3 +120,32 @@ async fn half_a_credential_in_the_environment_is_an_error() {
     let out = kis(&mocked, &[("KIS_APP_KEY", APP_KEY)], MINUTE).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
+
+/// Issue 24, item 13: a 100,000-character name is refused before the fuzzy matching and is
+/// not echoed whole, wherever a name is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_names_are_refused_and_not_echoed() {
+    let huge = "x".repeat(100_000);
+    let input = format!("{huge}=1");
+    let fields = format!("--fields={huge}");
+    let variant = format!("--variant={huge}");
+    let runs: [Vec<&str>; 6] = [
+        vec!["describe", &huge],
+        vec!["call", &huge],
+        vec!["list", &huge],
+        vec!["call", "domestic_stock.inquire_price", &input],
+        vec!["call", "domestic_stock.order_cash", &variant],
+        vec!["watch", "H0STCNT0", "005930", &fields],
+    ];
+    for args in runs {
+        let out = kis(&args, &[], MINUTE).await;
+        assert_eq!(out.code, 2, "{:?}: {}", &args[..1], out.stderr);
+        assert!(
+            out.stderr.len() < 1000,
+            "{:?}: {} bytes of stderr",
+            &args[..1],
+            out.stderr.len()
+        );
+        assert!(out.stderr.contains("characters long"), "{}", out.stderr);
+    }
+}

@@ -160,6 +160,7 @@ pub fn build_request(
         }
         (None, _) => {}
         (Some(v), _) => {
+            catalog::check_name("variant", v)?;
             let found = meta.variants.iter().find(|x| {
                 x.name.eq_ignore_ascii_case(v.trim()) || x.label == v.trim() || x.real == v.trim()
             });
@@ -181,9 +182,11 @@ pub fn build_request(
     for input in &args.inputs {
         let Some((key, value)) = input.split_once('=') else {
             return Err(Failure::usage(format!(
-                "input '{input}' is not KEY=value (e.g. FID_INPUT_ISCD=005930)"
+                "input '{}' is not KEY=value (e.g. FID_INPUT_ISCD=005930)",
+                catalog::shown(input)
             )));
         };
+        catalog::check_name("input name", key)?;
         let field = find_field(meta, key.trim())?;
         if given.contains(&field.wire) {
             return Err(Failure::usage(format!(
@@ -325,9 +328,10 @@ fn check_value(f: &RequestFieldMeta, raw: &str, force: bool) -> Result<String, F
                     .map(|s| format!("; {s}"))
                     .unwrap_or_default();
                 let msg = format!(
-                    "{} ({}): '{raw}' is not one of {}{hint}",
+                    "{} ({}): '{}' is not one of {}{hint}",
                     f.wire,
                     f.label,
+                    catalog::shown(raw),
                     values_text(f.values)
                 );
                 if closed_set(f) && !force {
