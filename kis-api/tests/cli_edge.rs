@@ -149,3 +149,20 @@ async fn huge_names_are_refused_and_not_echoed() {
         assert!(out.stderr.contains("characters long"), "{}", out.stderr);
     }
 }
+/// Issue 24, item 10: at `-vvv` this crate logs at trace, but tungstenite's frame trace (which
+/// carries the approval key and the AES key and iv) stays off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_verbosity_shows_no_websocket_frames() {
+    let out = kis(
+        &["-vvv", "watch", "H0STCNT0", "005930", "--count", "1"],
+        &[],
+        MINUTE,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("kis_api"), "{}", out.stderr);
+    assert!(out.stderr.contains("DEBUG"), "{}", out.stderr);
+    for leak in ["tungstenite", "approval_key", "\"iv\"", "hyper", "reqwest"] {
+        assert!(!out.stderr.contains(leak), "{leak}:\n{}", out.stderr);
+    }
+}
