@@ -132,6 +132,7 @@ async fn fetch_page<R: Endpoint, E: Environment>(
     let prepared = {
         let mut w = ParamWriter::new(&fills);
         request.write(&mut w);
+        w.check_values(meta)?;
         inner.prepare(meta, tr_id, &w)?
     };
     let (raw, envelope, (body, unrecognized)) = inner

@@ -92,6 +92,7 @@ impl DynamicRequest {
                 Self::MAX_VALUE_CHARS
             )));
         }
+        crate::value_check::check_field(self.meta, f, &value)?;
         let wire = f.wire;
         self.values.retain(|(w, _)| *w != wire);
         self.values.push((wire, value));
@@ -235,6 +236,7 @@ impl<E: Environment> Client<E> {
         let prepared = {
             let mut w = ParamWriter::new(&fills);
             request.write(&mut w);
+            w.check_values(meta)?;
             inner.prepare(meta, tr_id, &w)?
         };
         let (raw, envelope, body) = inner

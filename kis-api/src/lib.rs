@@ -42,6 +42,7 @@ mod redact;
 mod redis_store;
 mod tokens;
 mod transport;
+pub mod value_check;
 mod wait;
 
 pub use call::{BoxFuture, BoxStream, Call, Page, Reply};

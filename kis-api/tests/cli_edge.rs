@@ -166,3 +166,94 @@ async fn trace_verbosity_shows_no_websocket_frames() {
         assert!(!out.stderr.contains(leak), "{leak}:\n{}", out.stderr);
     }
 }
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A loopback server that counts the connections it gets and answers none of them.
+async fn counting_server() -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("bind: {e}"));
+    let url = format!(
+        "http://{}",
+        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    );
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&count);
+    tokio::spawn(async move {
+        while let Ok((s, _)) = listener.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
+            drop(s);
+        }
+    });
+    (url, count)
+}
+
+/// Issue 24, item 7: order quantities and prices of the wrong form are refused before any I/O,
+/// `--force` or not; the server sees no connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_inputs_of_the_wrong_form_never_reach_the_wire() {
+    let (url, connections) = counting_server().await;
+    let order = |qty: &str, price: &str, force: bool| {
+        let mut a: Vec<String> = [
+            "--app-key",
+            APP_KEY,
+            "--app-secret",
+            APP_SECRET,
+            "--rest-url",
+            &url,
+            "--demo",
+            "--account",
+            "50012345-01",
+            "call",
+            "domestic_stock.order_cash",
+            "--variant",
+            "buy",
+            "PDNO=005930",
+            "ORD_DVSN=00",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.push(format!("ORD_QTY={qty}"));
+        a.push(format!("ORD_UNPR={price}"));
+        if force {
+            a.push("--force".into());
+        }
+        a
+    };
+    let cases = [
+        ("-1", "50000", "ORD_QTY"),
+        ("0", "50000", "at least 1"),
+        ("00", "50000", "at least 1"),
+        ("+5", "50000", "ORD_QTY"),
+        ("1e3", "50000", "ORD_QTY"),
+        (" 1", "50000", "ORD_QTY"),
+        ("1", "-50000", "ORD_UNPR"),
+        ("1", "1e5", "ORD_UNPR"),
+    ];
+    for (qty, price, named) in cases {
+        for force in [false, true] {
+            let args = order(qty, price, force);
+            let out = tokio::task::spawn_blocking(move || run_kis(&args, &[], MINUTE))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                out.code, 2,
+                "ORD_QTY={qty} ORD_UNPR={price}: {}",
+                out.stderr
+            );
+            assert!(
+                out.stderr.contains(named),
+                "ORD_QTY={qty} ORD_UNPR={price}: {}",
+                out.stderr
+            );
+        }
+    }
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "nothing reached the server"
+    );
+}

@@ -198,6 +198,17 @@ pub fn build_request(
         let value = check_value(field, value, args.force)?;
         req = req.set(field.wire, value)?;
     }
+    // what needs the whole request (an order's quantity of 0), before anything is sent
+    let values = meta
+        .request
+        .iter()
+        .filter_map(|f| req.value(f.wire).map(|v| (f.wire, v)));
+    if let Err(e) = kis_api::value_check::check_request(meta, values) {
+        return Err(Failure::usage(match e {
+            kis_api::Error::Config(m) => m,
+            other => other.to_string(),
+        }));
+    }
     let missing = req.missing();
     if !missing.is_empty() {
         let lines: Vec<String> = missing
@@ -341,13 +352,23 @@ fn check_value(f: &RequestFieldMeta, raw: &str, force: bool) -> Result<String, F
             }
         }
     }
+    // numbers and yes/no the library refuses to send in another form: --force cannot help
+    if !f.values.iter().any(|v| v.value == value)
+        && let Some(why) = kis_api::value_check::form_error(f.ty, &value)
+    {
+        let shown: String = value.chars().take(24).collect();
+        return Err(Failure::usage(format!(
+            "{} ({}): {shown:?} cannot be sent: {why}",
+            f.wire, f.label
+        )));
+    }
     let form = match f.ty {
-        ValueType::Quantity | ValueType::Integer => {
-            kis_api::decode::integer(&value).map(|_| ()).err()
-        }
-        ValueType::Price | ValueType::Amount | ValueType::Rate | ValueType::Decimal => {
-            kis_api::decode::decimal(&value).map(|_| ()).err()
-        }
+        ValueType::Quantity
+        | ValueType::Integer
+        | ValueType::Price
+        | ValueType::Amount
+        | ValueType::Rate
+        | ValueType::Decimal => None,
         ValueType::Date => kis_api::decode::date(&value).map(|_| ()).err(),
         ValueType::Time => kis_api::decode::time(&value).map(|_| ()).err(),
         ValueType::DateTime => kis_api::decode::datetime(&value).map(|_| ()).err(),
