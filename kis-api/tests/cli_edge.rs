@@ -257,3 +257,85 @@ async fn order_inputs_of_the_wrong_form_never_reach_the_wire() {
         "nothing reached the server"
     );
 }
+
+/// A WebSocket server that completes every handshake and closes at once, before any
+/// subscription is answered.
+async fn handshake_then_close() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("bind: {e}"));
+    let url = format!(
+        "ws://{}",
+        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    );
+    tokio::spawn(async move {
+        while let Ok((s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if let Ok(mut ws) = tokio_tungstenite::accept_async(s).await {
+                    let _ = ws.close(None).await;
+                }
+            });
+        }
+    });
+    url
+}
+
+/// Issue 24, item 4: `--seconds 18446744073709551615` is "until stopped" (no Instant overflow),
+/// and `--seconds` bounds the whole command: a server that never confirms a subscription
+/// cannot keep `kis watch` running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_seconds_saturate_and_count_from_the_start() {
+    let out = kis(
+        &[
+            "watch",
+            "H0STCNT0",
+            "005930",
+            "--seconds",
+            "18446744073709551615",
+            "--count",
+            "1",
+            "--json",
+        ],
+        &[],
+        MINUTE,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.lines().count(), 1, "{}", out.stdout);
+
+    let mock = kis_mock::MockServer::start(
+        kis_mock::MockConfig::default().with_credentials(APP_KEY, APP_SECRET),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("kis-mock: {e}"));
+    let rest = mock.rest_url();
+    let ws = handshake_then_close().await;
+    let started = Instant::now();
+    let out = kis(
+        &[
+            "--app-key",
+            APP_KEY,
+            "--app-secret",
+            APP_SECRET,
+            "--rest-url",
+            &rest,
+            "--ws-url",
+            &ws,
+            "watch",
+            "H0STCNT0",
+            "005930",
+            "--seconds",
+            "2",
+        ],
+        &[],
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("--seconds 2"), "{}", out.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "ended by its own deadline"
+    );
+    mock.shutdown().await;
+}
