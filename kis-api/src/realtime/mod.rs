@@ -52,6 +52,7 @@
 //!   or logs; neither does the payload of an encrypted frame.
 
 mod builder;
+mod control_fuzz;
 mod crypto;
 mod driver;
 mod error;
@@ -67,6 +68,8 @@ mod proptest;
 mod subscriptions_tests;
 
 pub use builder::{ReconnectPolicy, SessionBuilder};
+#[doc(hidden)]
+pub use control_fuzz::fuzz_control;
 pub use crypto::{CipherKey, CipherKeyError, IV_LEN, KEY_LEN};
 pub use error::{FrameError, FrameErrorKind, RealtimeError};
 #[doc(hidden)]
