@@ -509,6 +509,8 @@ fn pingpong() -> String {
 
 /// Answers a connection over the cap with `503 Service Unavailable` (and `Retry-After`) in
 /// place of the upgrade, once its request has arrived (within the handshake timeout).
+// the callback's signature is tungstenite's (an `ErrorResponse` by value)
+#[allow(clippy::result_large_err)]
 async fn refuse(stream: TcpStream, cap: usize, timeout: Duration, _permit: OwnedSemaphorePermit) {
     let busy = move |_: &Request, _: Response| -> Result<Response, ErrorResponse> {
         let mut answer = ErrorResponse::new(Some(format!(
