@@ -143,6 +143,7 @@ async fn fetch_page<R: Endpoint, E: Environment>(
     let prepared = {
         let mut w = ParamWriter::new(&fills);
         request.write(&mut w);
+        w.check_values(meta)?;
         Prepared::new(meta, tr_id, &w, page)?
     };
     let answered = inner

@@ -93,6 +93,7 @@ impl DynamicRequest {
                 Self::MAX_VALUE_CHARS
             )));
         }
+        crate::value_check::check_field(self.meta, f, &value)?;
         let wire = f.wire;
         self.values.retain(|(w, _)| *w != wire);
         self.values.push((wire, value));
@@ -237,6 +238,7 @@ impl<E: Environment> Client<E> {
         let prepared = {
             let mut w = ParamWriter::new(&fills);
             request.write(&mut w);
+            w.check_values(meta)?;
             Prepared::new(meta, tr_id, &w, page)?
         };
         let answered = inner

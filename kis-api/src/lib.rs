@@ -48,6 +48,7 @@ mod redis_store;
 mod scrub;
 mod secret;
 mod tokens;
+pub mod value_check;
 
 pub use boxed::{BoxFuture, BoxStream};
 pub use call::{Call, Page, Reply};

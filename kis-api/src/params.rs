@@ -200,6 +200,12 @@ impl<'a> ParamWriter<'a> {
             .map(|(_, v)| v.as_ref())
     }
 
+    /// Checks the written values against their catalog types before anything is sent (see
+    /// [`crate::value_check`]): a typed request can hold a quantity of 0 or a negative price.
+    pub(crate) fn check_values(&self, meta: &crate::meta::EndpointMeta) -> crate::Result<()> {
+        crate::value_check::check_request(meta, self.pairs.iter().map(|(k, v)| (*k, v.as_ref())))
+    }
+
     /// The fields as a JSON object of strings, in wire order (POST bodies).
     pub fn to_json(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(32 * self.pairs.len() + 2);

@@ -58,6 +58,7 @@
 
 mod builder;
 mod control;
+mod control_fuzz;
 mod crypto;
 mod driver;
 mod frame;
@@ -79,6 +80,8 @@ mod subscriptions_tests;
 
 pub use crate::realtime_error::{FrameError, FrameErrorKind, RealtimeError};
 pub use builder::SessionBuilder;
+#[doc(hidden)]
+pub use control_fuzz::fuzz_control;
 pub use crypto::{CipherKey, CipherKeyError, IV_LEN, KEY_LEN};
 #[doc(hidden)]
 pub use frame::fuzz_one;

@@ -70,6 +70,17 @@ pub struct MockConfig {
     /// How long a REST client may take to send a request's headers (also how long an idle
     /// keep-alive connection is kept): a client that trickles them is disconnected.
     pub header_timeout: Duration,
+    /// WebSocket connections served at once (handshakes in progress included); one more is
+    /// answered `503 Service Unavailable` before the upgrade. KIS serves one session per
+    /// approval key; the cap keeps a flood of idle connections from exhausting the process's
+    /// file descriptors, which REST needs too.
+    pub ws_max_connections: usize,
+    /// How long a WebSocket client may take to complete its opening handshake.
+    pub ws_handshake_timeout: Duration,
+    /// Largest WebSocket message (and frame) accepted, in bytes; a larger one, or an unfinished
+    /// fragmented message that grows past it, closes the connection. KIS's subscribe messages
+    /// are a few hundred bytes.
+    pub ws_max_message_bytes: usize,
     /// Write one JSON line per REST request to this file (method, path, `tr_id`, status and the
     /// input keys with their values; personal data masked, credentials never).
     pub record: Option<PathBuf>,
@@ -97,6 +108,9 @@ impl Default for MockConfig {
             tick_interval: Duration::from_millis(500),
             ws_subscription_cap: None,
             header_timeout: Duration::from_secs(5),
+            ws_max_connections: 256,
+            ws_handshake_timeout: Duration::from_secs(5),
+            ws_max_message_bytes: 64 * 1024,
             record: None,
         }
     }
@@ -174,6 +188,24 @@ impl MockConfig {
     /// Sets how long a client may take to send a request's headers.
     pub fn with_header_timeout(mut self, timeout: Duration) -> Self {
         self.header_timeout = timeout;
+        self
+    }
+
+    /// Sets how many WebSocket connections are served at once (at least 1).
+    pub fn with_ws_max_connections(mut self, n: usize) -> Self {
+        self.ws_max_connections = n.max(1);
+        self
+    }
+
+    /// Sets how long a WebSocket client may take to complete its opening handshake.
+    pub fn with_ws_handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.ws_handshake_timeout = timeout;
+        self
+    }
+
+    /// Sets the largest WebSocket message (and frame) accepted, in bytes.
+    pub fn with_ws_max_message_bytes(mut self, bytes: usize) -> Self {
+        self.ws_max_message_bytes = bytes;
         self
     }
 

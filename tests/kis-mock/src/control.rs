@@ -179,6 +179,9 @@ pub struct Stats {
     pub hashkeys: u64,
     /// WebSocket connections accepted.
     pub ws_connections: u64,
+    /// WebSocket connections refused because [`crate::MockConfig::ws_max_connections`] were
+    /// being served.
+    pub ws_refused: u64,
     /// Subscribe / unsubscribe messages received.
     pub ws_subscribe_messages: u64,
     /// `PINGPONG` echoes received from clients.

@@ -11,8 +11,11 @@ use aes::cipher::{BlockModeEncrypt, KeyIvInit};
 use base64::Engine as _;
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::{StatusCode, header};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::answers::{Answer, When};
 use crate::orders::Notice;
@@ -296,16 +299,31 @@ fn reply(
 }
 
 /// Accepts WebSocket connections until `stop` turns true.
+/// Refusals (a 503 answer to a connection over the cap) in progress at once; beyond them a
+/// connection is closed without an answer, so a flood costs a bounded number of sockets.
+const REFUSALS_CAP: usize = 64;
+
 pub(crate) async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let cap = shared.config.ws_max_connections.max(1);
+    let served = Arc::new(Semaphore::new(cap));
+    let refusing = Arc::new(Semaphore::new(REFUSALS_CAP));
     loop {
         tokio::select! {
             r = listener.accept() => match r {
                 Ok((stream, _)) => {
-                    tokio::spawn(session(stream, shared.clone(), stop.clone()));
+                    if let Ok(permit) = served.clone().try_acquire_owned() {
+                        tokio::spawn(session(stream, shared.clone(), stop.clone(), permit));
+                        continue;
+                    }
+                    shared.lock().stats.ws_refused += 1;
+                    if let Ok(permit) = refusing.clone().try_acquire_owned() {
+                        let timeout = shared.config.ws_handshake_timeout;
+                        tokio::spawn(refuse(stream, cap, timeout, permit));
+                    }
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
             },
@@ -489,9 +507,40 @@ fn pingpong() -> String {
     )
 }
 
-async fn session(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+/// Answers a connection over the cap with `503 Service Unavailable` (and `Retry-After`) in
+/// place of the upgrade, once its request has arrived (within the handshake timeout).
+// the callback's signature is tungstenite's (an `ErrorResponse` by value)
+#[allow(clippy::result_large_err)]
+async fn refuse(stream: TcpStream, cap: usize, timeout: Duration, _permit: OwnedSemaphorePermit) {
+    let busy = move |_: &Request, _: Response| -> Result<Response, ErrorResponse> {
+        let mut answer = ErrorResponse::new(Some(format!(
+            "too many WebSocket connections (this server serves {cap} at once); retry later\n"
+        )));
+        *answer.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        answer
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        Err(answer)
+    };
+    let _ = tokio::time::timeout(timeout, tokio_tungstenite::accept_hdr_async(stream, busy)).await;
+}
+
+/// One WebSocket session; `_permit` is its place among the connections served at once.
+async fn session(
+    stream: TcpStream,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
+) {
     let _ = stream.set_nodelay(true);
-    let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
+    let limit = shared.config.ws_max_message_bytes.max(1);
+    let ws_config = WebSocketConfig::default()
+        .max_message_size(Some(limit))
+        .max_frame_size(Some(limit));
+    // a client that connects and never finishes the handshake gives its place up
+    let handshake = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config));
+    let Ok(Ok(ws)) = tokio::time::timeout(shared.config.ws_handshake_timeout, handshake).await
+    else {
         return;
     };
     let (mut sink, mut source) = ws.split();

@@ -160,6 +160,7 @@ pub fn build_request(
         }
         (None, _) => {}
         (Some(v), _) => {
+            catalog::check_name("variant", v)?;
             let found = meta.variants.iter().find(|x| {
                 x.name.eq_ignore_ascii_case(v.trim()) || x.label == v.trim() || x.real == v.trim()
             });
@@ -181,9 +182,11 @@ pub fn build_request(
     for input in &args.inputs {
         let Some((key, value)) = input.split_once('=') else {
             return Err(Failure::usage(format!(
-                "input '{input}' is not KEY=value (e.g. FID_INPUT_ISCD=005930)"
+                "input '{}' is not KEY=value (e.g. FID_INPUT_ISCD=005930)",
+                catalog::shown(input)
             )));
         };
+        catalog::check_name("input name", key)?;
         let field = find_field(meta, key.trim())?;
         if given.contains(&field.wire) {
             return Err(Failure::usage(format!(
@@ -194,6 +197,17 @@ pub fn build_request(
         given.push(field.wire);
         let value = check_value(field, value, args.force)?;
         req = req.set(field.wire, value)?;
+    }
+    // what needs the whole request (an order's quantity of 0), before anything is sent
+    let values = meta
+        .request
+        .iter()
+        .filter_map(|f| req.value(f.wire).map(|v| (f.wire, v)));
+    if let Err(e) = kis_api::value_check::check_request(meta, values) {
+        return Err(Failure::usage(match e {
+            kis_api::Error::Config(m) => m,
+            other => other.to_string(),
+        }));
     }
     let missing = req.missing();
     if !missing.is_empty() {
@@ -325,9 +339,10 @@ fn check_value(f: &RequestFieldMeta, raw: &str, force: bool) -> Result<String, F
                     .map(|s| format!("; {s}"))
                     .unwrap_or_default();
                 let msg = format!(
-                    "{} ({}): '{raw}' is not one of {}{hint}",
+                    "{} ({}): '{}' is not one of {}{hint}",
                     f.wire,
                     f.label,
+                    catalog::shown(raw),
                     values_text(f.values)
                 );
                 if closed_set(f) && !force {
@@ -337,13 +352,23 @@ fn check_value(f: &RequestFieldMeta, raw: &str, force: bool) -> Result<String, F
             }
         }
     }
+    // numbers and yes/no the library refuses to send in another form: --force cannot help
+    if !f.values.iter().any(|v| v.value == value)
+        && let Some(why) = kis_api::value_check::form_error(f.ty, &value)
+    {
+        let shown: String = value.chars().take(24).collect();
+        return Err(Failure::usage(format!(
+            "{} ({}): {shown:?} cannot be sent: {why}",
+            f.wire, f.label
+        )));
+    }
     let form = match f.ty {
-        ValueType::Quantity | ValueType::Integer => {
-            kis_api::decode::integer(&value).map(|_| ()).err()
-        }
-        ValueType::Price | ValueType::Amount | ValueType::Rate | ValueType::Decimal => {
-            kis_api::decode::decimal(&value).map(|_| ()).err()
-        }
+        ValueType::Quantity
+        | ValueType::Integer
+        | ValueType::Price
+        | ValueType::Amount
+        | ValueType::Rate
+        | ValueType::Decimal => None,
         ValueType::Date => kis_api::decode::date(&value).map(|_| ()).err(),
         ValueType::Time => kis_api::decode::time(&value).map(|_| ()).err(),
         ValueType::DateTime => kis_api::decode::datetime(&value).map(|_| ()).err(),

@@ -37,8 +37,41 @@ fn short(m: &EndpointMeta) -> &'static str {
     m.id.rsplit('.').next().unwrap_or(m.id)
 }
 
-/// Similarity of two names in 0..=1, for suggestions.
+/// The longest name a lookup reads (endpoint ids, TR IDs, Korean names, groups, inputs,
+/// columns, variants): the catalog's are far shorter. A longer one is refused before the fuzzy
+/// matching, whose cost grows with the product of the lengths (a 100,000-character name took
+/// 26 s), and is never echoed whole.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// Characters of a refused or unknown name quoted back.
+const SHOWN_CHARS: usize = 40;
+
+/// The start of a name from the command line, for messages.
+pub fn shown(s: &str) -> String {
+    let mut out: String = s.chars().take(SHOWN_CHARS).collect();
+    if s.chars().nth(SHOWN_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Refuses a name (`what`: "endpoint name", "input name", ...) longer than [`MAX_NAME_CHARS`].
+pub fn check_name(what: &str, s: &str) -> Result<(), Failure> {
+    let chars = s.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Err(Failure::usage(format!(
+            "the {what} '{}' is {chars} characters long; names are at most {MAX_NAME_CHARS}",
+            shown(s)
+        )));
+    }
+    Ok(())
+}
+
+/// Similarity of two names in 0..=1, for suggestions (0 for a name over [`MAX_NAME_CHARS`]).
 pub fn similarity(a: &str, b: &str) -> f64 {
+    if a.chars().nth(MAX_NAME_CHARS).is_some() || b.chars().nth(MAX_NAME_CHARS).is_some() {
+        return 0.0;
+    }
     let (a, b) = (a.to_lowercase(), b.to_lowercase());
     if a.is_empty() || b.is_empty() {
         return 0.0;
@@ -98,6 +131,7 @@ pub fn field_position(
     word: &str,
     noun: &str,
 ) -> Result<usize, Failure> {
+    check_name(noun, word)?;
     if let Some(i) = fields.iter().position(|f| names_field(f, word)) {
         return Ok(i);
     }
@@ -118,6 +152,7 @@ pub fn field_position(
 /// Finds an endpoint by id, `group/endpoint`, endpoint part (when unique), TR ID or Korean name;
 /// a miss is a usage error that suggests the nearest ids.
 pub fn find(query: &str) -> Result<&'static EndpointMeta, Failure> {
+    check_name("endpoint name", query)?;
     let q = normalize(query);
     if q.is_empty() {
         return Err(Failure::usage("an endpoint id is needed (see `kis list`)"));
@@ -200,6 +235,7 @@ pub fn list(group: Option<&str>, json: bool) -> Result<(), Failure> {
     let group = match group {
         None => None,
         Some(raw) => {
+            check_name("group", raw)?;
             let g = normalize(raw);
             let all = groups();
             match all.iter().find(|x| **x == g) {

@@ -139,8 +139,8 @@ fn describe_error(e: &kis_api::Error) -> String {
     after_help = "Exit codes: 0 success, 1 API or network error, 2 usage error."
 )]
 struct Cli {
-    /// More log output on stderr: -v info, -vv debug, -vvv trace [default: warnings and
-    /// announced waits, or RUST_LOG]
+    /// More log output of kis on stderr: -v info, -vv debug, -vvv trace (other crates stay at
+    /// warnings unless RUST_LOG names them) [default: warnings and announced waits, or RUST_LOG]
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
     #[command(flatten)]
@@ -260,16 +260,48 @@ fn main() -> ExitCode {
     }
 }
 
-/// The log filter: `-v` flags win, then `RUST_LOG`, then warnings plus the library's
-/// announcements of long waits (a token wait of a minute must not look like a hang).
+/// The targets of this crate: the library and this binary. `-v` flags raise only these.
+const OWN_TARGETS: [&str; 2] = ["kis_api", "kis"];
+
+/// The filter without flags or `RUST_LOG`: warnings, plus the library's announcements of long
+/// waits (a token wait of a minute must not look like a hang).
+const DEFAULT_FILTER: &str = "warn,kis_api::wait=info";
+
+/// The log filter: `-v` flags raise this crate's levels (dependencies stay at `warn`: at
+/// trace, tungstenite logs every WebSocket frame, approval key and AES key/iv included, and
+/// HTTP crates log headers); `RUST_LOG` alone chooses when no flag is given, and with flags it
+/// may still raise a dependency it names.
 fn log_filter(verbose: u8, rust_log: Option<&str>) -> String {
-    match (verbose, rust_log.map(str::trim).filter(|s| !s.is_empty())) {
-        (0, Some(env)) => env.to_string(),
-        (0, None) => "warn,kis_api::wait=info".to_string(),
-        (1, _) => "info".to_string(),
-        (2, _) => "debug".to_string(),
-        _ => "trace".to_string(),
+    let env = rust_log.map(str::trim).filter(|s| !s.is_empty());
+    let level = match verbose {
+        0 => return env.unwrap_or(DEFAULT_FILTER).to_string(),
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let mut filter = String::from("warn");
+    for target in OWN_TARGETS {
+        filter.push_str(&format!(",{target}={level}"));
     }
+    for directive in env.into_iter().flat_map(|e| e.split(',')).map(str::trim) {
+        if names_dependency(directive) {
+            filter.push(',');
+            filter.push_str(directive);
+        }
+    }
+    filter
+}
+
+/// Whether a `RUST_LOG` directive names a target outside this crate (`tungstenite=trace`,
+/// `hyper[conn]=debug`); a bare level (`trace`) names none.
+fn names_dependency(directive: &str) -> bool {
+    let target = directive.split(['=', '[']).next().unwrap_or("").trim();
+    let level = ["off", "error", "warn", "info", "debug", "trace"]
+        .iter()
+        .any(|l| target.eq_ignore_ascii_case(l))
+        || target.parse::<u8>().is_ok();
+    let krate = target.split("::").next().unwrap_or(target);
+    !target.is_empty() && !level && !OWN_TARGETS.contains(&krate)
 }
 
 /// Logs go to stderr, so stdout stays the command's output.
@@ -279,7 +311,7 @@ fn init_logging(verbose: u8) {
     let directives = log_filter(verbose, rust_log.as_deref());
     let filter = tracing_subscriber::EnvFilter::try_new(&directives).unwrap_or_else(|e| {
         eprintln!("kis: RUST_LOG is not a valid filter ({e}); showing warnings");
-        tracing_subscriber::EnvFilter::new("warn,kis_api::wait=info")
+        tracing_subscriber::EnvFilter::new(DEFAULT_FILTER)
     });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -304,15 +336,97 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::{ConnArgs, log_filter};
+    use tracing::Level;
+    use tracing_subscriber::EnvFilter;
 
     #[test]
     fn verbosity_flags_then_rust_log_then_warnings_and_waits() {
         assert_eq!(log_filter(0, None), "warn,kis_api::wait=info");
         assert_eq!(log_filter(0, Some(" ")), "warn,kis_api::wait=info");
         assert_eq!(log_filter(0, Some("kis_api=debug")), "kis_api=debug");
-        assert_eq!(log_filter(1, Some("kis_api=debug")), "info");
-        assert_eq!(log_filter(2, None), "debug");
-        assert_eq!(log_filter(5, None), "trace");
+        assert_eq!(
+            log_filter(1, Some("kis_api=debug")),
+            "warn,kis_api=info,kis=info"
+        );
+        assert_eq!(log_filter(2, None), "warn,kis_api=debug,kis=debug");
+        assert_eq!(log_filter(5, None), "warn,kis_api=trace,kis=trace");
+    }
+
+    /// Whether `filter` lets an event of `target` at `level` through.
+    fn passes(filter: &str, target: &str, level: Level) -> bool {
+        use tracing_subscriber::layer::SubscriberExt;
+        let filter = EnvFilter::try_new(filter).unwrap_or_else(|e| panic!("{filter}: {e}"));
+        let subscriber = tracing_subscriber::registry().with(filter);
+        tracing::subscriber::with_default(subscriber, || probe(target, level))
+    }
+
+    /// Asks the current subscriber about an event of `target` at `level`.
+    fn probe(target: &str, level: Level) -> bool {
+        let event = metadata(target, level);
+        tracing::dispatcher::get_default(|d| d.enabled(&event))
+    }
+
+    /// Metadata of an event with a target chosen at run time (tungstenite's frame trace comes
+    /// through the `log` bridge the same way).
+    fn metadata(target: &str, level: Level) -> tracing::Metadata<'static> {
+        struct Cs;
+        impl tracing::callsite::Callsite for Cs {
+            fn set_interest(&self, _: tracing::subscriber::Interest) {}
+            fn metadata(&self) -> &tracing::Metadata<'_> {
+                unreachable!("not registered")
+            }
+        }
+        static CS: Cs = Cs;
+        let target: &'static str = Box::leak(target.to_string().into_boxed_str());
+        tracing::Metadata::new(
+            "probe",
+            target,
+            level,
+            None,
+            None,
+            None,
+            tracing::field::FieldSet::new(&[], tracing::callsite::Identifier(&CS)),
+            tracing::metadata::Kind::EVENT,
+        )
+    }
+
+    /// Issue 24, item 10: `-vvv` raises kis_api and kis to trace; tungstenite (whose trace shows
+    /// every frame: approval key, AES key and iv) and the HTTP crates stay at warn unless
+    /// RUST_LOG names them.
+    #[test]
+    fn verbose_flags_raise_this_crate_only() {
+        let vvv = log_filter(3, None);
+        assert!(passes(&vvv, "kis_api::realtime::driver", Level::TRACE));
+        assert!(passes(&vvv, "kis", Level::TRACE));
+        for dependency in [
+            "tungstenite::protocol",
+            "tokio_tungstenite",
+            "hyper_util::client",
+            "reqwest::connect",
+            "rustls::client",
+        ] {
+            assert!(
+                !passes(&vvv, dependency, Level::TRACE),
+                "{dependency} at trace"
+            );
+            assert!(
+                !passes(&vvv, dependency, Level::INFO),
+                "{dependency} at info"
+            );
+            assert!(passes(&vvv, dependency, Level::WARN), "{dependency} warns");
+        }
+        // RUST_LOG may name a dependency; a bare level or this crate's targets do not widen it
+        let named = log_filter(3, Some("tungstenite=debug,trace,kis_api=off"));
+        assert_eq!(named, "warn,kis_api=trace,kis=trace,tungstenite=debug");
+        assert!(passes(&named, "tungstenite::protocol", Level::DEBUG));
+        assert!(!passes(&named, "tungstenite::protocol", Level::TRACE));
+        assert!(!passes(&named, "hyper", Level::DEBUG));
+        // without flags, RUST_LOG decides alone
+        assert!(passes(
+            &log_filter(0, Some("trace")),
+            "tungstenite",
+            Level::TRACE
+        ));
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub struct MockArgs {
     /// Seed of the generated data (same seed and request, same answer)
     #[arg(long)]
     pub seed: Option<u64>,
+    /// WebSocket connections served at once; more are answered 503 before the upgrade
+    /// [default: 256]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub ws_max_connections: Option<u32>,
 }
 
 /// Runs `kis mock`.
@@ -29,6 +33,9 @@ pub async fn run(conn: &ConnArgs, args: MockArgs) -> Result<(), Failure> {
     config.ws_port = args.ws_port;
     if let Some(s) = args.seed {
         config.seed = s;
+    }
+    if let Some(n) = args.ws_max_connections {
+        config = config.with_ws_max_connections(n as usize);
     }
     let restricted = match (&conn.app_key, &conn.app_secret) {
         (Some(k), Some(s)) => {

@@ -112,7 +112,23 @@ pub async fn connect(conn: &ConnArgs) -> Result<Target, Failure> {
         return embedded(conn, chosen.unwrap_or(Env::Real), "--mock").await;
     }
     let flags = conn.app_key.as_ref().zip(conn.app_secret.as_ref());
-    let vars = env_var("KIS_APP_KEY").zip(env_var("KIS_APP_SECRET"));
+    let (key_var, secret_var) = (env_var("KIS_APP_KEY"), env_var("KIS_APP_SECRET"));
+    if flags.is_none() {
+        // half a credential is a mistake to name, not a reason to answer with the mock's data
+        // (as for a kis_devlp.yaml with my_app but no my_sec)
+        let missing = match (&key_var, &secret_var) {
+            (Some(_), None) => Some(("KIS_APP_KEY", "KIS_APP_SECRET")),
+            (None, Some(_)) => Some(("KIS_APP_SECRET", "KIS_APP_KEY")),
+            _ => None,
+        };
+        if let Some((set, unset)) = missing {
+            return Err(Failure::usage(format!(
+                "{set} is set but {unset} is missing or blank: set both, or neither (--mock \
+                 uses the embedded mock server)"
+            )));
+        }
+    }
+    let vars = key_var.zip(secret_var);
     let (source, env) = if flags.is_some() {
         (Some(Source::Flags), chosen.unwrap_or(Env::Real))
     } else if vars.is_some() {

@@ -1,6 +1,7 @@
 //! `kis watch <TR> <key>...`: realtime records, named by the catalog's columns, until Ctrl-C,
 //! `--count` records or `--seconds`.
 
+use std::future::Future;
 use std::time::Duration;
 
 use clap::Args;
@@ -30,7 +31,7 @@ pub struct WatchArgs {
     /// Stop after this many records
     #[arg(long, value_name = "N")]
     pub count: Option<usize>,
-    /// Stop after this many seconds
+    /// Stop this many seconds after the command starts (connecting and subscribing included)
     #[arg(long, value_name = "S")]
     pub seconds: Option<u64>,
     /// One JSON object per record (every column, or --fields)
@@ -82,15 +83,51 @@ fn selected_columns(meta: &EndpointMeta, args: &WatchArgs) -> Result<Vec<usize>,
 
 /// Runs `kis watch`.
 pub async fn run(conn: &ConnArgs, args: WatchArgs) -> Result<(), Failure> {
+    // --seconds counts from here: a server that never confirms a subscription (or keeps
+    // dropping the connection) cannot keep the command running
+    let deadline = args.seconds.and_then(deadline_after);
     let meta = realtime_meta(&args.tr)?;
     let columns = selected_columns(meta, &args)?;
     if args.keys.iter().any(|k| k.trim().is_empty()) {
         return Err(Failure::usage("a subscription key must not be empty"));
     }
     let target = target::connect(conn).await?;
-    let result = stream(&target, meta, &columns, &args).await;
+    let result = stream(&target, meta, &columns, &args, deadline).await;
     target.shutdown().await;
     result
+}
+
+/// `seconds` from now; `None` when that is beyond what the clock can represent (no deadline:
+/// `--seconds 18446744073709551615` means "until stopped").
+fn deadline_after(seconds: u64) -> Option<tokio::time::Instant> {
+    tokio::time::Instant::now().checked_add(Duration::from_secs(seconds))
+}
+
+/// Why waiting for something ended early.
+enum Stopped {
+    /// `--seconds` ran out.
+    TimeUp,
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// Runs `work` until it ends, the deadline passes or Ctrl-C.
+async fn until<F: Future>(
+    deadline: Option<tokio::time::Instant>,
+    work: F,
+) -> Result<F::Output, Stopped> {
+    let bounded = async {
+        match deadline {
+            Some(d) => tokio::time::timeout_at(d, work)
+                .await
+                .map_err(|_| Stopped::TimeUp),
+            None => Ok(work.await),
+        }
+    };
+    tokio::select! {
+        r = bounded => r,
+        _ = tokio::signal::ctrl_c() => Err(Stopped::Interrupted),
+    }
 }
 
 async fn stream(
@@ -98,21 +135,49 @@ async fn stream(
     meta: &'static EndpointMeta,
     columns: &[usize],
     args: &WatchArgs,
+    deadline: Option<tokio::time::Instant>,
 ) -> Result<(), Failure> {
-    let session = target.client.realtime().await?;
+    let time_up = |what: &str| {
+        Failure::Runtime(format!(
+            "--seconds {}: time ran out before {what}",
+            args.seconds.unwrap_or_default()
+        ))
+    };
+    let session = match until(deadline, target.client.realtime()).await {
+        Ok(s) => s?,
+        Err(Stopped::TimeUp) => return Err(time_up("the realtime session started")),
+        Err(Stopped::Interrupted) => return Ok(()),
+    };
     // one stream per key, merged; each subscribe waits for KIS's confirmation
     let mut subscriptions = Vec::with_capacity(args.keys.len());
     for key in &args.keys {
-        let sub = session.subscribe_raw(meta, key.trim()).await?;
+        let sub = match until(deadline, session.subscribe_raw(meta, key.trim())).await {
+            Ok(sub) => sub,
+            Err(stopped) => {
+                session.close().await;
+                return match stopped {
+                    Stopped::TimeUp => Err(time_up(&format!(
+                        "KIS confirmed the subscription to {} {}",
+                        meta.id,
+                        clean(&catalog::shown(key.trim()))
+                    ))),
+                    Stopped::Interrupted => Ok(()),
+                };
+            }
+        };
+        let sub = match sub {
+            Ok(sub) => sub,
+            Err(e) => {
+                session.close().await;
+                return Err(e.into());
+            }
+        };
         eprintln!("kis: subscribed to {} {}", sub.tr_id(), clean(sub.key()));
         subscriptions.push(sub);
     }
     let tr_id = subscriptions.first().map_or("", |s| s.tr_id());
     let mut frames = futures_util::stream::select_all(subscriptions);
     let printer = Printer::new(meta.columns, columns, args);
-    let deadline = args
-        .seconds
-        .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
     let mut seen = 0usize;
     let mut header_printed = false;
     let outcome = loop {

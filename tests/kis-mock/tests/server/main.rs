@@ -12,3 +12,4 @@ mod pagination;
 mod rest;
 mod robustness;
 mod websocket;
+mod ws_limits;
