@@ -393,7 +393,8 @@ pub struct RequestFieldSpec {
     /// Explicit value type, overriding the request naming rules.
     #[serde(default, rename = "type")]
     pub ty: Option<Spanned<String>>,
-    /// A closed value set of `common.yaml` (`enums`) this field takes in Rust.
+    /// The Rust enum this field takes: a closed value set of `common.yaml` (`enums`), or, when
+    /// the field's values carry names, the name of the field's own enum.
     #[serde(default, rename = "enum")]
     pub enum_name: Option<Spanned<String>>,
     /// Fill from client configuration (overrides `common.yaml`'s fills).

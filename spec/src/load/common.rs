@@ -319,6 +319,16 @@ fn build_enums(list: &[files::EnumSpec], ctx: &mut Ctx) -> Vec<CodeEnum> {
     enums
 }
 
+/// Whether a member name is a placeholder for a code rather than a meaning: `code_00`,
+/// `code_faq`, `n1`, `value_3`.
+pub(crate) fn is_fallback_name(name: &str) -> bool {
+    let digits_after = |p: &str| {
+        name.strip_prefix(p)
+            .is_some_and(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_digit()))
+    };
+    name.starts_with("code_") || name.starts_with("value_") || digits_after("n") || digits_after("v")
+}
+
 /// One member of an enum (value, snake_case name, label), checked against the members before it.
 pub(super) fn build_member(
     (value, name, label): (&files::Spanned<String>, &files::Spanned<String>, &str),
@@ -334,6 +344,16 @@ pub(super) fn build_member(
         );
     }
     let rust_name = names::pascal(&name.value);
+    if is_fallback_name(&name.value) {
+        ctx.err(
+            format!("{key}.name"),
+            Some(name),
+            format!(
+                "member name '{}' only repeats the code; name what '{}' means",
+                name.value, value.value
+            ),
+        );
+    }
     if rust_name == "Other" {
         ctx.err(
             format!("{key}.name"),

@@ -273,7 +273,7 @@ async fn limit_and_cancel(client: &Client<Real>) -> Result<(), Failure> {
     ));
     let open = stock
         .inquire_psbl_rvsecncl(inquire_psbl_rvsecncl::Request::new(
-            inquire_psbl_rvsecncl::InqrDvsn1::Order,
+            inquire_psbl_rvsecncl::ListOrder::Order,
         ))
         .all_rows()
         .await?;
@@ -305,7 +305,7 @@ async fn limit_and_cancel(client: &Client<Real>) -> Result<(), Failure> {
     let cancel_no = cancelled.body.output.map(|o| o.odno).unwrap_or_default();
     let still_open = stock
         .inquire_psbl_rvsecncl(inquire_psbl_rvsecncl::Request::new(
-            inquire_psbl_rvsecncl::InqrDvsn1::Order,
+            inquire_psbl_rvsecncl::ListOrder::Order,
         ))
         .all_rows()
         .await?
@@ -357,11 +357,11 @@ async fn market_and_balance(client: &Client<Real>) -> Result<(), Failure> {
         placed.envelope.msg1.trim()
     ));
     code(
-        "stock.inquire_balance(inquire_balance::Request::new(InqrDvsn::BySymbol, false, PreviousDayTrades::WithPreviousDay)).all().await?",
+        "stock.inquire_balance(inquire_balance::Request::new(BalanceGrouping::BySymbol, false, PreviousDayTrades::WithPreviousDay)).all().await?",
     );
     let pages = stock
         .inquire_balance(inquire_balance::Request::new(
-            inquire_balance::InqrDvsn::BySymbol,
+            inquire_balance::BalanceGrouping::BySymbol,
             false,
             PreviousDayTrades::WithPreviousDay,
         ))

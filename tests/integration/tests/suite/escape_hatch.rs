@@ -82,7 +82,7 @@ async fn unlisted_codes_reach_the_wire_unchanged() {
 
     // an endpoint's own enum, in a paginated account query
     let balance = inquire_balance::Request::new(
-        inquire_balance::InqrDvsn::Other("03"),
+        inquire_balance::BalanceGrouping::Other("03"),
         false,
         kis_api::codes::PreviousDayTrades::Other("09"),
     );
@@ -100,8 +100,8 @@ fn enums_parse_and_print_their_wire_codes() {
     let err = "ZZ".parse::<StockMarket>().expect_err("not a member");
     assert_eq!(err.to_string(), "'ZZ' is not a code of StockMarket");
     assert_eq!(
-        "02".parse::<inquire_balance::InqrDvsn>(),
-        Ok(inquire_balance::InqrDvsn::BySymbol)
+        "02".parse::<inquire_balance::BalanceGrouping>(),
+        Ok(inquire_balance::BalanceGrouping::BySymbol)
     );
-    assert_eq!(inquire_balance::InqrDvsn::Other("03").code(), "03");
+    assert_eq!(inquire_balance::BalanceGrouping::Other("03").code(), "03");
 }
