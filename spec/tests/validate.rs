@@ -564,12 +564,16 @@ fn a_local_enum_takes_the_name_the_catalog_gives_it() {
     assert_eq!(en.name, "RankSort");
     let members: Vec<&str> = en.members.iter().map(|m| m.rust_name.as_str()).collect();
     assert_eq!(members, ["TopBuy", "TopSell"]);
-    assert_eq!(ep.request[0].enum_name, None, "a local enum is not a shared one");
+    assert_eq!(
+        ep.request[0].enum_name, None,
+        "a local enum is not a shared one"
+    );
 }
 
 #[test]
 fn enum_names_derived_from_the_wire_name_are_rejected() {
-    let values = "values: [{value: \"0\", label: 전체, name: all}, {value: \"1\", label: 매수, name: buy}]";
+    let values =
+        "values: [{value: \"0\", label: 전체, name: all}, {value: \"1\", label: 매수, name: buy}]";
     for (wire, name) in [
         ("FID_RANK_SORT_CLS_CODE", "FidRankSortClsCode"),
         ("GB3", "Gb3"),
@@ -591,7 +595,9 @@ fn enum_names_derived_from_the_wire_name_are_rejected() {
         );
     }
     // a named value set without a name for its type is rejected too
-    let unnamed = quote_with_field(&format!("{{name: GB3, label: x, required: true, {values}}}"));
+    let unnamed = quote_with_field(&format!(
+        "{{name: GB3, label: x, required: true, {values}}}"
+    ));
     let d = errors(with("domestic_stock/inquire_price.yaml", &unnamed));
     assert_rejected(
         &d,
@@ -635,12 +641,19 @@ fn fallback_member_names_are_rejected() {
         "enums:\n  - name: ReportPeriod\n    label: x\n    values:\n      - {value: \"0\", name: n1, label: \"1\"}\nfills:",
     );
     let d = errors(with("common.yaml", &common));
-    assert_rejected(&d, "common.yaml", "enums[0].values[0].name", "only repeats the code", true);
+    assert_rejected(
+        &d,
+        "common.yaml",
+        "enums[0].values[0].name",
+        "only repeats the code",
+        true,
+    );
     // meaningful names that merely contain digits pass
     let ok = quote_with_field(
         "{name: GB3, label: x, required: true, enum: Lookback, values: [{value: \"0\", label: 5일, name: days_5}, {value: \"1\", label: 1분, name: minutes_1}]}",
     );
-    load_from_sources(&with("domestic_stock/inquire_price.yaml", &ok)).unwrap_or_else(|d| panic!("{d}"));
+    load_from_sources(&with("domestic_stock/inquire_price.yaml", &ok))
+        .unwrap_or_else(|d| panic!("{d}"));
 }
 
 #[test]

@@ -326,7 +326,10 @@ pub(crate) fn is_fallback_name(name: &str) -> bool {
         name.strip_prefix(p)
             .is_some_and(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_digit()))
     };
-    name.starts_with("code_") || name.starts_with("value_") || digits_after("n") || digits_after("v")
+    name.starts_with("code_")
+        || name.starts_with("value_")
+        || digits_after("n")
+        || digits_after("v")
 }
 
 /// One member of an enum (value, snake_case name, label), checked against the members before it.

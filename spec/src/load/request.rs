@@ -78,14 +78,17 @@ pub(super) fn build_request(
         };
         if let Some(en) = &local_enum {
             name_values_from(en, &mut values);
-            let twice = out.iter().any(|o: &RequestField| {
-                o.local_enum.as_ref().is_some_and(|e| e.name == en.name)
-            });
+            let twice = out
+                .iter()
+                .any(|o: &RequestField| o.local_enum.as_ref().is_some_and(|e| e.name == en.name));
             if twice {
                 ctx.err(
                     format!("{k}.enum"),
                     f.enum_name.as_ref(),
-                    format!("enum '{}' is declared by two fields of this endpoint", en.name),
+                    format!(
+                        "enum '{}' is declared by two fields of this endpoint",
+                        en.name
+                    ),
                 );
             }
         }
@@ -177,7 +180,11 @@ fn enum_of(
         };
         // a shared enum names its members once; a field that names one differently (or a
         // reversed set under the same codes) would be read with the wrong meaning
-        if let Some(name) = v.name.as_ref().filter(|n| names::pascal(&n.value) != m.rust_name) {
+        if let Some(name) = v
+            .name
+            .as_ref()
+            .filter(|n| names::pascal(&n.value) != m.rust_name)
+        {
             ctx.err(
                 format!("{key}.values[{j}].name"),
                 Some(name),
@@ -278,7 +285,9 @@ fn check_enum_name(n: &files::Spanned<String>, wire: &str, key: &str, ctx: &mut 
             ),
         );
     }
-    if MODULE_TYPES.contains(&name) || (name.starts_with("Output") && name[6..].chars().all(|c| c.is_ascii_digit())) {
+    if MODULE_TYPES.contains(&name)
+        || (name.starts_with("Output") && name[6..].chars().all(|c| c.is_ascii_digit()))
+    {
         ctx.err(
             format!("{key}.enum"),
             Some(n),
