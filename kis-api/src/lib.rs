@@ -81,7 +81,7 @@ pub mod runtime {
     pub use crate::endpoint::{Endpoint, Paginated, RealtimeTr};
     pub use crate::env::{Environment, RealCapable};
     pub use crate::meta::*;
-    pub use crate::params::{ParamValue, ParamWriter, UnknownCode};
+    pub use crate::params::{ParamValue, ParamWriter};
     pub use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
     pub use rust_decimal::Decimal;
     pub use serde::de::MapAccess;

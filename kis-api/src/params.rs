@@ -65,34 +65,6 @@ impl ParamValue for bool {
     }
 }
 
-/// A code that is not a member of a request enum's set, from parsing one (`"ZZ".parse::<
-/// StockMarket>()`). To send such a code anyway, use the enum's `Other` variant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownCode {
-    /// The text that was parsed.
-    pub code: String,
-    /// The enum's name (`StockMarket`).
-    pub set: &'static str,
-}
-
-impl UnknownCode {
-    /// `code` is not in the set of the enum called `set`; used by generated code.
-    pub fn new(code: &str, set: &'static str) -> Self {
-        UnknownCode {
-            code: code.chars().take(64).collect(),
-            set,
-        }
-    }
-}
-
-impl std::fmt::Display for UnknownCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "'{}' is not a code of {}", self.code, self.set)
-    }
-}
-
-impl std::error::Error for UnknownCode {}
-
 /// Values the client fills in: the account of the endpoint, and continuation keys.
 #[derive(Debug, Clone, Default)]
 pub struct Fills {
