@@ -85,6 +85,11 @@ pub mod runtime {
     pub use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
     pub use rust_decimal::Decimal;
     pub use serde::de::MapAccess;
+    #[cfg(feature = "serde")]
+    pub use {
+        crate::decode::{serialize_fields, serialize_record},
+        serde::ser::{Serialize, SerializeMap, Serializer},
+    };
 }
 
 include!(concat!(env!("OUT_DIR"), "/groups.rs"));

@@ -70,6 +70,13 @@ impl Options {
         }
         quote!(#[cfg(feature = "realtime")])
     }
+
+    /// The `#[cfg(feature = "serde")]` of the `Serialize` impls, which exist only inside
+    /// `kis-api` (elsewhere the feature is not the crate's): `None` when none are generated.
+    pub(crate) fn serde_gate(&self) -> Option<TokenStream> {
+        self.feature_gates
+            .then(|| quote!(#[cfg(feature = "serde")]))
+    }
 }
 
 impl Options {

@@ -14,6 +14,7 @@ pub(super) fn record(
     fields: &[Field],
     doc_text: &str,
     realtime: bool,
+    serde_gate: Option<&TokenStream>,
 ) -> TokenStream {
     let d = doc(doc_text);
     let decls = fields.iter().map(|f| {
@@ -24,8 +25,20 @@ pub(super) fn record(
     });
     let metas = fields.iter().map(|f| field_meta(rt, f));
     if !realtime {
-        return rest_record(rt, name, &d, decls.collect(), metas.collect(), fields);
+        let serialize = serde_gate.map(|gate| {
+            quote! {
+                #gate
+                impl #rt::Serialize for #name {
+                    fn serialize<S: #rt::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
+                        #rt::serialize_record(self, s)
+                    }
+                }
+            }
+        });
+        let rec = rest_record(rt, name, &d, decls.collect(), metas.collect(), fields);
+        return quote!(#rec #serialize);
     }
+    let serialize = serde_gate.map(|gate| realtime_serialize(rt, gate, name, fields));
     // `set` is #[inline]: compiled into the programs that decode the record, rather than for
     // every record of the catalog in kis-api's own (debug) build
     let body = set_body(rt, fields);
@@ -48,6 +61,42 @@ pub(super) fn record(
             #[inline]
             fn set(&mut self, index: usize, raw: &'a str) -> ::core::result::Result<(), #rt::ValueError> {
                 #body
+            }
+        }
+        #serialize
+    }
+}
+
+/// `Serialize` for a realtime record (feature `serde`): a field view by column index, written
+/// by the runtime like a response record.
+fn realtime_serialize(
+    rt: &TokenStream,
+    gate: &TokenStream,
+    name: &Ident,
+    fields: &[Field],
+) -> TokenStream {
+    let arms = fields.iter().enumerate().map(|(i, f)| {
+        let n = ident(&f.rust_name);
+        let kind = field_kind(f.ty);
+        let i = Literal::usize_unsuffixed(i);
+        if f.ty.is_textual() {
+            quote!(#i => F::#kind(self.#n),)
+        } else {
+            quote!(#i => F::#kind(&self.#n),)
+        }
+    });
+    quote! {
+        #gate
+        impl<'a> #rt::Serialize for #name<'a> {
+            fn serialize<S: #rt::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
+                use #rt::FieldRef as F;
+                let view = |index: usize| {
+                    ::core::option::Option::Some(match index {
+                        #(#arms)*
+                        _ => return ::core::option::Option::None,
+                    })
+                };
+                #rt::serialize_fields(<Self as #rt::RealtimeRecord<'a>>::COLUMNS, &view, s)
             }
         }
     }
@@ -126,7 +175,7 @@ fn rest_record(
 }
 
 /// The `FieldRef`/`FieldMut` variant that stores a value type (see `response_type`).
-fn field_kind(t: ValueType) -> Ident {
+pub(super) fn field_kind(t: ValueType) -> Ident {
     format_ident!(
         "{}",
         match t {

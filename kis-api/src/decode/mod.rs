@@ -18,6 +18,8 @@ mod json;
 #[cfg(feature = "realtime")]
 mod realtime;
 mod report;
+#[cfg(feature = "serde")]
+mod ser;
 mod values;
 
 use std::borrow::Cow;
@@ -39,6 +41,8 @@ pub use json::{field, field_text, many, one};
 pub(crate) use realtime::find_caret;
 #[cfg(feature = "realtime")]
 pub use realtime::{RealtimeRecords, RecordError, realtime_records};
+#[cfg(feature = "serde")]
+pub use ser::{serialize_fields, serialize_record};
 pub use values::*;
 
 /// A response that could not be decoded: the TR ID, where in the body, the raw value and why.
