@@ -14,6 +14,7 @@ mod client;
 mod codes;
 mod docs;
 mod endpoint;
+mod field_types;
 mod meta;
 mod record;
 mod request;
@@ -24,6 +25,7 @@ use quote::quote;
 
 use crate::model::*;
 
+pub use field_types::field_types;
 pub(crate) use tokens::ident;
 
 /// What to generate and how it reaches the runtime.
