@@ -42,7 +42,7 @@ pub(crate) use realtime::find_caret;
 #[cfg(feature = "realtime")]
 pub use realtime::{RealtimeRecords, RecordError, realtime_records};
 #[cfg(feature = "serde")]
-pub use ser::{serialize_fields, serialize_record};
+pub use ser::{TypedValue, serialize_fields, serialize_record};
 pub use values::*;
 
 /// A response that could not be decoded: the TR ID, where in the body, the raw value and why.

@@ -56,3 +56,74 @@ pub fn serialize_fields<'r, S: Serializer>(
 pub fn serialize_record<R: Record, S: Serializer>(record: &R, s: S) -> Result<S::Ok, S::Error> {
     serialize_fields(R::FIELDS, &|i| record.field(i), s)
 }
+
+/// One value read by its catalog type and owned: what programs that read responses by the
+/// catalog's metadata rather than a generated type (the `kis` command line) serialize, written
+/// exactly as the generated types write the same field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypedValue {
+    /// Text and codes.
+    Text(String),
+    /// Decimals, prices, amounts and rates.
+    Decimal(Option<rust_decimal::Decimal>),
+    /// Quantities and integers.
+    Integer(Option<i64>),
+    /// Dates.
+    Date(Option<chrono::NaiveDate>),
+    /// Times.
+    Time(Option<chrono::NaiveTime>),
+    /// Dates with a time.
+    DateTime(Option<chrono::NaiveDateTime>),
+    /// Yes/no values.
+    YesNo(Option<bool>),
+}
+
+impl TypedValue {
+    /// `raw` read as `ty`, leniently as decoding reads it (blank is empty, sentinels are empty).
+    pub fn read(ty: crate::meta::ValueType, raw: &str) -> Result<TypedValue, super::ValueError> {
+        use crate::meta::ValueType as T;
+        let mut v = match ty {
+            T::Text | T::Code => TypedValue::Text(String::new()),
+            T::Decimal | T::Price | T::Amount | T::Rate => TypedValue::Decimal(None),
+            T::Quantity | T::Integer => TypedValue::Integer(None),
+            T::Date => TypedValue::Date(None),
+            T::Time => TypedValue::Time(None),
+            T::DateTime => TypedValue::DateTime(None),
+            T::YesNo => TypedValue::YesNo(None),
+        };
+        super::fields::store(v.as_mut(), ty, raw)?;
+        Ok(v)
+    }
+
+    /// The value as a field view.
+    pub fn as_ref(&self) -> FieldRef<'_> {
+        match self {
+            TypedValue::Text(v) => FieldRef::Text(v),
+            TypedValue::Decimal(v) => FieldRef::Decimal(v),
+            TypedValue::Integer(v) => FieldRef::Integer(v),
+            TypedValue::Date(v) => FieldRef::Date(v),
+            TypedValue::Time(v) => FieldRef::Time(v),
+            TypedValue::DateTime(v) => FieldRef::DateTime(v),
+            TypedValue::YesNo(v) => FieldRef::YesNo(v),
+        }
+    }
+
+    fn as_mut(&mut self) -> super::FieldMut<'_> {
+        use super::FieldMut as M;
+        match self {
+            TypedValue::Text(v) => M::Text(v),
+            TypedValue::Decimal(v) => M::Decimal(v),
+            TypedValue::Integer(v) => M::Integer(v),
+            TypedValue::Date(v) => M::Date(v),
+            TypedValue::Time(v) => M::Time(v),
+            TypedValue::DateTime(v) => M::DateTime(v),
+            TypedValue::YesNo(v) => M::YesNo(v),
+        }
+    }
+}
+
+impl Serialize for TypedValue {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.as_ref().serialize(s)
+    }
+}
