@@ -72,6 +72,8 @@ pub struct Fills {
     pub account_number: Option<String>,
     /// 2-digit product code, when configured.
     pub account_product_code: Option<String>,
+    /// The user's HTS id, when configured.
+    pub hts_id: Option<String>,
     /// Continuation values for this page (request wire name, value).
     pub paging: Vec<(&'static str, String)>,
 }
@@ -135,6 +137,7 @@ impl<'a> ParamWriter<'a> {
                 let configured = match source {
                     FillSource::AccountNumber => self.fills.account_number.as_deref(),
                     FillSource::AccountProductCode => self.fills.account_product_code.as_deref(),
+                    FillSource::HtsId => self.fills.hts_id.as_deref(),
                 };
                 match configured {
                     Some(c) => Cow::Borrowed(c),
@@ -199,6 +202,7 @@ mod tests {
         let fills = Fills {
             account_number: Some("12345678".into()),
             account_product_code: None,
+            hts_id: Some("hts_user".into()),
             paging: vec![("CTX_AREA_NK100", "KEY 2".into())],
         };
         let qty = 10u64;
@@ -206,6 +210,7 @@ mod tests {
         let mut w = ParamWriter::new(&fills);
         w.fill("CANO", None, FillSource::AccountNumber);
         w.fill("ACNT_PRDT_CD", None, FillSource::AccountProductCode);
+        w.fill("USER_ID", None, FillSource::HtsId);
         w.put("ORD_QTY", &qty);
         w.put("ORD_UNPR", &price);
         w.opt::<str>("OFL_YN", None, "");
@@ -217,7 +222,7 @@ mod tests {
         let json = String::from_utf8(w.to_json()).unwrap_or_default();
         assert_eq!(
             json,
-            r#"{"CANO":"12345678","ACNT_PRDT_CD":"","ORD_QTY":"10","ORD_UNPR":"71900","OFL_YN":"","CTX_AREA_FK100":"","CTX_AREA_NK100":"KEY 2"}"#
+            r#"{"CANO":"12345678","ACNT_PRDT_CD":"","USER_ID":"hts_user","ORD_QTY":"10","ORD_UNPR":"71900","OFL_YN":"","CTX_AREA_FK100":"","CTX_AREA_NK100":"KEY 2"}"#
         );
     }
 }

@@ -11,7 +11,7 @@ use crate::client::Inner;
 use crate::decode::{DecodeError, Envelope, decode_envelope};
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::meta::{AccountKind, EndpointKind, EndpointMeta, ErrorAction, Method};
+use crate::meta::{AccountKind, EndpointKind, EndpointMeta, ErrorAction, FillSource, Method};
 use crate::params::{Fills, ParamWriter};
 
 /// A request ready to send (and to resend, for queries).
@@ -73,6 +73,7 @@ impl Inner {
         Fills {
             account_number: account.map(|a| a.number().to_string()),
             account_product_code: account.map(|a| a.product().to_string()),
+            hts_id: self.hts_id.clone(),
             paging,
         }
     }
@@ -85,6 +86,14 @@ impl Inner {
         w: &ParamWriter<'_>,
     ) -> Result<Prepared> {
         if let Some(first) = w.missing().first() {
+            let source = meta.request.iter().find(|f| f.wire == *first);
+            if source.and_then(|f| f.fill) == Some(FillSource::HtsId) {
+                return Err(Error::Config(format!(
+                    "{}: {first} needs the HTS id (ClientBuilder::hts_id, KIS_HTS_ID; or set it \
+                     on the request)",
+                    meta.id
+                )));
+            }
             return Err(Error::Config(format!(
                 "{}: {first} needs a configured {:?} account (or set it on the request)",
                 meta.id, meta.account

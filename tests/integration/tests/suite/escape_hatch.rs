@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// A loopback proxy to `target` (`host:port`): its URL, and every byte clients sent through it.
-async fn recording_proxy(target: String) -> (String, Arc<Mutex<Vec<u8>>>) {
+pub(crate) async fn recording_proxy(target: String) -> (String, Arc<Mutex<Vec<u8>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("address");
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -51,7 +51,7 @@ async fn recording_proxy(target: String) -> (String, Arc<Mutex<Vec<u8>>>) {
     (format!("http://{addr}"), seen)
 }
 
-fn sent(seen: &Mutex<Vec<u8>>) -> String {
+pub(crate) fn sent(seen: &Mutex<Vec<u8>>) -> String {
     String::from_utf8_lossy(&seen.lock().expect("record")).into_owned()
 }
 
