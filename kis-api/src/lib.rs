@@ -72,9 +72,9 @@ pub mod runtime {
     pub use crate::client::Client;
     pub use crate::config::Redacted;
     pub use crate::decode::{
-        Body, DecodeCx, FieldMut, FieldRef, RealtimeRecord, Record, ValueError, amount,
-        amount_into, borrowed, borrowed_into, clone_record, date, date_into, datetime,
-        datetime_into, debug_record, decimal, decimal_into, field, field_text, integer,
+        Body, CodeEnum, CodeSlot, DecodeCx, FieldMut, FieldRef, RealtimeRecord, Record, ValueError,
+        amount, amount_into, borrowed, borrowed_into, clone_record, code_into, date, date_into,
+        datetime, datetime_into, debug_record, decimal, decimal_into, field, field_text, integer,
         integer_into, many, one, price, price_into, quantity, quantity_into, rate, rate_into,
         records_eq, text, text_into, time, time_into, yes_no, yes_no_into,
     };

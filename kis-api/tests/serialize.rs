@@ -72,6 +72,7 @@ fn assert_same_values<'r>(
                     == v.map(Some)
             }
             FieldRef::YesNo(v) => got.as_bool() == *v && (v.is_some() || got.is_null()),
+            FieldRef::Code(v) => text == v.code() && (v.code().is_some() || got.is_null()),
         };
         assert!(ok, "{}: {:?} serialized as {got}", meta.wire, view(i));
     }
@@ -198,4 +199,19 @@ fn a_realtime_record_round_trips_through_json() {
         };
         assert!(ok, "{}: {raw:?} serialized as {v}", c.wire);
     }
+}
+
+#[test]
+fn a_code_enum_field_serializes_as_its_code() {
+    use kis_api::domestic_stock::inquire_price;
+    let body = r#"{"output":{"prdy_vrss_sign":"9","stck_prpr":"71900"},"rt_cd":"0","msg_cd":"MCA00000","msg1":"ok"}"#;
+    let cx = DecodeCx::new("FHKST01010100", <inquire_price::Request as Endpoint>::META);
+    let (_, r) = decode_body::<inquire_price::Response>(body.as_bytes(), &cx)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let json = serde_json::to_value(&r).expect("serialize");
+    assert_eq!(
+        json["output"]["prdy_vrss_sign"], "9",
+        "an unknown code as sent"
+    );
+    assert_eq!(json["output"]["prdy_ctrt"], Value::Null);
 }

@@ -16,7 +16,21 @@ pub(super) fn codes_file(catalog: &Catalog, opts: &Options) -> TokenStream {
             md(&en.label),
             opts.spec_label
         );
-        code_enum(en, &d)
+        let t = format_ident!("{}", en.name);
+        let e = code_enum(en, &d);
+        // response fields read into the shared enums (`response_enums`)
+        quote! {
+            #e
+            impl rt::CodeEnum for #t {
+                fn read(code: &str) -> Self {
+                    Self::from_code(code)
+                        .unwrap_or_else(|| #t::Other(::std::borrow::Cow::Owned(code.to_owned())))
+                }
+                fn wire(&self) -> &str {
+                    self.code()
+                }
+            }
+        }
     });
     quote! {
         use #runtime as rt;

@@ -89,7 +89,7 @@ fn response_type_tokens(
 ) -> TokenStream {
     let body_decls = e.response.body.iter().map(|f| {
         let n = ident(&f.rust_name);
-        let t = response_type(rt, f.ty, false);
+        let t = field_type(rt, f, false);
         let d = doc(&field_doc(f));
         quote!(#d pub #n: #t,)
     });
@@ -141,7 +141,7 @@ fn serialize_response(
         if f.redacted {
             quote!(m.serialize_entry(#w, "***")?;)
         } else {
-            let kind = super::record::field_kind(f.ty);
+            let kind = super::record::field_kind(f);
             quote!(m.serialize_entry(#w, &#rt::FieldRef::#kind(&self.#n))?;)
         }
     });
@@ -178,7 +178,9 @@ fn entry_body(rt: &TokenStream, e: &Endpoint, block_types: &[(Ident, &Block)]) -
     for f in &e.response.body {
         let n = ident(&f.rust_name);
         let w = lit(&f.wire);
-        if f.ty.is_textual() {
+        if f.code_enum.is_some() {
+            arms.push(quote!(#w => #rt::CodeSlot::set_code(&mut self.#n, &#rt::field_text(map)?),));
+        } else if f.ty.is_textual() {
             arms.push(quote!(#w => self.#n = #rt::field_text(map)?,));
         } else {
             let p = parser(rt, f.ty, false);

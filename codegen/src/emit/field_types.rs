@@ -7,7 +7,7 @@ use std::fmt::Write;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::tokens::{request_type, response_type};
+use super::tokens::{field_type, request_type};
 use crate::model::{Catalog, EndpointKind, Field, RequestField};
 
 /// `<group>.<id> <block> <field>: <RustType> (<label>)` for every request field (block
@@ -30,7 +30,7 @@ pub fn field_types(catalog: &Catalog) -> String {
         let borrowed = e.kind == EndpointKind::WebSocket;
         let mut fields = |block: &str, list: &[Field]| {
             for f in list {
-                let t = plain(response_type(&rt(), f.ty, borrowed));
+                let t = plain(field_type(&rt(), f, borrowed));
                 let _ = writeln!(out, "{id} {block} {}: {t} ({})", f.wire, f.label);
             }
         };
@@ -76,7 +76,12 @@ fn plain(t: TokenStream) -> String {
         }
         s.push_str(word);
     }
-    ["::core::option::", "::std::string::", "rt::"]
-        .iter()
-        .fold(s, |s, p| s.replace(p, ""))
+    [
+        "::core::option::",
+        "::std::string::",
+        "rt::",
+        "super::super::",
+    ]
+    .iter()
+    .fold(s, |s, p| s.replace(p, ""))
 }

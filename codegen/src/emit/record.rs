@@ -19,7 +19,7 @@ pub(super) fn record(
     let d = doc(doc_text);
     let decls = fields.iter().map(|f| {
         let n = ident(&f.rust_name);
-        let t = response_type(rt, f.ty, realtime);
+        let t = field_type(rt, f, realtime);
         let fd = doc(&field_doc(f));
         quote!(#fd pub #n: #t,)
     });
@@ -77,9 +77,9 @@ fn realtime_serialize(
 ) -> TokenStream {
     let arms = fields.iter().enumerate().map(|(i, f)| {
         let n = ident(&f.rust_name);
-        let kind = field_kind(f.ty);
+        let kind = field_kind(f);
         let i = Literal::usize_unsuffixed(i);
-        if f.ty.is_textual() {
+        if f.ty.is_textual() && f.code_enum.is_none() {
             quote!(#i => F::#kind(self.#n),)
         } else {
             quote!(#i => F::#kind(&self.#n),)
@@ -116,7 +116,7 @@ fn rest_record(
 ) -> TokenStream {
     let views = fields.iter().enumerate().map(|(i, f)| {
         let n = ident(&f.rust_name);
-        let kind = field_kind(f.ty);
+        let kind = field_kind(f);
         let i = Literal::usize_unsuffixed(i);
         (
             quote!(#i => F::#kind(&self.#n),),
@@ -174,11 +174,14 @@ fn rest_record(
     }
 }
 
-/// The `FieldRef`/`FieldMut` variant that stores a value type (see `response_type`).
-pub(super) fn field_kind(t: ValueType) -> Ident {
+/// The `FieldRef`/`FieldMut` variant that stores a field (see `field_type`).
+pub(super) fn field_kind(f: &Field) -> Ident {
+    if f.code_enum.is_some() {
+        return format_ident!("Code");
+    }
     format_ident!(
         "{}",
-        match t {
+        match f.ty {
             ValueType::Text | ValueType::Code => "Text",
             ValueType::Decimal | ValueType::Price | ValueType::Amount | ValueType::Rate =>
                 "Decimal",
@@ -198,7 +201,11 @@ fn set_body(rt: &TokenStream, fields: &[Field]) -> TokenStream {
     // arms, the match compiled to one huge stack frame set up for every column.
     let arms = fields.iter().enumerate().map(|(i, f)| {
         let n = ident(&f.rust_name);
-        let into = into_parser(rt, f.ty, true);
+        let into = if f.code_enum.is_some() {
+            quote!(#rt::code_into)
+        } else {
+            into_parser(rt, f.ty, true)
+        };
         let i = Literal::usize_unsuffixed(i);
         quote!(#i => #into(&mut self.#n, raw),)
     });

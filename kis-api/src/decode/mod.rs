@@ -35,7 +35,9 @@ pub use report::{Unrecognized, UnrecognizedKind};
 use crate::meta::{EndpointMeta, FieldMeta};
 
 pub use check::{readable, unrecognized_in};
-pub use fields::{FieldMut, FieldRef, clone_record, debug_record, records_eq};
+pub use fields::{
+    CodeEnum, CodeSlot, FieldMut, FieldRef, clone_record, code_into, debug_record, records_eq,
+};
 pub use json::{field, field_text, many, one};
 #[cfg(feature = "realtime")]
 pub(crate) use realtime::find_caret;

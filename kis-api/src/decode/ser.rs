@@ -24,6 +24,10 @@ impl Serialize for FieldRef<'_> {
             FieldRef::Time(Some(v)) => s.collect_str(&v.format("%H:%M:%S%.f")),
             FieldRef::DateTime(Some(v)) => s.collect_str(&v.format("%Y-%m-%dT%H:%M:%S%.f")),
             FieldRef::YesNo(Some(v)) => s.serialize_bool(*v),
+            FieldRef::Code(v) => match v.code() {
+                Some(c) => s.serialize_str(c),
+                None => s.serialize_none(),
+            },
             FieldRef::Decimal(None)
             | FieldRef::Integer(None)
             | FieldRef::Date(None)
