@@ -681,3 +681,52 @@ fn a_shared_enum_field_cannot_rename_or_reverse_its_members() {
         true,
     );
 }
+
+#[test]
+fn response_enums_name_known_enums_and_retype_only_codes() {
+    let enums = "enums:\n  - name: ChangeSign\n    label: x\n    values:\n      - {value: \"1\", name: upper_limit, label: 상한}\n      - {value: \"2\", name: rise, label: 상승}\n";
+    let ok = COMMON.replace(
+        "fills:",
+        &format!("{enums}response_enums:\n  - {{enum: ChangeSign, names: [prdy_vrss_sign, stck_prpr]}}\nfills:"),
+    );
+    let quote = QUOTE.replace(
+        "        - {name: stck_prpr, label: 주식현재가}",
+        "        - {name: stck_prpr, label: 주식현재가}\n        - {name: prdy_vrss_sign, label: 전일 대비 부호}",
+    );
+    let mut sources = with("common.yaml", &ok);
+    if let Some(s) = sources
+        .iter_mut()
+        .find(|s| s.path == "domestic_stock/inquire_price.yaml")
+    {
+        s.text = quote;
+    }
+    let catalog = load_from_sources(&sources).unwrap_or_else(|d| panic!("{d}"));
+    let ep = catalog
+        .endpoints
+        .iter()
+        .find(|e| e.id == "inquire_price")
+        .unwrap_or_else(|| panic!("endpoint missing"));
+    let fields = &ep.response.blocks[0].fields;
+    let enum_of = |wire: &str| {
+        fields
+            .iter()
+            .find(|f| f.wire == wire)
+            .and_then(|f| f.code_enum.clone())
+    };
+    assert_eq!(enum_of("prdy_vrss_sign").as_deref(), Some("ChangeSign"));
+    assert_eq!(enum_of("stck_prpr"), None, "a price is never an enum");
+    assert_eq!(enum_of("temp_stop_yn"), None);
+
+    let bad = COMMON.replace(
+        "fills:",
+        "response_enums:\n  - {enum: NoSuchEnum, names: [prdy_vrss_sign]}\nfills:",
+    );
+    let d = errors(with("common.yaml", &bad));
+    assert_rejected(
+        &d,
+        "common.yaml",
+        "response_enums[0].enum",
+        "unknown enum 'NoSuchEnum'",
+        true,
+    );
+}
