@@ -23,8 +23,10 @@ pub(super) fn codes_file(catalog: &Catalog, opts: &Options) -> TokenStream {
             #e
             impl rt::CodeEnum for #t {
                 fn read(code: &str) -> Self {
-                    Self::from_code(code)
-                        .unwrap_or_else(|| #t::Other(::std::borrow::Cow::Owned(code.to_owned())))
+                    match code.parse() {
+                        ::core::result::Result::Ok(v) => v,
+                        ::core::result::Result::Err(never) => match never {},
+                    }
                 }
                 fn wire(&self) -> &str {
                     self.code()
@@ -110,7 +112,10 @@ fn code_enum_impls(t: &Ident, en: &CodeEnum) -> TokenStream {
             /// Never fails: a code outside the set is `Other` (use [`Self::from_code`] to
             /// tell the two apart).
             fn from_str(code: &str) -> ::core::result::Result<Self, ::core::convert::Infallible> {
-                ::core::result::Result::Ok(Self::other(code.to_owned()))
+                // a member costs no allocation; only an unlisted code is copied
+                ::core::result::Result::Ok(Self::from_code(code).unwrap_or_else(|| {
+                    #t::Other(::std::borrow::Cow::Owned(code.to_owned()))
+                }))
             }
         }
         impl ::core::fmt::Display for #t {
