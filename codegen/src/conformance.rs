@@ -63,7 +63,7 @@ fn sample_arg(catalog: &Catalog, e: &Endpoint, f: &RequestField, api: &TokenStre
                 let v = format_ident!("{}", m.rust_name);
                 quote!(#api::codes::#t::#v)
             }
-            None => quote!(#api::codes::#t::Other("1")),
+            None => quote!(#api::codes::#t::Other(::std::borrow::Cow::Borrowed("1"))),
         };
     }
     if let Some(en) = &f.local_enum {
@@ -74,7 +74,7 @@ fn sample_arg(catalog: &Catalog, e: &Endpoint, f: &RequestField, api: &TokenStre
                 let v = format_ident!("{}", m.rust_name);
                 quote!(#api::#group::#module::#t::#v)
             }
-            None => quote!(#api::#group::#module::#t::Other("1")),
+            None => quote!(#api::#group::#module::#t::Other(::std::borrow::Cow::Borrowed("1"))),
         };
     }
     match f.ty {

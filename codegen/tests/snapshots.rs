@@ -45,3 +45,33 @@ fn whole_api_surface() {
     );
     insta::assert_snapshot!(s);
 }
+
+/// Every request field, response field and realtime column with its Rust type: a naming rule
+/// or type mapping that retypes fields shows here as a reviewed diff.
+#[test]
+fn field_types() {
+    let c = catalog();
+    let s = emit::field_types(&c);
+    let fields: usize = c
+        .endpoints
+        .iter()
+        .map(|e| {
+            let request = if e.kind == kis_codegen::model::EndpointKind::Rest {
+                e.request.len()
+            } else {
+                0
+            };
+            request
+                + e.response.body.len()
+                + e.response
+                    .blocks
+                    .iter()
+                    .map(|b| b.fields.len())
+                    .sum::<usize>()
+                + e.realtime.as_ref().map_or(0, |r| r.columns.len())
+        })
+        .sum();
+    assert_eq!(s.lines().count(), fields, "one line per field");
+    assert!(s.contains("domestic_stock.inquire_price output stck_prpr: Option<Decimal> ("));
+    insta::assert_snapshot!(s);
+}

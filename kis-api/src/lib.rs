@@ -93,20 +93,25 @@ pub mod runtime {
     pub use crate::call::Call;
     pub use crate::client::Client;
     pub use crate::decode::{
-        Body, DecodeCx, FieldMut, FieldRef, RealtimeRecord, Record, ValueError, amount,
-        amount_into, borrowed, borrowed_into, clone_record, date, date_into, datetime,
-        datetime_into, debug_record, decimal, decimal_into, field, field_text, integer,
+        Body, CodeEnum, CodeSlot, DecodeCx, FieldMut, FieldRef, RealtimeRecord, Record, ValueError,
+        amount, amount_into, borrowed, borrowed_into, clone_record, code_into, date, date_into,
+        datetime, datetime_into, debug_record, decimal, decimal_into, field, field_text, integer,
         integer_into, many, one, price, price_into, quantity, quantity_into, rate, rate_into,
         records_eq, text, text_into, time, time_into, yes_no, yes_no_into,
     };
     pub use crate::endpoint::{Endpoint, Paginated, RealtimeTr};
     pub use crate::env::{Environment, RealCapable};
     pub use crate::meta::*;
-    pub use crate::params::{ParamValue, ParamWriter, UnknownCode};
+    pub use crate::params::{ParamValue, ParamWriter};
     pub use crate::secret::Redacted;
     pub use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
     pub use rust_decimal::Decimal;
     pub use serde::de::MapAccess;
+    #[cfg(feature = "serde")]
+    pub use {
+        crate::decode::{serialize_fields, serialize_record},
+        serde::ser::{Serialize, SerializeMap, Serializer},
+    };
 }
 
 include!(concat!(env!("OUT_DIR"), "/groups.rs"));

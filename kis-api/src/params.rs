@@ -65,34 +65,6 @@ impl ParamValue for bool {
     }
 }
 
-/// A code that is not a member of a request enum's set, from parsing one (`"ZZ".parse::<
-/// StockMarket>()`). To send such a code anyway, use the enum's `Other` variant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownCode {
-    /// The text that was parsed.
-    pub code: String,
-    /// The enum's name (`StockMarket`).
-    pub set: &'static str,
-}
-
-impl UnknownCode {
-    /// `code` is not in the set of the enum called `set`; used by generated code.
-    pub fn new(code: &str, set: &'static str) -> Self {
-        UnknownCode {
-            code: code.chars().take(64).collect(),
-            set,
-        }
-    }
-}
-
-impl std::fmt::Display for UnknownCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "'{}' is not a code of {}", self.code, self.set)
-    }
-}
-
-impl std::error::Error for UnknownCode {}
-
 /// Values the client fills in: the account of the endpoint, and continuation keys.
 #[derive(Debug, Clone, Default)]
 pub struct Fills {
@@ -100,6 +72,8 @@ pub struct Fills {
     pub account_number: Option<String>,
     /// 2-digit product code, when configured.
     pub account_product_code: Option<String>,
+    /// The user's HTS id, when configured.
+    pub hts_id: Option<String>,
     /// Continuation values for this page (request wire name, value).
     pub paging: Vec<(&'static str, String)>,
 }
@@ -163,6 +137,7 @@ impl<'a> ParamWriter<'a> {
                 let configured = match source {
                     FillSource::AccountNumber => self.fills.account_number.as_deref(),
                     FillSource::AccountProductCode => self.fills.account_product_code.as_deref(),
+                    FillSource::HtsId => self.fills.hts_id.as_deref(),
                 };
                 match configured {
                     Some(c) => Cow::Borrowed(c),
@@ -233,6 +208,7 @@ mod tests {
         let fills = Fills {
             account_number: Some("12345678".into()),
             account_product_code: None,
+            hts_id: Some("hts_user".into()),
             paging: vec![("CTX_AREA_NK100", "KEY 2".into())],
         };
         let qty = 10u64;
@@ -240,6 +216,7 @@ mod tests {
         let mut w = ParamWriter::new(&fills);
         w.fill("CANO", None, FillSource::AccountNumber);
         w.fill("ACNT_PRDT_CD", None, FillSource::AccountProductCode);
+        w.fill("USER_ID", None, FillSource::HtsId);
         w.put("ORD_QTY", &qty);
         w.put("ORD_UNPR", &price);
         w.opt::<str>("OFL_YN", None, "");
@@ -251,7 +228,7 @@ mod tests {
         let json = String::from_utf8(w.to_json()).unwrap_or_default();
         assert_eq!(
             json,
-            r#"{"CANO":"12345678","ACNT_PRDT_CD":"","ORD_QTY":"10","ORD_UNPR":"71900","OFL_YN":"","CTX_AREA_FK100":"","CTX_AREA_NK100":"KEY 2"}"#
+            r#"{"CANO":"12345678","ACNT_PRDT_CD":"","USER_ID":"hts_user","ORD_QTY":"10","ORD_UNPR":"71900","OFL_YN":"","CTX_AREA_FK100":"","CTX_AREA_NK100":"KEY 2"}"#
         );
     }
 }

@@ -150,3 +150,32 @@ fn broken_json_and_wrong_shapes_are_errors_not_panics() {
         );
     }
 }
+
+#[test]
+fn codes_of_a_known_set_read_into_enums_and_unknown_ones_are_kept() {
+    use kis_api::codes::ChangeSign;
+
+    // a member, a code KIS may add later (kept as Other, not an error), a blank (None)
+    for (raw, want) in [
+        ("2", Some(ChangeSign::Rise)),
+        (" 5 ", Some(ChangeSign::Fall)),
+        ("9", Some(ChangeSign::Other("9".into()))),
+        ("", None),
+    ] {
+        let body = format!(r#"{{"output":{{"prdy_vrss_sign":"{raw}","stck_prpr":"71900"}},{OK}}}"#);
+        let (r, found) =
+            decode_reporting::<inquire_price::Request>(&body).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            found.is_empty(),
+            "{raw:?}: an unknown code is no problem: {found:?}"
+        );
+        let out = r.output.unwrap_or_else(|| panic!("output"));
+        assert_eq!(out.prdy_vrss_sign, want, "{raw:?}");
+        // the other fields are untouched by the enum field
+        assert_eq!(out.stck_prpr, Some(Decimal::new(71900, 0)));
+        // the copy and the comparison of the record see the enum field
+        let copy = out.clone();
+        assert_eq!(copy, out);
+        assert_eq!(copy.prdy_vrss_sign, want);
+    }
+}

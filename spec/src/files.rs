@@ -27,6 +27,9 @@ pub struct CommonFile {
     /// Closed value sets with Rust names, referenced by request fields' `enum`.
     #[serde(default)]
     pub enums: Vec<EnumSpec>,
+    /// Response fields and realtime columns that read into an enum of `enums`, by name.
+    #[serde(default)]
+    pub response_enums: Vec<ResponseEnumSpec>,
     /// Names of fields holding personal data, redacted in `Debug` output.
     #[serde(default)]
     pub redacted: Option<NameRules>,
@@ -175,6 +178,22 @@ pub struct EnumValueSpec {
     pub name: Spanned<String>,
     /// Meaning.
     pub label: String,
+}
+
+/// Response fields that read into a shared enum: the enum, and the field names (matched like
+/// the type rules).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseEnumSpec {
+    /// The enum of `enums`.
+    #[serde(rename = "enum")]
+    pub enum_name: Spanned<String>,
+    /// Whole names (lower case, trailing digits removed).
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Name endings (the part after the last underscore).
+    #[serde(default)]
+    pub suffixes: Vec<String>,
 }
 
 /// A set of field names: whole names and name endings, matched like the type rules.
@@ -393,7 +412,8 @@ pub struct RequestFieldSpec {
     /// Explicit value type, overriding the request naming rules.
     #[serde(default, rename = "type")]
     pub ty: Option<Spanned<String>>,
-    /// A closed value set of `common.yaml` (`enums`) this field takes in Rust.
+    /// The Rust enum this field takes: a closed value set of `common.yaml` (`enums`), or, when
+    /// the field's values carry names, the name of the field's own enum.
     #[serde(default, rename = "enum")]
     pub enum_name: Option<Spanned<String>>,
     /// Fill from client configuration (overrides `common.yaml`'s fills).

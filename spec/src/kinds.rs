@@ -167,11 +167,14 @@ pub enum FillSource {
     AccountNumber,
     /// The 2-digit product code (ACNT_PRDT_CD) of the endpoint's account.
     AccountProductCode,
+    /// The user's HTS id (USER_ID of the watch-list and condition-search endpoints).
+    HtsId,
 }
 
 catalog_names!(FillSource {
     AccountNumber => "account_number",
     AccountProductCode => "account_product_code",
+    HtsId => "hts_id",
 });
 
 /// What a realtime subscription key means.

@@ -63,6 +63,9 @@ pub struct Common {
     pub request_rules: TypeRuleSet,
     /// Closed value sets, by name.
     pub enums: Vec<CodeEnum>,
+    /// Response fields that read into an enum of `enums`: (enum name, names, suffixes), first
+    /// match wins.
+    pub response_enums: Vec<(String, Vec<String>, Vec<String>)>,
     /// Whole names of personal-data fields.
     pub redacted_names: Vec<String>,
     /// Name endings of personal-data fields.
@@ -107,6 +110,14 @@ impl Common {
     /// Whether a field called `name` holds personal data.
     pub fn is_redacted(&self, name: &str) -> bool {
         crate::rules::name_matches(name, &self.redacted_names, &self.redacted_suffixes)
+    }
+
+    /// The enum of `enums` a response field called `name` reads into, if a rule names it.
+    pub fn response_enum(&self, name: &str) -> Option<&str> {
+        self.response_enums
+            .iter()
+            .find(|(_, names, suffixes)| crate::rules::name_matches(name, names, suffixes))
+            .map(|(e, _, _)| e.as_str())
     }
 }
 
@@ -424,6 +435,9 @@ pub struct Field {
     pub ty: ValueType,
     /// Whether `ty` comes from an explicit `type:` rather than a rule.
     pub explicit_type: bool,
+    /// The enum of `common.yaml` the value reads into (`response_enums`), for codes whose set
+    /// the catalog knows; an unknown code is the enum's `Other`.
+    pub code_enum: Option<String>,
     /// Personal data: shown as *** by `Debug`.
     pub redacted: bool,
     /// Extra documentation.

@@ -536,3 +536,197 @@ fn files_loaded_in_parallel_report_in_file_order() {
     }
     assert_eq!(first_seen, names);
 }
+
+/// `QUOTE` with its first request field replaced by `field` (a flow-style YAML mapping).
+fn quote_with_field(field: &str) -> String {
+    QUOTE.replace(
+        "{name: FID_COND_MRKT_DIV_CODE, label: 조건시장분류코드, required: true}",
+        field,
+    )
+}
+
+#[test]
+fn a_local_enum_takes_the_name_the_catalog_gives_it() {
+    let ok = quote_with_field(
+        "{name: FID_RANK_SORT_CLS_CODE, label: 순위 정렬 구분 코드, required: true, enum: RankSort, values: [{value: \"0\", label: 매수상위, name: top_buy}, {value: \"1\", label: 매도상위, name: top_sell}]}",
+    );
+    let catalog = load_from_sources(&with("domestic_stock/inquire_price.yaml", &ok))
+        .unwrap_or_else(|d| panic!("{d}"));
+    let ep = catalog
+        .endpoints
+        .iter()
+        .find(|e| e.id == "inquire_price")
+        .unwrap_or_else(|| panic!("endpoint missing"));
+    let en = ep.request[0]
+        .local_enum
+        .as_ref()
+        .unwrap_or_else(|| panic!("no local enum"));
+    assert_eq!(en.name, "RankSort");
+    let members: Vec<&str> = en.members.iter().map(|m| m.rust_name.as_str()).collect();
+    assert_eq!(members, ["TopBuy", "TopSell"]);
+    assert_eq!(
+        ep.request[0].enum_name, None,
+        "a local enum is not a shared one"
+    );
+}
+
+#[test]
+fn enum_names_derived_from_the_wire_name_are_rejected() {
+    let values =
+        "values: [{value: \"0\", label: 전체, name: all}, {value: \"1\", label: 매수, name: buy}]";
+    for (wire, name) in [
+        ("FID_RANK_SORT_CLS_CODE", "FidRankSortClsCode"),
+        ("GB3", "Gb3"),
+        ("GB3", "Gb"),
+        ("INQR_DVSN_3", "InqrDvsn3"),
+        ("INQR_DVSN_3", "InqrDvsn"),
+        ("NCOD", "Ncod"),
+    ] {
+        let bad = quote_with_field(&format!(
+            "{{name: {wire}, label: x, required: true, enum: {name}, {values}}}"
+        ));
+        let d = errors(with("domestic_stock/inquire_price.yaml", &bad));
+        assert_rejected(
+            &d,
+            "domestic_stock/inquire_price.yaml",
+            "request[0].enum",
+            "spells the wire name",
+            true,
+        );
+    }
+    // a named value set without a name for its type is rejected too
+    let unnamed = quote_with_field(&format!(
+        "{{name: GB3, label: x, required: true, {values}}}"
+    ));
+    let d = errors(with("domestic_stock/inquire_price.yaml", &unnamed));
+    assert_rejected(
+        &d,
+        "domestic_stock/inquire_price.yaml",
+        "request[0].enum",
+        "names its type",
+        true,
+    );
+    // names the module defines itself are taken
+    let taken = quote_with_field(&format!(
+        "{{name: GB3, label: x, required: true, enum: Output1, {values}}}"
+    ));
+    let d = errors(with("domestic_stock/inquire_price.yaml", &taken));
+    assert_rejected(
+        &d,
+        "domestic_stock/inquire_price.yaml",
+        "request[0].enum",
+        "taken by the endpoint module",
+        true,
+    );
+}
+
+#[test]
+fn fallback_member_names_are_rejected() {
+    for name in ["code_00", "code_faq", "n1", "v2", "value_3"] {
+        let bad = quote_with_field(&format!(
+            "{{name: GB3, label: x, required: true, enum: Choice, values: [{{value: \"0\", label: 전체, name: all}}, {{value: \"1\", label: \"1\", name: {name}}}]}}"
+        ));
+        let d = errors(with("domestic_stock/inquire_price.yaml", &bad));
+        assert_rejected(
+            &d,
+            "domestic_stock/inquire_price.yaml",
+            "request[0].values[1].name",
+            "only repeats the code",
+            true,
+        );
+    }
+    // the same rule holds for the shared enums of common.yaml
+    let common = COMMON.replace(
+        "fills:",
+        "enums:\n  - name: ReportPeriod\n    label: x\n    values:\n      - {value: \"0\", name: n1, label: \"1\"}\nfills:",
+    );
+    let d = errors(with("common.yaml", &common));
+    assert_rejected(
+        &d,
+        "common.yaml",
+        "enums[0].values[0].name",
+        "only repeats the code",
+        true,
+    );
+    // meaningful names that merely contain digits pass
+    let ok = quote_with_field(
+        "{name: GB3, label: x, required: true, enum: Lookback, values: [{value: \"0\", label: 5일, name: days_5}, {value: \"1\", label: 1분, name: minutes_1}]}",
+    );
+    load_from_sources(&with("domestic_stock/inquire_price.yaml", &ok))
+        .unwrap_or_else(|d| panic!("{d}"));
+}
+
+#[test]
+fn a_shared_enum_field_cannot_rename_or_reverse_its_members() {
+    let common = COMMON.replace(
+        "fills:",
+        "enums:\n  - name: CurrencyBasis\n    label: x\n    values:\n      - {value: \"01\", name: foreign_currency, label: 외화}\n      - {value: \"02\", name: won, label: 원화}\nfills:",
+    );
+    let reversed = quote_with_field(
+        "{name: WCRC_FRCR_DVSN_CD, label: x, required: true, enum: CurrencyBasis, values: [{value: \"01\", label: 원화, name: won}, {value: \"02\", label: 외화, name: foreign_currency}]}",
+    );
+    let mut sources = with("common.yaml", &common);
+    if let Some(s) = sources
+        .iter_mut()
+        .find(|s| s.path == "domestic_stock/inquire_price.yaml")
+    {
+        s.text = reversed;
+    }
+    let d = errors(sources);
+    assert_rejected(
+        &d,
+        "domestic_stock/inquire_price.yaml",
+        "request[0].values[0].name",
+        "is member ForeignCurrency of enum CurrencyBasis",
+        true,
+    );
+}
+
+#[test]
+fn response_enums_name_known_enums_and_retype_only_codes() {
+    let enums = "enums:\n  - name: ChangeSign\n    label: x\n    values:\n      - {value: \"1\", name: upper_limit, label: 상한}\n      - {value: \"2\", name: rise, label: 상승}\n";
+    let ok = COMMON.replace(
+        "fills:",
+        &format!("{enums}response_enums:\n  - {{enum: ChangeSign, names: [prdy_vrss_sign, stck_prpr]}}\nfills:"),
+    );
+    let quote = QUOTE.replace(
+        "        - {name: stck_prpr, label: 주식현재가}",
+        "        - {name: stck_prpr, label: 주식현재가}\n        - {name: prdy_vrss_sign, label: 전일 대비 부호}",
+    );
+    let mut sources = with("common.yaml", &ok);
+    if let Some(s) = sources
+        .iter_mut()
+        .find(|s| s.path == "domestic_stock/inquire_price.yaml")
+    {
+        s.text = quote;
+    }
+    let catalog = load_from_sources(&sources).unwrap_or_else(|d| panic!("{d}"));
+    let ep = catalog
+        .endpoints
+        .iter()
+        .find(|e| e.id == "inquire_price")
+        .unwrap_or_else(|| panic!("endpoint missing"));
+    let fields = &ep.response.blocks[0].fields;
+    let enum_of = |wire: &str| {
+        fields
+            .iter()
+            .find(|f| f.wire == wire)
+            .and_then(|f| f.code_enum.clone())
+    };
+    assert_eq!(enum_of("prdy_vrss_sign").as_deref(), Some("ChangeSign"));
+    assert_eq!(enum_of("stck_prpr"), None, "a price is never an enum");
+    assert_eq!(enum_of("temp_stop_yn"), None);
+
+    let bad = COMMON.replace(
+        "fills:",
+        "response_enums:\n  - {enum: NoSuchEnum, names: [prdy_vrss_sign]}\nfills:",
+    );
+    let d = errors(with("common.yaml", &bad));
+    assert_rejected(
+        &d,
+        "common.yaml",
+        "response_enums[0].enum",
+        "unknown enum 'NoSuchEnum'",
+        true,
+    );
+}

@@ -190,11 +190,27 @@ fn schedule(rounds: usize) -> Vec<Side> {
     (0..rounds).flat_map(|_| [Side::Kis, Side::Hand]).collect()
 }
 
-/// kis-api by version, as a registry user writes it, and tokio for `main`.
+/// kis-api by version, as a registry user writes it, and tokio for `main`. `KIS_NEW_USER_FEATURES`
+/// (comma-separated, e.g. `serde`) adds kis-api features, to measure what one costs.
 fn kis_deps() -> String {
+    let features: Vec<String> = std::env::var("KIS_NEW_USER_FEATURES")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(|f| format!("\"{f}\""))
+        .collect();
+    let kis = if features.is_empty() {
+        format!("\"{}\"", env!("CARGO_PKG_VERSION"))
+    } else {
+        format!(
+            "{{ version = \"{}\", features = [{}] }}",
+            env!("CARGO_PKG_VERSION"),
+            features.join(", ")
+        )
+    };
     format!(
-        "kis-api = \"{}\"\ntokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }}\n",
-        env!("CARGO_PKG_VERSION")
+        "kis-api = {kis}\ntokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }}\n"
     )
 }
 

@@ -16,7 +16,23 @@ pub(super) fn codes_file(catalog: &Catalog, opts: &Options) -> TokenStream {
             md(&en.label),
             opts.spec_label
         );
-        code_enum(en, &d)
+        let t = format_ident!("{}", en.name);
+        let e = code_enum(en, &d);
+        // response fields read into the shared enums (`response_enums`)
+        quote! {
+            #e
+            impl rt::CodeEnum for #t {
+                fn read(code: &str) -> Self {
+                    match code.parse() {
+                        ::core::result::Result::Ok(v) => v,
+                        ::core::result::Result::Err(never) => match never {},
+                    }
+                }
+                fn wire(&self) -> &str {
+                    self.code()
+                }
+            }
+        }
     });
     quote! {
         use #runtime as rt;
@@ -38,12 +54,13 @@ pub(super) fn code_enum(en: &CodeEnum, doc_text: &str) -> TokenStream {
     let impls = code_enum_impls(&t, en);
     quote! {
         #d
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum #t {
             #(#variants)*
-            /// A code outside the catalog's set (KIS added one), sent as is.
-            Other(&'static str),
+            /// A code outside the catalog's set (KIS added one), sent as is: a literal
+            /// (`Other("03".into())`) or a code read at run time ([`Self::other`], `str::parse`).
+            Other(::std::borrow::Cow<'static, str>),
         }
         #impls
     }
@@ -53,7 +70,6 @@ pub(super) fn code_enum(en: &CodeEnum, doc_text: &str) -> TokenStream {
 /// labels are in the variants' docs and the endpoint metadata).
 fn code_enum_impls(t: &Ident, en: &CodeEnum) -> TokenStream {
     let member = |m: &CodeMember| format_ident!("{}", m.rust_name);
-    let name = lit(&en.name);
     let all = en.members.iter().map(|m| {
         let v = member(m);
         quote!(#t::#v)
@@ -71,7 +87,7 @@ fn code_enum_impls(t: &Ident, en: &CodeEnum) -> TokenStream {
             /// Every member of the set.
             pub const ALL: &'static [#t] = &[#(#all),*];
             /// The code as sent.
-            pub fn code(self) -> &'static str {
+            pub fn code(&self) -> &str {
                 match self {
                     #(#codes)*
                     #t::Other(code) => code,
@@ -84,11 +100,22 @@ fn code_enum_impls(t: &Ident, en: &CodeEnum) -> TokenStream {
                     _ => ::core::option::Option::None,
                 }
             }
+            /// The member sent as `code`, or `Other` holding it: a code the catalog does not
+            /// list is kept, never an error.
+            pub fn other(code: impl ::core::convert::Into<::std::borrow::Cow<'static, str>>) -> Self {
+                let code = code.into();
+                Self::from_code(&code).unwrap_or(#t::Other(code))
+            }
         }
         impl ::core::str::FromStr for #t {
-            type Err = rt::UnknownCode;
-            fn from_str(code: &str) -> ::core::result::Result<Self, rt::UnknownCode> {
-                Self::from_code(code).ok_or_else(|| rt::UnknownCode::new(code, #name))
+            type Err = ::core::convert::Infallible;
+            /// Never fails: a code outside the set is `Other` (use [`Self::from_code`] to
+            /// tell the two apart).
+            fn from_str(code: &str) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+                // a member costs no allocation; only an unlisted code is copied
+                ::core::result::Result::Ok(Self::from_code(code).unwrap_or_else(|| {
+                    #t::Other(::std::borrow::Cow::Owned(code.to_owned()))
+                }))
             }
         }
         impl ::core::fmt::Display for #t {

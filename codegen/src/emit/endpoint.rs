@@ -21,8 +21,9 @@ pub(super) fn rest_endpoint(
 ) -> TokenStream {
     let module = ident(&crate::names::field_ident(&e.id));
     let mdoc = doc(&endpoint_doc(e, opts));
-    let (records, block_types) = block_records(rt, e);
-    let response = response_type_tokens(rt, e, &block_types);
+    let serde_gate = opts.serde_gate();
+    let (records, block_types) = block_records(rt, e, serde_gate.as_ref());
+    let response = response_type_tokens(rt, e, &block_types, serde_gate.as_ref());
     let meta = meta_static(rt, e, group, opts, &block_types, quote!(&[]));
     let request = if e.kind == EndpointKind::Rest {
         request_type_tokens(rt, e)
@@ -45,6 +46,7 @@ pub(super) fn rest_endpoint(
 fn block_records<'e>(
     rt: &TokenStream,
     e: &'e Endpoint,
+    serde_gate: Option<&TokenStream>,
 ) -> (Vec<TokenStream>, Vec<(Ident, &'e Block)>) {
     let mut records = Vec::new();
     let mut block_types = Vec::new();
@@ -71,6 +73,7 @@ fn block_records<'e>(
                 b.wire
             ),
             false,
+            serde_gate,
         ));
         block_types.push((t, b));
     }
@@ -82,10 +85,11 @@ fn response_type_tokens(
     rt: &TokenStream,
     e: &Endpoint,
     block_types: &[(Ident, &Block)],
+    serde_gate: Option<&TokenStream>,
 ) -> TokenStream {
     let body_decls = e.response.body.iter().map(|f| {
         let n = ident(&f.rust_name);
-        let t = response_type(rt, f.ty, false);
+        let t = field_type(rt, f, false);
         let d = doc(&field_doc(f));
         quote!(#d pub #n: #t,)
     });
@@ -101,6 +105,7 @@ fn response_type_tokens(
     let cx = if uses_cx { quote!(cx) } else { quote!(_cx) };
     let entry_body = entry_body(rt, e, block_types);
     let page_key = e.pagination.as_ref().map(|p| page_key_fn(e, p));
+    let serialize = serde_gate.map(|gate| serialize_response(rt, gate, e, block_types));
     quote! {
         /// The response body (envelope aside: see `Reply` for `msg_cd`/`msg1`).
         #[derive(Debug, Clone, Default, PartialEq)]
@@ -114,6 +119,43 @@ fn response_type_tokens(
                 #entry_body
             }
             #page_key
+        }
+        #serialize
+    }
+}
+
+/// `Serialize` for `Response` (feature `serde`): each block under its wire name (the records
+/// serialize themselves), then each top-level field through the runtime's field view.
+fn serialize_response(
+    rt: &TokenStream,
+    gate: &TokenStream,
+    e: &Endpoint,
+    block_types: &[(Ident, &Block)],
+) -> TokenStream {
+    let blocks = block_types.iter().map(|(_, b)| {
+        let (n, w) = (ident(&b.rust_name), lit(&b.wire));
+        quote!(m.serialize_entry(#w, &self.#n)?;)
+    });
+    let fields = e.response.body.iter().map(|f| {
+        let (n, w) = (ident(&f.rust_name), lit(&f.wire));
+        if f.redacted {
+            quote!(m.serialize_entry(#w, "***")?;)
+        } else {
+            let kind = super::record::field_kind(f);
+            quote!(m.serialize_entry(#w, &#rt::FieldRef::#kind(&self.#n))?;)
+        }
+    });
+    let len = Literal::usize_unsuffixed(block_types.len() + e.response.body.len());
+    quote! {
+        #gate
+        impl #rt::Serialize for Response {
+            fn serialize<S: #rt::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
+                use #rt::SerializeMap as _;
+                let mut m = s.serialize_map(::core::option::Option::Some(#len))?;
+                #(#blocks)*
+                #(#fields)*
+                m.end()
+            }
         }
     }
 }
@@ -136,7 +178,9 @@ fn entry_body(rt: &TokenStream, e: &Endpoint, block_types: &[(Ident, &Block)]) -
     for f in &e.response.body {
         let n = ident(&f.rust_name);
         let w = lit(&f.wire);
-        if f.ty.is_textual() {
+        if f.code_enum.is_some() {
+            arms.push(quote!(#w => #rt::CodeSlot::set_code(&mut self.#n, &#rt::field_text(map)?),));
+        } else if f.ty.is_textual() {
             arms.push(quote!(#w => self.#n = #rt::field_text(map)?,));
         } else {
             let p = parser(rt, f.ty, false);
@@ -246,6 +290,7 @@ pub(super) fn websocket_endpoint(
             }
         ),
         true,
+        opts.serde_gate().as_ref(),
     );
     let tr_doc = doc(&format!(
         "The realtime TR, to subscribe to; its key is {key}."

@@ -14,6 +14,7 @@ mod client;
 mod codes;
 mod docs;
 mod endpoint;
+mod field_types;
 mod meta;
 mod record;
 mod request;
@@ -24,6 +25,7 @@ use quote::quote;
 
 use crate::model::*;
 
+pub use field_types::field_types;
 pub(crate) use tokens::ident;
 
 /// What to generate and how it reaches the runtime.
@@ -69,6 +71,13 @@ impl Options {
             return TokenStream::new();
         }
         quote!(#[cfg(feature = "realtime")])
+    }
+
+    /// The `#[cfg(feature = "serde")]` of the `Serialize` impls, which exist only inside
+    /// `kis-api` (elsewhere the feature is not the crate's): `None` when none are generated.
+    pub(crate) fn serde_gate(&self) -> Option<TokenStream> {
+        self.feature_gates
+            .then(|| quote!(#[cfg(feature = "serde")]))
     }
 }
 

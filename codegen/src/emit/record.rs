@@ -14,18 +14,31 @@ pub(super) fn record(
     fields: &[Field],
     doc_text: &str,
     realtime: bool,
+    serde_gate: Option<&TokenStream>,
 ) -> TokenStream {
     let d = doc(doc_text);
     let decls = fields.iter().map(|f| {
         let n = ident(&f.rust_name);
-        let t = response_type(rt, f.ty, realtime);
+        let t = field_type(rt, f, realtime);
         let fd = doc(&field_doc(f));
         quote!(#fd pub #n: #t,)
     });
     let metas = fields.iter().map(|f| field_meta(rt, f));
     if !realtime {
-        return rest_record(rt, name, &d, decls.collect(), metas.collect(), fields);
+        let serialize = serde_gate.map(|gate| {
+            quote! {
+                #gate
+                impl #rt::Serialize for #name {
+                    fn serialize<S: #rt::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
+                        #rt::serialize_record(self, s)
+                    }
+                }
+            }
+        });
+        let rec = rest_record(rt, name, &d, decls.collect(), metas.collect(), fields);
+        return quote!(#rec #serialize);
     }
+    let serialize = serde_gate.map(|gate| realtime_serialize(rt, gate, name, fields));
     // `set` is #[inline]: compiled into the programs that decode the record, rather than for
     // every record of the catalog in kis-api's own (debug) build
     let body = set_body(rt, fields);
@@ -50,6 +63,42 @@ pub(super) fn record(
                 #body
             }
         }
+        #serialize
+    }
+}
+
+/// `Serialize` for a realtime record (feature `serde`): a field view by column index, written
+/// by the runtime like a response record.
+fn realtime_serialize(
+    rt: &TokenStream,
+    gate: &TokenStream,
+    name: &Ident,
+    fields: &[Field],
+) -> TokenStream {
+    let arms = fields.iter().enumerate().map(|(i, f)| {
+        let n = ident(&f.rust_name);
+        let kind = field_kind(f);
+        let i = Literal::usize_unsuffixed(i);
+        if f.ty.is_textual() && f.code_enum.is_none() {
+            quote!(#i => F::#kind(self.#n),)
+        } else {
+            quote!(#i => F::#kind(&self.#n),)
+        }
+    });
+    quote! {
+        #gate
+        impl<'a> #rt::Serialize for #name<'a> {
+            fn serialize<S: #rt::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
+                use #rt::FieldRef as F;
+                let view = |index: usize| {
+                    ::core::option::Option::Some(match index {
+                        #(#arms)*
+                        _ => return ::core::option::Option::None,
+                    })
+                };
+                #rt::serialize_fields(<Self as #rt::RealtimeRecord<'a>>::COLUMNS, &view, s)
+            }
+        }
     }
 }
 
@@ -67,7 +116,7 @@ fn rest_record(
 ) -> TokenStream {
     let views = fields.iter().enumerate().map(|(i, f)| {
         let n = ident(&f.rust_name);
-        let kind = field_kind(f.ty);
+        let kind = field_kind(f);
         let i = Literal::usize_unsuffixed(i);
         (
             quote!(#i => F::#kind(&self.#n),),
@@ -125,11 +174,14 @@ fn rest_record(
     }
 }
 
-/// The `FieldRef`/`FieldMut` variant that stores a value type (see `response_type`).
-fn field_kind(t: ValueType) -> Ident {
+/// The `FieldRef`/`FieldMut` variant that stores a field (see `field_type`).
+pub(super) fn field_kind(f: &Field) -> Ident {
+    if f.code_enum.is_some() {
+        return format_ident!("Code");
+    }
     format_ident!(
         "{}",
-        match t {
+        match f.ty {
             ValueType::Text | ValueType::Code => "Text",
             ValueType::Decimal | ValueType::Price | ValueType::Amount | ValueType::Rate =>
                 "Decimal",
@@ -149,7 +201,11 @@ fn set_body(rt: &TokenStream, fields: &[Field]) -> TokenStream {
     // arms, the match compiled to one huge stack frame set up for every column.
     let arms = fields.iter().enumerate().map(|(i, f)| {
         let n = ident(&f.rust_name);
-        let into = into_parser(rt, f.ty, true);
+        let into = if f.code_enum.is_some() {
+            quote!(#rt::code_into)
+        } else {
+            into_parser(rt, f.ty, true)
+        };
         let i = Literal::usize_unsuffixed(i);
         quote!(#i => #into(&mut self.#n, raw),)
     });

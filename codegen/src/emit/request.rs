@@ -293,6 +293,7 @@ fn optional_doc(f: &RequestField, mut sd: String) -> String {
         (Some(FillSource::AccountProductCode), _) => {
             sd.push_str("\n\nDefault: the client's account product code for this API group.")
         }
+        (Some(FillSource::HtsId), _) => sd.push_str("\n\nDefault: the client's HTS id."),
         (None, Some(d)) if d.is_empty() => sd.push_str("\n\nDefault: sent empty."),
         (None, Some(d)) => sd.push_str(&format!("\n\nDefault: `{d}`.")),
         (None, None) => sd.push_str("\n\nSent empty unless set."),
@@ -311,6 +312,9 @@ fn optional_write(rt: &TokenStream, f: &RequestField, n: &Ident, w: &Literal) ->
         }
         Some(FillSource::AccountProductCode) => {
             quote!(w.fill(#w, self.#n.as_deref(), #rt::FillSource::AccountProductCode);)
+        }
+        Some(FillSource::HtsId) => {
+            quote!(w.fill(#w, self.#n.as_deref(), #rt::FillSource::HtsId);)
         }
         None => {
             let def = lit(f.default.as_deref().unwrap_or(""));

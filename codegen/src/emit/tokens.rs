@@ -106,6 +106,18 @@ pub(super) fn response_type(rt: &TokenStream, t: ValueType, borrowed: bool) -> T
     }
 }
 
+/// The Rust type of a response field or realtime column: the `codes` enum a rule of
+/// `response_enums` names, else the type of its value type.
+pub(super) fn field_type(rt: &TokenStream, f: &Field, borrowed: bool) -> TokenStream {
+    match &f.code_enum {
+        Some(en) => {
+            let en = format_ident!("{}", en);
+            quote!(::core::option::Option<super::super::codes::#en>)
+        }
+        None => response_type(rt, f.ty, borrowed),
+    }
+}
+
 /// The runtime parser of a value type.
 pub(super) fn parser(rt: &TokenStream, t: ValueType, borrowed: bool) -> TokenStream {
     let f = format_ident!("{}", parser_name(t, borrowed));

@@ -84,6 +84,7 @@ impl Inner {
         Fills {
             account_number: account.map(|a| a.number().to_string()),
             account_product_code: account.map(|a| a.product().to_string()),
+            hts_id: self.hts_id.clone(),
             paging,
         }
     }

@@ -35,6 +35,58 @@ pub enum FieldRef<'r> {
     DateTime(&'r Option<NaiveDateTime>),
     /// Yes/no values.
     YesNo(&'r Option<bool>),
+    /// Codes whose set the catalog knows, read into an enum.
+    Code(&'r dyn CodeSlot),
+}
+
+/// A code enum of the catalog (`kis_api::codes`), as response fields read it: a code the set
+/// lacks is the enum's `Other`, never an error. Implemented by generated code.
+pub trait CodeEnum: fmt::Debug {
+    /// The member sent as `code`, or `Other` holding it.
+    fn read(code: &str) -> Self
+    where
+        Self: Sized;
+    /// The code as sent.
+    fn wire(&self) -> &str;
+}
+
+/// A response field of a code enum (`Option<E>`), behind `dyn` so that one runtime reads,
+/// compares, copies and writes every enum.
+pub trait CodeSlot {
+    /// The code, or `None` when the field was empty.
+    fn code(&self) -> Option<&str>;
+    /// Reads `raw`: blank is empty, anything else a member or `Other`.
+    fn set_code(&mut self, raw: &str);
+}
+
+impl<E: CodeEnum> CodeSlot for Option<E> {
+    fn code(&self) -> Option<&str> {
+        self.as_ref().map(E::wire)
+    }
+    fn set_code(&mut self, raw: &str) {
+        let raw = raw.trim();
+        *self = (!raw.is_empty()).then(|| E::read(raw));
+    }
+}
+
+impl PartialEq for dyn CodeSlot + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.code() == other.code()
+    }
+}
+
+impl fmt::Debug for dyn CodeSlot + '_ {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.code().fmt(f)
+    }
+}
+
+/// Stores `raw` into a code enum field; never fails (an unknown code is `Other`). Used by
+/// generated realtime records.
+#[inline]
+pub fn code_into<E: CodeEnum>(slot: &mut Option<E>, raw: &str) -> Result<(), ValueError> {
+    slot.set_code(raw);
+    Ok(())
 }
 
 impl fmt::Debug for FieldRef<'_> {
@@ -48,6 +100,7 @@ impl fmt::Debug for FieldRef<'_> {
             FieldRef::Time(v) => v.fmt(f),
             FieldRef::DateTime(v) => v.fmt(f),
             FieldRef::YesNo(v) => v.fmt(f),
+            FieldRef::Code(v) => v.fmt(f),
         }
     }
 }
@@ -69,6 +122,8 @@ pub enum FieldMut<'r> {
     DateTime(&'r mut Option<NaiveDateTime>),
     /// Yes/no values.
     YesNo(&'r mut Option<bool>),
+    /// Codes read into an enum.
+    Code(&'r mut dyn CodeSlot),
 }
 
 /// Parses `raw` as `ty` (the field's catalog type, which names it in an error) into `slot`.
@@ -82,6 +137,7 @@ pub(super) fn store(slot: FieldMut<'_>, ty: ValueType, raw: &str) -> Result<(), 
         FieldMut::Time(s) => *s = time(raw)?,
         FieldMut::DateTime(s) => *s = datetime(raw)?,
         FieldMut::YesNo(s) => *s = yes_no(raw)?,
+        FieldMut::Code(s) => s.set_code(raw),
     }
     Ok(())
 }
@@ -125,6 +181,7 @@ fn copy_value(from: FieldRef<'_>, to: FieldMut<'_>) {
         (FieldRef::Time(v), FieldMut::Time(s)) => *s = *v,
         (FieldRef::DateTime(v), FieldMut::DateTime(s)) => *s = *v,
         (FieldRef::YesNo(v), FieldMut::YesNo(s)) => *s = *v,
+        (FieldRef::Code(v), FieldMut::Code(s)) => s.set_code(v.code().unwrap_or("")),
         // both views come from the same generated `match`, so the kinds always agree
         (from, to) => debug_assert!(false, "field kinds differ: {from:?} and {to:?}"),
     }

@@ -18,6 +18,8 @@ mod json;
 #[cfg(feature = "realtime")]
 mod realtime;
 mod report;
+#[cfg(feature = "serde")]
+mod ser;
 mod values;
 
 use std::borrow::Cow;
@@ -33,12 +35,16 @@ pub use report::{Unrecognized, UnrecognizedKind};
 use crate::meta::{EndpointMeta, FieldMeta};
 
 pub use check::{readable, unrecognized_in};
-pub use fields::{FieldMut, FieldRef, clone_record, debug_record, records_eq};
+pub use fields::{
+    CodeEnum, CodeSlot, FieldMut, FieldRef, clone_record, code_into, debug_record, records_eq,
+};
 pub use json::{field, field_text, many, one};
 #[cfg(feature = "realtime")]
 pub(crate) use realtime::find_caret;
 #[cfg(feature = "realtime")]
 pub use realtime::{RealtimeRecords, RecordError, realtime_records};
+#[cfg(feature = "serde")]
+pub use ser::{TypedValue, serialize_fields, serialize_record};
 pub use values::*;
 
 /// A response that could not be decoded: the TR ID, where in the body, the raw value and why.

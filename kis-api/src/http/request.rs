@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::meta::{EndpointKind, EndpointMeta, Method};
+use crate::meta::{EndpointKind, EndpointMeta, FillSource, Method};
 use crate::params::ParamWriter;
 
 /// A request ready to send (and to resend, for queries).
@@ -29,6 +29,14 @@ impl Prepared {
         page: PageRequest,
     ) -> Result<Prepared> {
         if let Some(first) = w.missing().first() {
+            let source = meta.request.iter().find(|f| f.wire == *first);
+            if source.and_then(|f| f.fill) == Some(FillSource::HtsId) {
+                return Err(Error::Config(format!(
+                    "{}: {first} needs the HTS id (ClientBuilder::hts_id, KIS_HTS_ID; or set it \
+                     on the request)",
+                    meta.id
+                )));
+            }
             return Err(Error::Config(format!(
                 "{}: {first} needs a configured {:?} account (or set it on the request)",
                 meta.id, meta.account

@@ -33,6 +33,7 @@ pub(super) fn build_common(f: &files::CommonFile, ctx: &mut Ctx) -> Shared {
     let groups = build_groups(&f.groups, ctx);
     let enums = build_enums(&f.enums, ctx);
     let fills = build_fills(&f.fills, ctx);
+    let response_enums = build_response_enums(&f.response_enums, &enums, ctx);
     let lowercase = |list: &[String]| list.iter().map(|n| n.to_ascii_lowercase()).collect();
     let common = Common {
         real_rest: f.hosts.real.rest.clone(),
@@ -54,6 +55,7 @@ pub(super) fn build_common(f: &files::CommonFile, ctx: &mut Ctx) -> Shared {
         response_rules,
         request_rules,
         enums,
+        response_enums,
         redacted_names: f
             .redacted
             .as_ref()
@@ -319,6 +321,45 @@ fn build_enums(list: &[files::EnumSpec], ctx: &mut Ctx) -> Vec<CodeEnum> {
     enums
 }
 
+/// Whether a member name is a placeholder for a code rather than a meaning: `code_00`,
+/// `code_faq`, `n1`, `value_3`.
+pub(crate) fn is_fallback_name(name: &str) -> bool {
+    let digits_after = |p: &str| {
+        name.strip_prefix(p)
+            .is_some_and(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_digit()))
+    };
+    name.starts_with("code_")
+        || name.starts_with("value_")
+        || digits_after("n")
+        || digits_after("v")
+}
+
+/// `response_enums`: each names an enum of `enums`.
+fn build_response_enums(
+    list: &[files::ResponseEnumSpec],
+    enums: &[CodeEnum],
+    ctx: &mut Ctx,
+) -> Vec<(String, Vec<String>, Vec<String>)> {
+    let mut out = Vec::new();
+    for (i, r) in list.iter().enumerate() {
+        if !enums.iter().any(|e| e.name == r.enum_name.value) {
+            ctx.err(
+                format!("response_enums[{i}].enum"),
+                Some(&r.enum_name),
+                format!("unknown enum '{}' (not in `enums`)", r.enum_name.value),
+            );
+            continue;
+        }
+        let lower = |l: &[String]| l.iter().map(|n| n.to_ascii_lowercase()).collect();
+        out.push((
+            r.enum_name.value.clone(),
+            lower(&r.names),
+            lower(&r.suffixes),
+        ));
+    }
+    out
+}
+
 /// One member of an enum (value, snake_case name, label), checked against the members before it.
 pub(super) fn build_member(
     (value, name, label): (&files::Spanned<String>, &files::Spanned<String>, &str),
@@ -334,6 +375,16 @@ pub(super) fn build_member(
         );
     }
     let rust_name = names::pascal(&name.value);
+    if is_fallback_name(&name.value) {
+        ctx.err(
+            format!("{key}.name"),
+            Some(name),
+            format!(
+                "member name '{}' only repeats the code; name what '{}' means",
+                name.value, value.value
+            ),
+        );
+    }
     if rust_name == "Other" {
         ctx.err(
             format!("{key}.name"),

@@ -69,7 +69,13 @@ pub(super) fn build_fields(
         }
         let (ty, explicit_type) =
             resolve_type(&wire, f.ty.as_ref(), rules, &format!("{k}.type"), ctx);
+        // a code a rule of `response_enums` names reads into that enum (a number or date never)
+        let code_enum = matches!(ty, ValueType::Code | ValueType::Text)
+            .then(|| common.response_enum(&wire))
+            .flatten()
+            .map(str::to_string);
         out.push(Field {
+            code_enum,
             rust_name: names::field_ident(&snake),
             redacted: common.is_redacted(&wire),
             wire,

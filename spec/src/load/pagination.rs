@@ -101,6 +101,8 @@ fn response_key(
             explicit_type: false,
             redacted: false,
             doc: None,
+            // a continuation key is text the paginator copies back, never an enum
+            code_enum: None,
         });
     }
     ResponseKey::Body(resp.to_string())

@@ -52,7 +52,18 @@ pub(super) fn build_request(
         );
         let account_fills = kind == EndpointKind::Rest && group.account != AccountKind::None;
         let fill = fill_source(f, &wire, account_fills.then_some(shared), &k, ctx);
-        let enum_name = enum_of(f, &shared.common, &k, ctx);
+        if let Some(n) = &f.enum_name {
+            check_enum_name(n, &wire, &k, ctx);
+        }
+        let shared_enum = f
+            .enum_name
+            .as_ref()
+            .is_some_and(|n| shared.common.code_enum(&n.value).is_some());
+        let enum_name = if shared_enum || !has_named_values(f) {
+            enum_of(f, &shared.common, &k, ctx)
+        } else {
+            None
+        };
         let mut values = known_values(f, &k, ctx);
         if let Some(en) = enum_name
             .as_deref()
@@ -61,12 +72,25 @@ pub(super) fn build_request(
             name_values_from(en, &mut values);
         }
         let local_enum = if enum_name.is_none() {
-            local_enum(f, &snake, &k, ctx)
+            local_enum(f, &k, ctx)
         } else {
             None
         };
         if let Some(en) = &local_enum {
             name_values_from(en, &mut values);
+            let twice = out
+                .iter()
+                .any(|o: &RequestField| o.local_enum.as_ref().is_some_and(|e| e.name == en.name));
+            if twice {
+                ctx.err(
+                    format!("{k}.enum"),
+                    f.enum_name.as_ref(),
+                    format!(
+                        "enum '{}' is declared by two fields of this endpoint",
+                        en.name
+                    ),
+                );
+            }
         }
         out.push(RequestField {
             rust_name: names::field_ident(&snake),
@@ -146,11 +170,28 @@ fn enum_of(
         return None;
     };
     for (j, v) in f.values.iter().enumerate() {
-        if !en.members.iter().any(|m| m.value == v.value.value) {
+        let Some(m) = en.members.iter().find(|m| m.value == v.value.value) else {
             ctx.err(
                 format!("{key}.values[{j}].value"),
                 Some(&v.value),
                 format!("'{}' is not a member of enum {}", v.value.value, en.name),
+            );
+            continue;
+        };
+        // a shared enum names its members once; a field that names one differently (or a
+        // reversed set under the same codes) would be read with the wrong meaning
+        if let Some(name) = v
+            .name
+            .as_ref()
+            .filter(|n| names::pascal(&n.value) != m.rust_name)
+        {
+            ctx.err(
+                format!("{key}.values[{j}].name"),
+                Some(name),
+                format!(
+                    "'{}' is member {} of enum {}, not '{}' (leave `name` off shared members)",
+                    v.value.value, m.rust_name, en.name, name.value
+                ),
             );
         }
     }
@@ -213,18 +254,74 @@ fn name_values_from(en: &CodeEnum, values: &mut Vec<KnownValue>) {
     }
 }
 
+/// Whether any of the field's values carries a `name` (the field's own enum).
+fn has_named_values(f: &files::RequestFieldSpec) -> bool {
+    f.values.iter().any(|v| v.name.is_some())
+}
+
+/// Rust type names an endpoint module defines itself, which a local enum cannot take.
+const MODULE_TYPES: &[&str] = &["Request", "Response", "Record", "Other"];
+
+/// An enum named in an endpoint says what it chooses, in English: a PascalCase identifier that
+/// is not the field's wire name in CamelCase (`FidRankSortClsCode`, `Gb3`, `InqrDvsn3`), with or
+/// without its trailing digits.
+fn check_enum_name(n: &files::Spanned<String>, wire: &str, key: &str, ctx: &mut Ctx) {
+    let name = n.value.as_str();
+    if !names::is_identifier(name) || names::pascal(name) != name {
+        ctx.err(
+            format!("{key}.enum"),
+            Some(n),
+            format!("enum name '{name}' is not a PascalCase identifier"),
+        );
+        return;
+    }
+    if is_wire_derived(name, wire) {
+        ctx.err(
+            format!("{key}.enum"),
+            Some(n),
+            format!(
+                "enum name '{name}' spells the wire name {wire}; name what the field chooses \
+                 (e.g. RankSort, Adjusted)"
+            ),
+        );
+    }
+    if MODULE_TYPES.contains(&name)
+        || (name.starts_with("Output") && name[6..].chars().all(|c| c.is_ascii_digit()))
+    {
+        ctx.err(
+            format!("{key}.enum"),
+            Some(n),
+            format!("enum name '{name}' is taken by the endpoint module's own types"),
+        );
+    }
+}
+
+/// Whether `name` is the CamelCase of the wire name `wire`, or of `wire` without its trailing
+/// digits and underscores.
+pub(crate) fn is_wire_derived(name: &str, wire: &str) -> bool {
+    let trimmed = wire.trim_end_matches(|c: char| c.is_ascii_digit() || c == '_');
+    [wire, trimmed]
+        .iter()
+        .filter(|w| !w.is_empty())
+        .any(|w| names::pascal(&names::snake(w)).eq_ignore_ascii_case(name))
+}
+
 /// The field's own value set as an endpoint-local enum, when its values carry `name`s: all of
-/// them must, and the field takes no `type` (but `text`).
-fn local_enum(
-    f: &files::RequestFieldSpec,
-    snake: &str,
-    key: &str,
-    ctx: &mut Ctx,
-) -> Option<CodeEnum> {
+/// them must, the field names the enum (`enum: <Name>`), and it takes no `type` (but `text`).
+fn local_enum(f: &files::RequestFieldSpec, key: &str, ctx: &mut Ctx) -> Option<CodeEnum> {
     let named = f.values.iter().filter(|v| v.name.is_some()).count();
     if named == 0 {
         return None;
     }
+    let Some(enum_name) = f.enum_name.as_ref() else {
+        ctx.err(
+            format!("{key}.enum"),
+            Some(&f.name),
+            "a field whose values are named (an enum) names its type: `enum: <Name>`, in \
+             English, saying what the field chooses",
+        );
+        return None;
+    };
     if named != f.values.len() {
         ctx.err(
             format!("{key}.values"),
@@ -257,7 +354,7 @@ fn local_enum(
         members.push(m);
     }
     Some(CodeEnum {
-        name: names::pascal(snake),
+        name: enum_name.value.clone(),
         label: f.label.clone(),
         members,
     })

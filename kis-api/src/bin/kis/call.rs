@@ -9,6 +9,7 @@ use kis_api::{DynamicReply, DynamicRequest, EndpointMeta, Env};
 use serde_json::Value;
 
 use crate::catalog::{self, did_you_mean, nearest, values_text};
+use crate::export;
 use crate::render::{Align, Table, align_for, clean, heading, key_values};
 use crate::target::{self, Target, korean};
 use crate::{ConnArgs, Failure};
@@ -32,6 +33,13 @@ pub struct CallArgs {
     /// pages' bodies)
     #[arg(long)]
     pub json: bool,
+    /// Output: table, json (typed values: decimals as exact strings, ISO dates, wire names as
+    /// keys) or csv (one row per record of one block)
+    #[arg(long, value_enum, default_value = "table", conflicts_with = "json")]
+    pub format: export::Format,
+    /// The block --format csv writes [default: the only block, else the first list block]
+    #[arg(long, value_name = "BLOCK")]
+    pub block: Option<String>,
     /// Korean labels as column headers instead of wire names
     #[arg(long)]
     pub labels: bool,
@@ -88,6 +96,21 @@ pub async fn run(conn: &ConnArgs, args: CallArgs) -> Result<(), Failure> {
                 .unwrap_or(Value::Null)
         };
         outln!("{}", catalog::pretty(&out));
+    } else if args.format != export::Format::Table {
+        for (place, what) in unrecognized_notes(&replies) {
+            eprintln!("kis: not in the catalog: {place}: {what}");
+        }
+        let wanted = |f: &kis_api::meta::FieldMeta| {
+            args.fields.is_empty() || args.fields.iter().any(|w| catalog::names_field(f, w))
+        };
+        if args.format == export::Format::Csv {
+            let text = export::csv(meta, &replies, args.block.as_deref(), &wanted, args.labels)?;
+            out!("{text}");
+        } else {
+            let node = export::typed_json(meta, &replies, &wanted);
+            let text = serde_json::to_string_pretty(&node).unwrap_or_default();
+            outln!("{text}");
+        }
     } else {
         out!("{}", render_replies(meta, &replies, &args));
     }
@@ -423,7 +446,7 @@ fn check_fields(meta: &'static EndpointMeta, wanted: &[String]) -> Result<(), Fa
 }
 
 /// A JSON scalar as display text (KIS sends strings; numbers and booleans are shown as such).
-fn scalar(v: &Value) -> String {
+pub(crate) fn scalar(v: &Value) -> String {
     match v {
         Value::String(s) => s.trim().to_string(),
         Value::Null => String::new(),
@@ -433,7 +456,10 @@ fn scalar(v: &Value) -> String {
 
 /// The value of field `wire` in an object, its key in any case (as the "other fields" list
 /// treats keys, so a key is shown in one of the two).
-fn field_in<'v>(object: &'v serde_json::Map<String, Value>, wire: &str) -> Option<&'v Value> {
+pub(crate) fn field_in<'v>(
+    object: &'v serde_json::Map<String, Value>,
+    wire: &str,
+) -> Option<&'v Value> {
     object
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(wire))
@@ -441,7 +467,10 @@ fn field_in<'v>(object: &'v serde_json::Map<String, Value>, wire: &str) -> Optio
 }
 
 /// The records of block `b` in one body: an array's items, an object, or none for `""`/`[]`/`{}`.
-fn records<'v>(body: &'v Value, block: &BlockMeta) -> Vec<&'v serde_json::Map<String, Value>> {
+pub(crate) fn records<'v>(
+    body: &'v Value,
+    block: &BlockMeta,
+) -> Vec<&'v serde_json::Map<String, Value>> {
     let Value::Object(top) = body else {
         return Vec::new();
     };
@@ -594,6 +623,8 @@ mod tests {
             variant: None,
             all: false,
             json: false,
+            format: export::Format::Table,
+            block: None,
             labels: false,
             fields: Vec::new(),
             force: false,

@@ -154,6 +154,7 @@ pub fn filled_by(f: &kis_api::meta::RequestFieldMeta) -> Option<&'static str> {
     match f.fill {
         Some(kis_api::meta::FillSource::AccountNumber) => Some("account number"),
         Some(kis_api::meta::FillSource::AccountProductCode) => Some("account product code"),
+        Some(kis_api::meta::FillSource::HtsId) => Some("HTS id"),
         None if f.paging => Some("paginator"),
         None => None,
     }

@@ -20,6 +20,7 @@ macro_rules! outln {
 
 mod call;
 mod catalog;
+mod export;
 mod lookup;
 mod render;
 mod serve;

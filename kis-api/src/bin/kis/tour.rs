@@ -50,11 +50,12 @@ fn indent(text: &str) {
     }
 }
 
-/// ▲ up, ▼ down, by KIS's sign code (1 upper limit, 2 up, 3 unchanged, 4 lower limit, 5 down).
-fn arrow(sign: &str) -> &'static str {
-    match sign.trim() {
-        "1" | "2" => "▲",
-        "4" | "5" => "▼",
+/// ▲ up, ▼ down, by KIS's change sign (upper limit, rise, unchanged, lower limit, fall).
+fn arrow(sign: Option<&kis_api::codes::ChangeSign>) -> &'static str {
+    use kis_api::codes::ChangeSign;
+    match sign {
+        Some(ChangeSign::UpperLimit | ChangeSign::Rise) => "▲",
+        Some(ChangeSign::LowerLimit | ChangeSign::Fall) => "▼",
         _ => "-",
     }
 }
@@ -142,7 +143,7 @@ async fn quote(client: &Client<Real>) -> Result<(), Failure> {
     say(&format!(
         "{SYMBOL_NAME} {SYMBOL}  현재가 {}원  전일대비 {} {} ({}%)",
         num(o.stck_prpr),
-        arrow(&o.prdy_vrss_sign),
+        arrow(o.prdy_vrss_sign.as_ref()),
         num(o.prdy_vrss.map(|d| d.abs())),
         num(o.prdy_ctrt),
     ));
@@ -273,7 +274,7 @@ async fn limit_and_cancel(client: &Client<Real>) -> Result<(), Failure> {
     ));
     let open = stock
         .inquire_psbl_rvsecncl(inquire_psbl_rvsecncl::Request::new(
-            inquire_psbl_rvsecncl::InqrDvsn1::Order,
+            inquire_psbl_rvsecncl::ListOrder::Order,
         ))
         .all_rows()
         .await?;
@@ -305,7 +306,7 @@ async fn limit_and_cancel(client: &Client<Real>) -> Result<(), Failure> {
     let cancel_no = cancelled.body.output.map(|o| o.odno).unwrap_or_default();
     let still_open = stock
         .inquire_psbl_rvsecncl(inquire_psbl_rvsecncl::Request::new(
-            inquire_psbl_rvsecncl::InqrDvsn1::Order,
+            inquire_psbl_rvsecncl::ListOrder::Order,
         ))
         .all_rows()
         .await?
@@ -357,11 +358,11 @@ async fn market_and_balance(client: &Client<Real>) -> Result<(), Failure> {
         placed.envelope.msg1.trim()
     ));
     code(
-        "stock.inquire_balance(inquire_balance::Request::new(InqrDvsn::BySymbol, false, PreviousDayTrades::WithPreviousDay)).all().await?",
+        "stock.inquire_balance(inquire_balance::Request::new(BalanceGrouping::BySymbol, false, PreviousDayTrades::WithPreviousDay)).all().await?",
     );
     let pages = stock
         .inquire_balance(inquire_balance::Request::new(
-            inquire_balance::InqrDvsn::BySymbol,
+            inquire_balance::BalanceGrouping::BySymbol,
             false,
             PreviousDayTrades::WithPreviousDay,
         ))
@@ -462,7 +463,7 @@ async fn ticks(client: &Client<Real>) -> Result<(), Failure> {
                 num(rec.stck_prpr),
                 format!(
                     "{} {}",
-                    arrow(rec.prdy_vrss_sign),
+                    arrow(rec.prdy_vrss_sign.as_ref()),
                     num(rec.prdy_vrss.map(|d| d.abs()))
                 ),
                 num(rec.prdy_ctrt),

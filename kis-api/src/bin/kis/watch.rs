@@ -7,9 +7,9 @@ use std::time::Duration;
 use clap::Args;
 use futures_util::StreamExt;
 use kis_api::EndpointMeta;
+use kis_api::decode::TypedValue;
 use kis_api::meta::{EndpointKind, FieldMeta, ValueType};
 use kis_api::realtime::RealtimeError;
-use serde_json::{Map, Value};
 use unicode_width::UnicodeWidthStr;
 
 use crate::catalog;
@@ -254,12 +254,13 @@ struct Printer {
     types: Vec<ValueType>,
     widths: Vec<usize>,
     indexes: Vec<usize>,
+    columns: Vec<&'static FieldMeta>,
     json: bool,
 }
 
 impl Printer {
     fn new(all: &'static [FieldMeta], indexes: &[usize], args: &WatchArgs) -> Printer {
-        let cols: Vec<&FieldMeta> = indexes.iter().filter_map(|&i| all.get(i)).collect();
+        let cols: Vec<&'static FieldMeta> = indexes.iter().filter_map(|&i| all.get(i)).collect();
         let names: Vec<String> = cols
             .iter()
             .map(|c| {
@@ -281,6 +282,7 @@ impl Printer {
             names,
             widths,
             indexes: indexes.to_vec(),
+            columns: cols.clone(),
             json: args.json,
         }
     }
@@ -304,14 +306,20 @@ impl Printer {
             .iter()
             .map(|&i| record.get(i).copied().unwrap_or("").trim());
         if self.json {
-            let mut m = Map::new();
-            for (w, v) in self.wires.iter().zip(values) {
-                m.insert((*w).to_string(), Value::String(v.to_string()));
-            }
-            let mut o = Map::new();
-            o.insert("tr_id".into(), Value::String(tr_id.to_string()));
-            o.insert("record".into(), Value::Object(m));
-            return Value::Object(o).to_string();
+            // values by the catalog's types, written as the library's `Serialize` writes them
+            let raw: Vec<&str> = values.collect();
+            let record = crate::export::record(&self.columns, |w| {
+                let at = self.wires.iter().position(|x| *x == w)?;
+                raw.get(at).map(|v| v.to_string())
+            });
+            let line = crate::export::Node::Map(vec![
+                (
+                    "tr_id",
+                    crate::export::Node::Value(TypedValue::Text(tr_id.to_string())),
+                ),
+                ("record", record),
+            ]);
+            return serde_json::to_string(&line).unwrap_or_default();
         }
         let shown: Vec<String> = values
             .zip(&self.types)

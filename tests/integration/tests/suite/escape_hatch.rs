@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// A loopback proxy to `target` (`host:port`): its URL, and every byte clients sent through it.
-async fn recording_proxy(target: String) -> (String, Arc<Mutex<Vec<u8>>>) {
+pub(crate) async fn recording_proxy(target: String) -> (String, Arc<Mutex<Vec<u8>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("address");
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -51,7 +51,7 @@ async fn recording_proxy(target: String) -> (String, Arc<Mutex<Vec<u8>>>) {
     (format!("http://{addr}"), seen)
 }
 
-fn sent(seen: &Mutex<Vec<u8>>) -> String {
+pub(crate) fn sent(seen: &Mutex<Vec<u8>>) -> String {
     String::from_utf8_lossy(&seen.lock().expect("record")).into_owned()
 }
 
@@ -67,7 +67,7 @@ async fn unlisted_codes_reach_the_wire_unchanged() {
         .expect("client");
 
     // a shared enum: KIS (here kis-mock) judges the code, the client sends it as given
-    let quote = inquire_price::Request::new(StockMarket::Other("ZZ"), "005930");
+    let quote = inquire_price::Request::new(StockMarket::Other("ZZ".into()), "005930");
     let err = client
         .domestic_stock()
         .inquire_price(quote)
@@ -82,9 +82,9 @@ async fn unlisted_codes_reach_the_wire_unchanged() {
 
     // an endpoint's own enum, in a paginated account query
     let balance = inquire_balance::Request::new(
-        inquire_balance::InqrDvsn::Other("03"),
+        inquire_balance::BalanceGrouping::Other("03".into()),
         false,
-        kis_api::codes::PreviousDayTrades::Other("09"),
+        kis_api::codes::PreviousDayTrades::Other("09".into()),
     );
     let _answer = client.domestic_stock().inquire_balance(balance).all().await;
     let wire = sent(&seen);
@@ -97,11 +97,25 @@ async fn unlisted_codes_reach_the_wire_unchanged() {
 fn enums_parse_and_print_their_wire_codes() {
     assert_eq!("NX".parse::<StockMarket>(), Ok(StockMarket::Nxt));
     assert_eq!(StockMarket::Integrated.to_string(), "UN");
-    let err = "ZZ".parse::<StockMarket>().expect_err("not a member");
-    assert_eq!(err.to_string(), "'ZZ' is not a code of StockMarket");
+    // a code outside the set, read at run time (a file, a UI, the CLI), is kept as `Other`
+    let read: String = ["Z", "Z"].concat();
+    let parsed: StockMarket = read.parse().expect("parsing never fails");
+    assert_eq!(parsed, StockMarket::Other(read.clone().into()));
+    assert_eq!(parsed.code(), "ZZ");
     assert_eq!(
-        "02".parse::<inquire_balance::InqrDvsn>(),
-        Ok(inquire_balance::InqrDvsn::BySymbol)
+        StockMarket::from_code(&read),
+        None,
+        "from_code tells members apart"
     );
-    assert_eq!(inquire_balance::InqrDvsn::Other("03").code(), "03");
+    assert_eq!(StockMarket::other(read), parsed);
+    // `other` of a listed code is the member, not `Other`
+    assert_eq!(StockMarket::other(String::from("J")), StockMarket::Krx);
+    assert_eq!(
+        "02".parse::<inquire_balance::BalanceGrouping>(),
+        Ok(inquire_balance::BalanceGrouping::BySymbol)
+    );
+    assert_eq!(
+        inquire_balance::BalanceGrouping::Other("03".into()).code(),
+        "03"
+    );
 }

@@ -5,6 +5,7 @@ mod conformance;
 mod demo;
 mod dynamic;
 mod escape_hatch;
+mod fills;
 mod hostile;
 mod limits;
 mod orders;

@@ -28,7 +28,7 @@ async fn place_modify_cancel_fill_and_see_the_balance() {
 
     let open = stock
         .inquire_psbl_rvsecncl(inquire_psbl_rvsecncl::Request::new(
-            inquire_psbl_rvsecncl::InqrDvsn1::Order,
+            inquire_psbl_rvsecncl::ListOrder::Order,
         ))
         .all_rows()
         .await
@@ -84,7 +84,7 @@ async fn place_modify_cancel_fill_and_see_the_balance() {
         .expect("market order");
     let pages = stock
         .inquire_balance(inquire_balance::Request::new(
-            inquire_balance::InqrDvsn::BySymbol,
+            inquire_balance::BalanceGrouping::BySymbol,
             false,
             PreviousDayTrades::WithPreviousDay,
         ))

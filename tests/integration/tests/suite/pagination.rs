@@ -16,8 +16,8 @@ fn request() -> inquire_daily_ccld::Request {
         day(2),
         day(31),
         FilledFilter::All,
-        inquire_daily_ccld::InqrDvsn::Descending,
-        inquire_daily_ccld::InqrDvsn3::All,
+        inquire_daily_ccld::OrderSequence::Descending,
+        inquire_daily_ccld::FundingFilter::All,
     )
     .sll_buy_dvsn_cd(SideFilter::All)
 }

@@ -184,7 +184,7 @@ async fn an_order_that_times_out_is_outcome_unknown() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_rejecting_an_input_is_not_retried() {
     let (mock, _c, client) = setup().await;
-    let bad = inquire_price::Request::new(StockMarket::Other("ZZ"), "005930");
+    let bad = inquire_price::Request::new(StockMarket::Other("ZZ".into()), "005930");
     let err = client
         .domestic_stock()
         .inquire_price(bad)

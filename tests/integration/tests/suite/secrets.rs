@@ -78,7 +78,7 @@ async fn a_full_session_logs_no_secret() {
         .await
         .expect("order");
     let balance = inquire_balance::Request::new(
-        inquire_balance::InqrDvsn::BySymbol,
+        inquire_balance::BalanceGrouping::BySymbol,
         false,
         PreviousDayTrades::WithPreviousDay,
     )
@@ -231,7 +231,7 @@ async fn a_network_error_does_not_show_the_account_number() {
     let err = client
         .domestic_stock()
         .inquire_balance(inquire_balance::Request::new(
-            inquire_balance::InqrDvsn::BySymbol,
+            inquire_balance::BalanceGrouping::BySymbol,
             false,
             PreviousDayTrades::WithPreviousDay,
         ))
