@@ -21,6 +21,7 @@ macro_rules! outln {
 mod call;
 mod catalog;
 mod export;
+mod inputs;
 mod lookup;
 mod render;
 mod serve;
