@@ -154,7 +154,7 @@ pub(crate) fn warn_new(found: &[Unrecognized]) -> usize {
 /// Logs at `warn`, the first time this process sees TR `tr_id` send records `missing` columns
 /// short of the `listed` ones its catalog entry has (KIS changed the layout, or the catalog is
 /// ahead of it); returns whether this was the first time. The records still decode: the columns
-/// they lack read as `None`.
+/// they lack read as `None` (`""` for text).
 #[cfg(feature = "realtime")]
 pub(crate) fn warn_missing_columns(tr_id: &'static str, missing: usize, listed: usize) -> bool {
     // bounded by the catalog: TR IDs come from its entries, not from the server
@@ -168,7 +168,7 @@ pub(crate) fn warn_missing_columns(tr_id: &'static str, missing: usize, listed: 
         tracing::warn!(
             tr_id,
             "KIS sent realtime records {missing} columns short of the catalog's {listed}; \
-             those read as None (logged once per TR)"
+             those read as None or empty text (logged once per TR)"
         );
     }
     new
