@@ -172,8 +172,8 @@ pub enum RealtimeError {
     },
     /// A frame that could not be read; it was skipped.
     Frame(FrameError),
-    /// A record of a frame that could not be read: fewer columns than the catalog lists, or a
-    /// value not of its column's type (the error names the column and the value). Frames never
+    /// A record of a frame that could not be read: fields that do not split into the frame's
+    /// records, or a value not of its column's type (the error names the column and the value). Frames never
     /// carry this; it is what `?` makes of a [`RecordError`] from
     /// [`Frame::records`](crate::realtime::Frame::records).
     Record(RecordError),
@@ -310,15 +310,15 @@ mod tests {
             r.to_string(),
             "H0STCNT0: KIS refused the subscription: OPSP0008 MAX SUBSCRIBE OVER"
         );
-        let e: crate::Error = RecordError::MissingColumns {
-            expected: 46,
-            found: 2,
+        let e: crate::Error = RecordError::Uneven {
+            fields: 47,
+            count: 2,
         }
         .into();
         assert!(
             matches!(e, crate::Error::Realtime(RealtimeError::Record(_))),
             "{e:?}"
         );
-        assert!(e.to_string().contains("2 columns"), "{e}");
+        assert!(e.to_string().contains("47 fields"), "{e}");
     }
 }

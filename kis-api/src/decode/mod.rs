@@ -29,6 +29,8 @@ use std::marker::PhantomData;
 
 use serde::de::{self, Deserializer, MapAccess};
 
+#[cfg(feature = "realtime")]
+pub(crate) use report::warn_missing_columns;
 pub(crate) use report::warn_new;
 pub use report::{Unrecognized, UnrecognizedKind};
 

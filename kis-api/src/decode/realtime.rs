@@ -7,9 +7,12 @@ use super::{RealtimeRecord, ValueError};
 use crate::meta::CatalogMeta;
 
 /// Parses the records of one realtime payload: `count` records of `^`-separated columns, back to
-/// back. Extra trailing columns per record are tolerated (KIS appends fields over time); a record
-/// with fewer columns than the catalog lists is an error. A value that is one of `catalog`'s "no
-/// value" sentinels reads as `None`.
+/// back. The records' width need not match the catalog, since KIS changes layouts without notice:
+/// extra trailing columns are skipped (counted by [`RealtimeRecords::extra_columns`]), and when a
+/// record is shorter than the catalog's columns the ones it lacks stay empty (`None`, or `""` for
+/// text; counted by [`RealtimeRecords::missing_columns`]). Fields that do not split evenly into
+/// `count` records are an error. A value that is one of `catalog`'s "no value" sentinels reads as
+/// `None`.
 pub fn realtime_records<'a, R: RealtimeRecord<'a>>(
     payload: &'a str,
     count: usize,
@@ -48,23 +51,31 @@ impl<'a, R: RealtimeRecord<'a>> RealtimeRecords<'a, R> {
     /// records skip them, so they are counted here to be noticed. 0 when the payload does not
     /// split into its records (the records report that instead).
     pub fn extra_columns(&self) -> usize {
-        if self.count == 0 || !self.total.is_multiple_of(self.count) {
+        if self.uneven() {
             return 0;
         }
         self.width.saturating_sub(R::COLUMNS.len())
+    }
+
+    /// Columns of the catalog's each record lacks: the typed records leave them empty, so they
+    /// are counted here to be noticed. 0 when the payload does not split into its records (the
+    /// records report that instead).
+    pub fn missing_columns(&self) -> usize {
+        if self.uneven() {
+            return 0;
+        }
+        R::COLUMNS.len().saturating_sub(self.width)
+    }
+
+    /// Whether the fields do not split into `count` records of at least one field.
+    fn uneven(&self) -> bool {
+        self.count == 0 || self.total == 0 || !self.total.is_multiple_of(self.count)
     }
 }
 
 /// A realtime record that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecordError {
-    /// The frame holds fewer fields than `count` records of the catalog's columns.
-    MissingColumns {
-        /// Columns the catalog lists.
-        expected: usize,
-        /// Columns each record has.
-        found: usize,
-    },
     /// The field count does not divide into `count` records.
     Uneven {
         /// Fields in the payload.
@@ -84,12 +95,6 @@ pub enum RecordError {
 impl fmt::Display for RecordError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RecordError::MissingColumns { expected, found } => {
-                write!(
-                    f,
-                    "record has {found} columns, the catalog lists {expected}"
-                )
-            }
             RecordError::Uneven { fields, count } => {
                 write!(f, "{fields} fields do not split into {count} records")
             }
@@ -108,21 +113,15 @@ impl<'a, R: RealtimeRecord<'a>> Iterator for RealtimeRecords<'a, R> {
             return None;
         }
         self.remaining -= 1;
-        if !self.total.is_multiple_of(self.count) {
+        if self.uneven() {
             self.remaining = 0;
             return Some(Err(RecordError::Uneven {
                 fields: self.total,
                 count: self.count,
             }));
         }
+        // a short record sets the columns it has; the rest keep their empty default
         let expected = R::COLUMNS.len();
-        if self.width < expected {
-            self.remaining = 0;
-            return Some(Err(RecordError::MissingColumns {
-                expected,
-                found: self.width,
-            }));
-        }
         let mut rec = R::default();
         let mut rest = self.rest;
         for i in 0..self.width {
@@ -261,5 +260,54 @@ mod tests {
             realtime_records::<Tick<'_>>("005930^71900^x", 2, &crate::CATALOG).extra_columns(),
             0
         );
+    }
+
+    #[test]
+    fn short_records_decode_the_columns_present() {
+        // two records of one column, the catalog lists two: the price reads as None
+        let records = realtime_records::<Tick<'_>>("005930^000660", 2, &crate::CATALOG);
+        assert_eq!((records.missing_columns(), records.extra_columns()), (1, 0));
+        let ticks: Vec<(&str, Option<rust_decimal::Decimal>)> = records
+            .map(|r| r.map(|t| (t.code, t.price)))
+            .collect::<Result<_, _>>()
+            .expect("short records decode");
+        assert_eq!(ticks, [("005930", None), ("000660", None)]);
+        let full = realtime_records::<Tick<'_>>("005930^71900", 1, &crate::CATALOG);
+        assert_eq!(full.missing_columns(), 0);
+        // a bad value among the columns present is still reported
+        let bad: Vec<_> = realtime_records::<Tick<'_>>("005930^7x", 1, &crate::CATALOG)
+            .map(|r| r.err())
+            .collect();
+        assert!(
+            matches!(
+                bad[..],
+                [Some(RecordError::Value {
+                    column: "price",
+                    ..
+                })]
+            ),
+            "{bad:?}"
+        );
+    }
+
+    #[test]
+    fn missing_columns_are_logged_once_per_tr() {
+        // a TR ID no other test uses: the log is process-wide
+        assert!(crate::decode::warn_missing_columns("HTESTMC0", 2, 5));
+        assert!(!crate::decode::warn_missing_columns("HTESTMC0", 3, 5));
+        assert!(crate::decode::warn_missing_columns("HTESTMC1", 1, 5));
+    }
+
+    #[test]
+    fn fields_that_do_not_split_into_the_records_stay_an_error() {
+        for (payload, count) in [("005930^71900^x", 2), ("005930", 2), ("", 1)] {
+            let records = realtime_records::<Tick<'_>>(payload, count, &crate::CATALOG);
+            assert_eq!(records.missing_columns(), 0, "{payload:?}");
+            let all: Vec<_> = records.map(|r| r.err()).collect();
+            assert!(
+                matches!(all[..], [Some(RecordError::Uneven { .. })]),
+                "{payload:?}: {all:?}"
+            );
+        }
     }
 }

@@ -150,3 +150,26 @@ pub(crate) fn warn_new(found: &[Unrecognized]) -> usize {
     }
     new
 }
+
+/// Logs at `warn`, the first time this process sees TR `tr_id` send records `missing` columns
+/// short of the `listed` ones its catalog entry has (KIS changed the layout, or the catalog is
+/// ahead of it); returns whether this was the first time. The records still decode: the columns
+/// they lack read as `None` (`""` for text).
+#[cfg(feature = "realtime")]
+pub(crate) fn warn_missing_columns(tr_id: &'static str, missing: usize, listed: usize) -> bool {
+    // bounded by the catalog: TR IDs come from its entries, not from the server
+    static WARNED: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let new = WARNED
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(tr_id);
+    if new {
+        tracing::warn!(
+            tr_id,
+            "KIS sent realtime records {missing} columns short of the catalog's {listed}; \
+             those read as None or empty text (logged once per TR)"
+        );
+    }
+    new
+}

@@ -226,8 +226,9 @@ impl RawFrame {
     }
 
     /// The records, untyped: each a list of fields, paired with the catalog's columns when the
-    /// TR is known. Extra trailing fields are kept; missing ones are a
-    /// [`RecordError`](crate::decode::RecordError).
+    /// TR is known. Extra trailing fields are kept; a record shorter than the catalog holds the
+    /// fields present ([`RawFrame::missing_columns`] counts the rest). Fields that do not split
+    /// into `count` records are a [`RecordError`](crate::decode::RecordError).
     pub fn records(&self) -> RawRecords<'_> {
         let columns = self.meta.map(|m| m.columns).unwrap_or(&[]);
         RawRecords::new(self.payload(), self.count, columns)
@@ -245,6 +246,13 @@ impl RawFrame {
     /// TR is not in the catalog; 0 when the payload does not split into its records.
     pub fn extra_columns(&self) -> Option<usize> {
         self.meta.map(|_| self.records().extra_columns())
+    }
+
+    /// Columns of the catalog's each record lacks: KIS changes layouts without notice, and the
+    /// records hold what was sent, so the shortfall is counted here to be noticed. `None` when
+    /// the TR is not in the catalog; 0 when the payload does not split into its records.
+    pub fn missing_columns(&self) -> Option<usize> {
+        self.meta.map(|_| self.records().missing_columns())
     }
 
     fn redacted(&self) -> bool {
@@ -318,8 +326,9 @@ impl<T: RealtimeTr> Frame<T> {
     }
 
     /// The typed records, in order: `count` of them, each borrowing its text from the frame.
-    /// Extra trailing columns are ignored; a frame with fewer columns than the catalog lists
-    /// gives [`RecordError::MissingColumns`] instead of records.
+    /// Extra trailing columns are ignored; when the frame has fewer columns than the catalog
+    /// lists, the columns it lacks read as `None` (`""` for text) and
+    /// [`Frame::missing_columns`] counts them.
     pub fn records(&self) -> RealtimeRecords<'_, T::Record<'_>> {
         realtime_records(self.raw.payload(), self.raw.count(), T::META.catalog)
     }
@@ -329,6 +338,13 @@ impl<T: RealtimeTr> Frame<T> {
     /// split into its records.
     pub fn extra_columns(&self) -> usize {
         self.records().extra_columns()
+    }
+
+    /// Columns of the catalog's each record lacks (KIS changes layouts without notice): the
+    /// typed records leave them empty, so they are counted here to be noticed. 0 when the
+    /// payload does not split into its records.
+    pub fn missing_columns(&self) -> usize {
+        self.records().missing_columns()
     }
 
     /// The TR ID (the environment's: `H0STCNI9` in demo for `H0STCNI0`).

@@ -143,3 +143,86 @@ fn frames_count_the_columns_the_catalog_does_not_list() {
         .expect("frame");
     assert_eq!(Frame::<ccnl_krx::Tr>::new(plain).extra_columns(), 0);
 }
+
+#[cfg(feature = "domestic-stock")]
+#[test]
+fn frames_shorter_than_the_catalog_decode_what_they_have() {
+    use crate::domestic_stock::ccnl_krx;
+    use crate::endpoint::RealtimeTr;
+    use rust_decimal::Decimal;
+
+    let columns = ccnl_krx::Tr::META.columns.len();
+    // two records of three columns each: KIS dropped (or the catalog added) the rest
+    let raw = RawFrame::parse(
+        "0|H0STCNT0|002|005930^093354^71900^000660^093355^120000",
+        None,
+    )
+    .expect("frame");
+    assert_eq!(
+        raw.missing_columns(),
+        None,
+        "a parsed frame does not know its TR"
+    );
+    let known = RawFrame {
+        meta: Some(ccnl_krx::Tr::META),
+        ..raw.clone()
+    };
+    assert_eq!(known.missing_columns(), Some(columns - 3));
+    assert_eq!(known.extra_columns(), Some(0));
+    let untyped: Vec<Vec<&str>> = known
+        .records()
+        .map(|r| {
+            let r = r.expect("a short untyped record");
+            r.columns()
+                .map(|(c, v)| {
+                    assert!(c.is_some(), "every field present has its column");
+                    v
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        untyped,
+        [
+            ["005930", "093354", "71900"],
+            ["000660", "093355", "120000"]
+        ]
+        .map(|r| r.to_vec())
+    );
+
+    let typed = Frame::<ccnl_krx::Tr>::new(raw);
+    assert_eq!(
+        (typed.missing_columns(), typed.extra_columns()),
+        (columns - 3, 0)
+    );
+    let ticks: Vec<_> = typed
+        .records()
+        .map(|r| r.expect("a short record decodes"))
+        .collect();
+    assert_eq!(ticks.len(), 2);
+    assert_eq!(ticks[1].mksc_shrn_iscd, "000660");
+    assert_eq!(ticks[1].stck_prpr, Some(Decimal::from(120_000)));
+    assert!(ticks[0].stck_cntg_hour.is_some());
+    // every column past the third reads as None
+    assert_eq!(
+        (ticks[0].prdy_vrss, ticks[0].acml_vol, ticks[0].cttr),
+        (None, None, None)
+    );
+
+    // a frame whose fields do not split into its records stays an error, and counts nothing
+    let uneven = Frame::<ccnl_krx::Tr>::new(
+        RawFrame::parse("0|H0STCNT0|002|005930^093354^71900", None).expect("frame"),
+    );
+    assert_eq!((uneven.missing_columns(), uneven.extra_columns()), (0, 0));
+    let errors: Vec<_> = uneven.records().map(|r| r.err()).collect();
+    assert!(
+        matches!(
+            errors[..],
+            [Some(RecordError::Uneven {
+                fields: 3,
+                count: 2
+            })]
+        ),
+        "{errors:?}"
+    );
+}

@@ -1,5 +1,7 @@
 //! The untyped records of a data frame: `count` records of `^`-separated fields back to back,
-//! split by counting separators, paired with the catalog's columns when the TR is known.
+//! split by counting separators, paired with the catalog's columns when the TR is known. A record
+//! may be wider or narrower than the catalog (KIS changes layouts without notice); only fields
+//! that do not split evenly into the records are an error.
 
 use crate::decode::RecordError;
 use crate::meta::FieldMeta;
@@ -25,6 +27,16 @@ impl<'a> RawRecords<'a> {
         }
     }
 
+    /// Catalog columns each record lacks (KIS changed the layout, or the catalog is ahead of
+    /// it): the records hold the fields present, paired with the first columns. 0 when the
+    /// payload does not split into its records.
+    pub fn missing_columns(&self) -> usize {
+        match self.error {
+            Some(_) => 0,
+            None => self.columns.len().saturating_sub(self.width),
+        }
+    }
+
     pub(super) fn new(payload: &'a str, count: usize, columns: &'static [FieldMeta]) -> Self {
         let total = if payload.is_empty() {
             0
@@ -38,11 +50,6 @@ impl<'a> RawRecords<'a> {
             Some(RecordError::Uneven {
                 fields: total,
                 count,
-            })
-        } else if width < columns.len() {
-            Some(RecordError::MissingColumns {
-                expected: columns.len(),
-                found: width,
             })
         } else {
             None
@@ -123,7 +130,8 @@ impl<'a> RawRecord<'a> {
         self.fields().nth(index)
     }
 
-    /// The fields paired with the catalog's columns (`None` past the known columns).
+    /// The fields paired with the catalog's columns (`None` past the known columns). A short
+    /// record pairs its fields with the first columns; the columns it lacks do not appear.
     pub fn columns(&self) -> impl Iterator<Item = (Option<&'static FieldMeta>, &'a str)> + 'a {
         let columns = self.columns;
         self.fields()

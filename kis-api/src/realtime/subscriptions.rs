@@ -302,7 +302,11 @@ impl Subscriptions {
         let key = target
             .and_then(|i| self.subs.get(i))
             .map(|s| Arc::clone(&s.key));
-        let item: Item = Ok(raw.routed(key, meta, self.connection));
+        let raw = raw.routed(key, meta, self.connection);
+        if let Some(missing) = raw.missing_columns().filter(|&n| n > 0) {
+            crate::decode::warn_missing_columns(tr_id, missing, meta.columns.len());
+        }
+        let item: Item = Ok(raw);
         match target.and_then(|i| self.subs.get_mut(i)) {
             Some(s) => offer_all(&mut s.outlets, &item),
             // several subscriptions of the TR and the frame names none: each gets it

@@ -8,7 +8,7 @@ use crate::control::{OrderSide, OrderStatus};
 use crate::plan::RestPlan;
 use crate::respond::{HoldingView, StateView};
 use crate::rest::{kst_now, order_request_key};
-use crate::server::{OrderRec, Shared, State};
+use crate::server::{Holding, OrderRec, Shared, State};
 use crate::values::{fmt_date, fmt_time, parse_scaled};
 
 /// Why an order is refused (answered as the catalog's error table says) and the key concerned.
@@ -33,6 +33,47 @@ fn holding_key(o: &OrderRec) -> (String, String, String, String) {
         o.group.clone(),
         o.product.clone(),
     )
+}
+
+/// The position (product, quantity) an account holds in a group before its first order there,
+/// bought at the product's price of that moment. Once an account has orders in a group its
+/// balances list what it holds instead of generated rows; a real account that sells or asks
+/// for its balance holds something, and KIS's examples sell, then query the pension, rights and
+/// overseas (NASD, USD) balances of such an account. The products are not the ones the
+/// examples and tests trade, so their fills and balances keep their own arithmetic.
+const SEEDED: &[(&str, &str, i64)] = &[
+    ("domestic_stock", "035420", 10),
+    ("overseas_stock", "MSFT", 10),
+];
+
+/// The position an account is seeded with in `group`, with its price now.
+fn seeded(shared: &Shared, plan: &RestPlan) -> Option<(&'static str, i64, i64)> {
+    let (_, product, qty) = SEEDED.iter().find(|(g, _, _)| *g == plan.group)?;
+    Some((product, *qty, shared.current_price(&plan.style, product)))
+}
+
+/// Gives the account its seeded position before its first order in the group.
+fn seed_account(st: &mut State, o: &OrderRec, seed: Option<(&str, i64, i64)>) {
+    let Some((product, qty, price)) = seed else {
+        return;
+    };
+    if st
+        .orders
+        .iter()
+        .any(|x| x.account == o.account && x.group == o.group)
+    {
+        return;
+    }
+    let key = (
+        o.account.clone(),
+        o.account_product.clone(),
+        o.group.clone(),
+        product.to_string(),
+    );
+    st.holdings.entry(key).or_insert(Holding {
+        qty,
+        cost: i128::from(price) * i128::from(qty),
+    });
 }
 
 /// Fills the order at the current price when it is marketable.
@@ -222,6 +263,7 @@ pub(crate) fn place(
                     _ => OrderSide::Buy,
                 };
                 let current = shared.current_price(&style, product);
+                let seed = seeded(shared, plan);
                 let mut st = shared.lock();
                 st.next_odno += 1;
                 let mut o = OrderRec {
@@ -250,6 +292,7 @@ pub(crate) fn place(
                     style,
                     request_key,
                 };
+                seed_account(&mut st, &o, seed);
                 notices.push(Notice {
                     order: o.clone(),
                     fill: false,

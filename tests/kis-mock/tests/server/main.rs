@@ -6,6 +6,7 @@ mod common;
 mod auth;
 mod binary;
 mod catalog;
+mod examples;
 mod faults;
 mod orders;
 mod pagination;

@@ -65,6 +65,8 @@ async fn order_inquiry_cancel_balance() {
     let kis = Kis::start(MockConfig::default()).await;
     let control = kis.control();
     control.set_price("005930", "70000");
+    // the account's seeded position, bought at this price before its first order
+    control.set_price("035420", "200000");
 
     // a limit buy below the market stays open
     let r = order_cash(&kis, "TTTC0012U", "005930", "00", "10", "60000").await;
@@ -119,17 +121,20 @@ async fn order_inquiry_cancel_balance() {
     assert_eq!(list[1]["tot_ccld_qty"], "0");
     assert_eq!(list[1]["rmn_qty"], "10");
 
-    // the balance holds the filled quantity
+    // the balance holds the filled quantity, next to the seeded position
     let bal = inquiry(&kis, "domestic_stock.inquire_balance").await;
     let held = rows(&bal, "output1");
-    assert_eq!(held.len(), 1);
+    assert_eq!(held.len(), 2, "{held:?}");
     assert_eq!(held[0]["pdno"], "005930");
     assert_eq!(held[0]["hldg_qty"], "5");
     assert_eq!(held[0]["pchs_avg_pric"], "70000");
     assert_eq!(held[0]["pchs_amt"], "350000");
+    assert_eq!(held[1]["pdno"], "035420");
+    assert_eq!(held[1]["hldg_qty"], "10");
+    assert_eq!(held[1]["pchs_amt"], "2000000");
     let totals = rows(&bal, "output2");
-    assert_eq!(totals[0]["pchs_amt_smtl_amt"], "350000");
-    assert_eq!(totals[0]["evlu_amt_smtl_amt"], "350000");
+    assert_eq!(totals[0]["pchs_amt_smtl_amt"], "2350000");
+    assert_eq!(totals[0]["evlu_amt_smtl_amt"], "2350000");
 
     // cancel the open order; then it is gone from the cancellable list
     let r = rvsecncl(&kis, &open_odno, "02", "0", "0").await;
