@@ -118,10 +118,11 @@ struct CodegenArgs {
 
 #[derive(Debug, Args)]
 struct BenchArgs {
-    /// A few iterations each (what CI runs); fails when a benchmark gives no estimate
+    /// A few iterations each, built with the dev profile as the tests are (what CI runs); fails
+    /// when a benchmark gives no estimate
     #[arg(long)]
     smoke: bool,
-    /// Fail on a missed target
+    /// Fail on a missed target (the full run's figures; a smoke run's are not comparable)
     #[arg(long)]
     strict: bool,
 }
