@@ -110,20 +110,46 @@ struct Measured {
     elements: Option<f64>,
 }
 
-pub fn run(smoke: bool, strict: bool, cargo: impl Fn(&[&str]) -> bool) -> Result<ExitCode, String> {
-    let started = SystemTime::now();
-    for (package, benches, features) in BENCHES {
-        let mut args = vec!["bench", "-p", package];
-        if !features.is_empty() {
-            args.extend(["--features", features]);
-        }
-        for b in *benches {
-            args.extend(["--bench", b]);
+/// The cargo commands that build and run the criterion benchmarks.
+///
+/// The full run builds each package's benchmarks with the `bench` profile (release), as figures
+/// need. The smoke run only shows that every benchmark runs and gives an estimate, so it builds
+/// them as the README's test command builds everything else: the dev profile, and the feature
+/// set of `--workspace --all-features` (cargo unifies features over the packages it is asked
+/// for, and a different set rebuilds every crate whose features differ). After that test
+/// command it compiles the benchmark targets and nothing else, where a release build of the
+/// runtime, the generator and all their dependencies took minutes of CPU.
+fn bench_commands(smoke: bool) -> Vec<Vec<&'static str>> {
+    if smoke {
+        let mut args = vec!["bench", "--workspace", "--all-features", "--profile", "dev"];
+        for (_, benches, _) in BENCHES {
+            for b in *benches {
+                args.extend(["--bench", b]);
+            }
         }
         args.push("--");
-        if smoke {
-            args.extend(SMOKE_ARGS);
-        }
+        args.extend(SMOKE_ARGS);
+        return vec![args];
+    }
+    BENCHES
+        .iter()
+        .map(|(package, benches, features)| {
+            let mut args = vec!["bench", "-p", package];
+            if !features.is_empty() {
+                args.extend(["--features", features]);
+            }
+            for b in *benches {
+                args.extend(["--bench", b]);
+            }
+            args.push("--");
+            args
+        })
+        .collect()
+}
+
+pub fn run(smoke: bool, strict: bool, cargo: impl Fn(&[&str]) -> bool) -> Result<ExitCode, String> {
+    let started = SystemTime::now();
+    for args in bench_commands(smoke) {
         if !cargo(&args) {
             return Ok(ExitCode::FAILURE);
         }
@@ -134,18 +160,7 @@ pub fn run(smoke: bool, strict: bool, cargo: impl Fn(&[&str]) -> bool) -> Result
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let rate_file = dir.join("rate_budget.md");
     let _ = std::fs::remove_file(&rate_file);
-    let rate_path = rate_file.display().to_string();
-    let rate_ran = cargo(&["build", "-p", "kis-integration-tests", "--bins"])
-        && cargo(&[
-            "run",
-            "-p",
-            "kis-integration-tests",
-            "--bin",
-            "rate-bench",
-            "--",
-            "--out",
-            &rate_path,
-        ]);
+    let rate_ran = cargo(RATE_BENCH_BUILD) && run_rate_bench(&rate_file);
     let mut table = summary(&dir, started, smoke)?;
     match std::fs::read_to_string(&rate_file) {
         Ok(rows) if rate_ran => {
@@ -175,11 +190,36 @@ pub fn run(smoke: bool, strict: bool, cargo: impl Fn(&[&str]) -> bool) -> Result
     Ok(ExitCode::SUCCESS)
 }
 
+/// Builds `rate-bench` and the `quote-worker` processes it starts (the dev profile) as the
+/// README's test command does, so that after it nothing is rebuilt: `cargo build -p
+/// kis-integration-tests` would unify other features and rebuild nearly every crate.
+const RATE_BENCH_BUILD: &[&str] = &["test", "--workspace", "--all-features", "--no-run"];
+
+/// Runs the `rate-bench` binary the build above made, writing its rows to `out`; false when it
+/// failed.
+fn run_rate_bench(out: &Path) -> bool {
+    let exe = crate::package::target_dir(&crate::workspace_root())
+        .join("debug")
+        .join(format!("rate-bench{}", std::env::consts::EXE_SUFFIX));
+    let started = std::time::Instant::now();
+    eprintln!("\n==> {} --out {}", exe.display(), out.display());
+    let ok = std::process::Command::new(&exe)
+        .arg("--out")
+        .arg(out)
+        .current_dir(crate::workspace_root())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    eprintln!(
+        "<== {} in {:.1}s",
+        if ok { "ok" } else { "FAILED" },
+        started.elapsed().as_secs_f64()
+    );
+    ok
+}
+
 fn criterion_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| crate::workspace_root().join("target"))
-        .join("criterion")
+    crate::package::target_dir(&crate::workspace_root()).join("criterion")
 }
 
 struct Table {
@@ -191,7 +231,7 @@ struct Table {
 fn summary(dir: &Path, since: SystemTime, smoke: bool) -> Result<Table, String> {
     let mut text = String::new();
     let mode = if smoke {
-        "smoke run: few iterations, figures only show the benchmarks work"
+        "smoke run: dev profile, few iterations; figures only show the benchmarks work"
     } else {
         "full run"
     };
@@ -321,6 +361,38 @@ fn si(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_smoke_run_builds_with_the_test_commands_packages_and_features() {
+        let readme =
+            std::fs::read_to_string(crate::workspace_root().join("README.md")).expect("README.md");
+        let command = crate::tests::readme_test_command(&readme).expect("the test command");
+        let test_build = command.split("&&").next().expect("cargo test ...");
+        let flags: Vec<&str> = test_build
+            .split_whitespace()
+            .filter(|a| a.starts_with("--"))
+            .collect();
+        assert!(flags.contains(&"--workspace"), "{test_build}");
+        let smoke = bench_commands(true);
+        assert_eq!(smoke.len(), 1);
+        for flag in &flags {
+            assert!(smoke[0].contains(flag), "the smoke run lacks {flag}");
+            assert!(
+                RATE_BENCH_BUILD.contains(flag),
+                "the rate-bench build lacks {flag}"
+            );
+        }
+        assert!(smoke[0].windows(2).any(|w| w == ["--profile", "dev"]));
+        for (_, benches, _) in BENCHES {
+            for b in *benches {
+                assert!(smoke[0].windows(2).any(|w| w == ["--bench", *b]), "{b}");
+            }
+        }
+        // the full run measures release builds, package by package
+        let full = bench_commands(false);
+        assert_eq!(full.len(), BENCHES.len());
+        assert!(full.iter().all(|c| !c.contains(&"--profile")));
+    }
 
     fn write_estimate(dir: &Path, group: &str, function: &str, nanos: f64, elements: Option<u64>) {
         let base = dir.join(group.replace('/', "_")).join(function).join("new");

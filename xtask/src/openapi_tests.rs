@@ -191,42 +191,22 @@ fn packages_present() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// Installs the packages when missing (README's "Other languages" gives the same command);
-/// fails with the reason when that is not possible, never skips.
-fn ensure_python_packages() {
-    if packages_present() {
-        return;
-    }
-    let pip = |extra: &[&str]| {
-        Command::new(python())
-            .args(["-m", "pip", "install", "--quiet"])
-            .args(extra)
-            .args(PACKAGES)
-            .output()
-    };
-    // a system Python that is "externally managed" (PEP 668) needs the flag
-    let attempts = [pip(&[]), pip(&["--break-system-packages"])];
-    if packages_present() {
-        return;
-    }
-    let reasons: Vec<String> = attempts
-        .iter()
-        .map(|a| match a {
-            Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
-            Err(e) => e.to_string(),
-        })
-        .collect();
-    panic!(
-        "the OpenAPI check needs the Python packages {PACKAGES:?}, and `{} -m pip install` could \
-         not install them:\n{}",
-        python(),
-        reasons.join("\n")
+/// Fails, naming the command that installs them, when the packages are missing: tests install
+/// nothing (`.ci/run` installs them before the tests), and never skip.
+fn require_python_packages() {
+    assert!(
+        packages_present(),
+        "the OpenAPI check needs the Python packages {PACKAGES:?} in `{python}` ($PYTHON, default \
+         python3); install them with `{python} -m pip install {packages}` (add \
+         --break-system-packages for an externally managed system Python, as .ci/run does)",
+        python = python(),
+        packages = PACKAGES.join(" "),
     );
 }
 
 #[test]
 fn the_document_validates_and_a_generated_python_client_reads_a_quote() {
-    ensure_python_packages();
+    require_python_packages();
     let dir = tempfile::tempdir().expect("a temporary directory");
     let file = dir.path().join("openapi.json");
     let doc = document(&catalog()).expect("a document");

@@ -297,7 +297,9 @@ fn write_app(
         "[package]\nname = \"kis-first-program\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
          [dependencies]\nkis-api = \"{version}\"\nkis-mock = \"{version}\"\n\
          tokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }}\n\n\
-         [patch.crates-io]\n{patches}\n# not a member of the repository's workspace\n[workspace]\n"
+         [patch.crates-io]\n{patches}\n# not a member of the repository's workspace\n[workspace]\n\n\
+         # built once to run once: debug info would only cost build time\n\
+         [profile.dev]\ndebug = false\n"
     );
     let write = |path: PathBuf, text: &str| {
         fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
