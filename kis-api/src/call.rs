@@ -10,7 +10,7 @@ use crate::boxed::{BoxFuture, BoxStream};
 use crate::client::Client;
 use crate::decode::{Body, DecodeCx, Envelope, Unrecognized, decode_body, warn_new};
 use crate::endpoint::{Endpoint, Paginated};
-use crate::env::Environment;
+use crate::environment::Environment;
 use crate::error::{Error, PaginationStop, Result};
 use crate::http::{Continuation, PageRequest, Prepared, tr_id_for};
 use crate::meta::PageKeyMeta;

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use crate::env::Env;
+use crate::environment::Env;
 use crate::error::{Error, Result};
 use crate::meta::AccountKind;
 pub use crate::secret::{Redacted, Secret};

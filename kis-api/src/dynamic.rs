@@ -8,7 +8,7 @@ use crate::boxed::BoxStream;
 use crate::call::admit_unrecognized;
 use crate::client::Client;
 use crate::decode::{Envelope, Unrecognized, unrecognized_in};
-use crate::env::Environment;
+use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::http::{Continuation, PageRequest, Prepared, tr_id_for};
 use crate::meta::{EndpointKind, EndpointMeta, PageKeyMeta, RequestFieldMeta};

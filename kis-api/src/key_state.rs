@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use crate::budget::RateBudget;
-use crate::env::Env;
+use crate::environment::Env;
 use crate::tokens::{ApprovalKeys, TokenManager};
 
 /// The state shared by every client of one environment, app key and host.

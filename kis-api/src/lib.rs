@@ -31,7 +31,7 @@ pub mod decode;
 mod devlp_yaml;
 mod dynamic;
 mod endpoint;
-mod env;
+mod environment;
 mod error;
 mod http;
 mod key_state;
@@ -58,7 +58,7 @@ pub use config::{Account, Credentials, CustomerType, DevlpConfig, Redacted, Secr
 pub use decode::{DecodeError, Envelope};
 pub use dynamic::{DynamicReply, DynamicRequest};
 pub use endpoint::{Endpoint, Paginated, RealtimeTr};
-pub use env::{AnyEnv, Demo, Env, Environment, Real, RealCapable};
+pub use environment::{AnyEnv, Demo, Env, Environment, Real, RealCapable};
 pub use error::{AuthError, Error, PaginationStop, Result};
 pub use http::{Continuation, RetryPolicy};
 pub use meta::{AccountKind, EndpointMeta};
@@ -100,7 +100,7 @@ pub mod runtime {
         records_eq, text, text_into, time, time_into, yes_no, yes_no_into,
     };
     pub use crate::endpoint::{Endpoint, Paginated, RealtimeTr};
-    pub use crate::env::{Environment, RealCapable};
+    pub use crate::environment::{Environment, RealCapable};
     pub use crate::meta::*;
     pub use crate::params::{ParamValue, ParamWriter};
     pub use crate::secret::Redacted;

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::boxed::BoxFuture;
 use crate::budget::slots::Timing;
 use crate::budget::{RemoteBudget, Reserved};
-use crate::env::Env;
+use crate::environment::Env;
 use crate::error::{AuthError, Error};
 use crate::secret::Secret;
 use crate::tokens::grant::check_token_text;

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use kis_mock::{MockConfig, MockServer};
 
+mod common;
+
 const APP_KEY: &str = "PShardeningAppKey000000000000000000";
 const APP_SECRET: &str = "hardening-secret-that-must-never-be-printed";
 
@@ -148,38 +150,7 @@ async fn a_huge_input_value_is_refused_before_any_io() {
 
 /// A loopback server answering every request with 400 and the request itself.
 async fn echo_server() -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("bind: {e}"));
-    let url = format!(
-        "http://{}",
-        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
-    );
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 8192];
-                // requests here are small: what arrives within 200 ms is the request
-                while let Ok(Ok(n)) =
-                    tokio::time::timeout(Duration::from_millis(200), s.read(&mut buf)).await
-                {
-                    if n == 0 {
-                        break;
-                    }
-                    request.extend_from_slice(&buf[..n]);
-                }
-                let head = format!(
-                    "HTTP/1.1 400 Bad Request\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                    request.len()
-                );
-                let _ = s.write_all(head.as_bytes()).await;
-                let _ = s.write_all(&request).await;
-            });
-        }
-    });
-    url
+    common::loopback_http(|request| (400, request.to_string())).await
 }
 
 /// Issue 14, item 3: `kis --rest-url <echoing server> call ...` shows neither the app key nor

@@ -4,9 +4,8 @@
 #![cfg(all(feature = "cli", unix))]
 
 use std::process::Command;
-use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+mod common;
 
 const APP_KEY: &str = "PShostileAppKey0000000000000000000";
 const APP_SECRET: &str = "hostile-secret-that-must-never-be-printed";
@@ -16,50 +15,20 @@ const ACCOUNT: &str = "73311234";
 /// A loopback server: token requests get [`TOKEN`]; every other request an `rt_cd` 1 whose
 /// `msg_cd` and `msg1` quote the request (headers, query and body) and the secrets outright.
 async fn echoing_kis() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("bind: {e}"));
-    let url = format!(
-        "http://{}",
-        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
-    );
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 8192];
-                // requests here are small: what arrives within 200 ms is the request
-                while let Ok(Ok(n)) =
-                    tokio::time::timeout(Duration::from_millis(200), s.read(&mut buf)).await
-                {
-                    if n == 0 {
-                        break;
-                    }
-                    request.extend_from_slice(&buf[..n]);
-                }
-                let text = String::from_utf8_lossy(&request).to_string();
-                let body = if text.contains("/oauth2/tokenP") {
-                    format!(
-                        r#"{{"access_token":"{TOKEN}","token_type":"Bearer","expires_in":86400}}"#
-                    )
-                } else {
-                    serde_json::json!({
-                        "rt_cd": "1",
-                        "msg_cd": "OPSQ0002",
-                        "msg1": format!("you sent {text} / {APP_KEY} {APP_SECRET} {TOKEN} {ACCOUNT}"),
-                    })
-                    .to_string()
-                };
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = s.write_all(head.as_bytes()).await;
-                let _ = s.write_all(body.as_bytes()).await;
-            });
-        }
-    });
-    url
+    common::loopback_http(|request| {
+        let body = if request.contains("/oauth2/tokenP") {
+            format!(r#"{{"access_token":"{TOKEN}","token_type":"Bearer","expires_in":86400}}"#)
+        } else {
+            serde_json::json!({
+                "rt_cd": "1",
+                "msg_cd": "OPSQ0002",
+                "msg1": format!("you sent {request} / {APP_KEY} {APP_SECRET} {TOKEN} {ACCOUNT}"),
+            })
+            .to_string()
+        };
+        (200, body)
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -38,7 +38,11 @@ pub(crate) fn now_ns() -> u64 {
 }
 
 /// The state file of `env` and the app key of `key_hash` in the token cache directory `dir`.
-pub(crate) fn state_file(dir: &std::path::Path, env: crate::env::Env, key_hash: &str) -> PathBuf {
+pub(crate) fn state_file(
+    dir: &std::path::Path,
+    env: crate::environment::Env,
+    key_hash: &str,
+) -> PathBuf {
     dir.join(format!(
         "{}-{}.rate",
         env.name(),
@@ -339,7 +343,11 @@ pub(crate) async fn measure_cost(dir: &std::path::Path, rounds: u32) -> Duration
         // a window of one nanosecond: every slot is free again at once, so nothing waits
         window: Duration::from_nanos(1),
         lease: Duration::from_secs(1),
-        file: Some(state_file(dir, crate::env::Env::Real, &"0".repeat(64))),
+        file: Some(state_file(
+            dir,
+            crate::environment::Env::Real,
+            &"0".repeat(64),
+        )),
     });
     let began = Instant::now();
     for _ in 0..rounds {
@@ -364,7 +372,7 @@ mod tests {
     #[tokio::test]
     async fn two_budgets_on_one_file_draw_from_one_ring() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = state_file(dir.path(), crate::env::Env::Real, &"ab".repeat(32));
+        let path = state_file(dir.path(), crate::environment::Env::Real, &"ab".repeat(32));
         // two processes, as far as the ring can tell: separate handles on one file
         let (a, b) = (
             budget(2, 300, Some(path.clone())),

@@ -13,7 +13,7 @@ use crate::budget::{BudgetConfig, RateBudget};
 #[cfg(feature = "redis")]
 use crate::config::Secret;
 use crate::config::{Account, Credentials, CustomerType, DevlpConfig};
-use crate::env::{AnyEnv, Demo, Env, Environment, Real};
+use crate::environment::{AnyEnv, Demo, Env, Environment, Real};
 use crate::error::{Error, Result};
 use crate::http::{RetryPolicy, Transport, TransportConfig};
 use crate::key_state::KeyState;

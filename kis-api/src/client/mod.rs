@@ -12,7 +12,7 @@ pub use builder::ClientBuilder;
 pub(crate) use builder::base_url;
 
 use crate::config::{Account, Secret};
-use crate::env::{AnyEnv, Env, Environment};
+use crate::environment::{AnyEnv, Env, Environment};
 use crate::error::Result;
 use crate::http::Transport;
 use crate::meta::{AccountKind, EndpointMeta};

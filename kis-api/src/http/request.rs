@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::env::Env;
+use crate::environment::Env;
 use crate::error::{Error, Result};
 use crate::meta::{EndpointKind, EndpointMeta, FillSource, Method};
 use crate::params::ParamWriter;

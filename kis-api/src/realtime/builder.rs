@@ -14,7 +14,7 @@ use super::reconnect::ReconnectPolicy;
 use super::status::Status;
 use super::subscriptions::MAX_SUBSCRIPTIONS;
 use crate::client::{Client, Inner};
-use crate::env::Environment;
+use crate::environment::Environment;
 use crate::error::Result;
 use crate::realtime_error::RealtimeError;
 

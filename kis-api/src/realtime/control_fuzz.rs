@@ -13,7 +13,7 @@ use super::outlet::Outlet;
 use super::requests::ReplyEffect;
 use super::status::Status;
 use super::subscriptions::Subscriptions;
-use crate::env::Env;
+use crate::environment::Env;
 use crate::realtime_error::FrameErrorKind;
 
 /// Subscriptions the fuzzed table allows: two are held, so a reply can neither add one nor

@@ -17,7 +17,7 @@ use super::outlet::{Item, Outlet};
 use super::status::{SessionStatus, Status};
 use super::subscriptions::shown;
 use crate::endpoint::RealtimeTr;
-use crate::env::Env;
+use crate::environment::Env;
 use crate::error::{Error, Result};
 use crate::meta::{EndpointKind, EndpointMeta, TrKeyMeaning};
 use crate::realtime_error::RealtimeError;

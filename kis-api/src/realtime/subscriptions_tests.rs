@@ -16,7 +16,7 @@ use super::outlet::{Item, Outlet};
 use super::requests::{Op, Outcome, ReplyEffect, Request, reply_outcome};
 use super::status::Status;
 use super::subscriptions::Subscriptions;
-use crate::env::Env;
+use crate::environment::Env;
 use crate::meta::EndpointMeta;
 use crate::realtime_error::{FrameErrorKind, RealtimeError};
 

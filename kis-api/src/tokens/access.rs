@@ -18,7 +18,7 @@ use super::cache_file::{
 use super::grant::{GrantError, read_grant};
 use super::{RemoteTokens, Token, TokenCache, key_hash};
 use crate::config::{Credentials, Secret};
-use crate::env::Env;
+use crate::environment::Env;
 use crate::error::AuthError;
 use crate::private_fs;
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::grant::check_token_text;
 use super::{TokenCache, key_hash};
 use crate::config::Credentials;
-use crate::env::Env;
+use crate::environment::Env;
 use crate::private_fs;
 
 /// What a token file holds.
