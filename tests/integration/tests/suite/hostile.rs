@@ -1,6 +1,7 @@
 //! A hostile or broken server: small loopback servers that echo secrets back, send absurd or
 //! unsendable tokens, never answer, or answer an order with garbage. The client must never leak
-//! a secret, panic, loop, or report an order whose fate is unknown as anything but unknown.
+//! a secret, panic, loop, or report an order whose fate is unknown as anything but unknown. A
+//! WebSocket that closes after every handshake must not make the client reconnect for ever.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -394,6 +395,68 @@ async fn a_server_that_never_answers_is_announced_at_each_retry() {
         .expect_err("timeout");
     assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err}");
     assert_eq!(server.calls.load(Ordering::SeqCst), before + 1);
+}
+
+/// A WebSocket server that completes the handshake and closes at once, before any subscribe is
+/// answered: the session must back off and give up, never reconnect for ever re-sending the
+/// approval key (121 reconnects in 45 s before).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_that_closes_after_the_handshake_gets_no_reconnect_storm() {
+    use kis_api::realtime::{ConnectionState, ReconnectPolicy};
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let ws_url = format!("ws://{}", listener.local_addr().expect("addr"));
+    let arrivals = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&arrivals);
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            if let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await {
+                let _ = ws.close(None).await;
+            }
+        }
+    });
+    // the approval key comes from a well-behaved REST side
+    let rest = hostile(|path, _| {
+        if path.starts_with("/oauth2/Approval") {
+            Answer::Now(
+                200,
+                br#"{"approval_key":"approval-0123456789abcdef"}"#.to_vec(),
+            )
+        } else {
+            token_answer()
+        }
+    })
+    .await;
+    let c = Client::builder()
+        .environment(Env::Real)
+        .app_key(APP_KEY, APP_SECRET)
+        .rest_url(&rest.url)
+        .websocket_url(&ws_url)
+        .token_cache(TokenCache::Memory)
+        .no_rate_limit()
+        .build()
+        .expect("client");
+    let session = c
+        .realtime_builder()
+        .reconnect(ReconnectPolicy {
+            base_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(80),
+            max_attempts: Some(4),
+        })
+        .connect()
+        .await
+        .expect("the handshake succeeds");
+    let gave_up = tokio::time::timeout(Duration::from_secs(10), async {
+        while session.status().state != ConnectionState::Closed {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(gave_up.is_ok(), "the session gave up within 10 s");
+    // the first connection and four attempts: handshakes that prove nothing reset nothing
+    assert_eq!(arrivals.load(Ordering::SeqCst), 5);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(arrivals.load(Ordering::SeqCst), 5, "and nothing after");
 }
 
 #[test]
