@@ -26,13 +26,19 @@ const HIDDEN: &str = "***";
 /// credential-named keys, and without long key-like runs; then cut to `max_chars` characters.
 pub(crate) fn scrub(text: &str, secrets: &[&str], max_chars: usize) -> String {
     let mut s = text.to_string();
+    // every successful reply's message passes here: escaped forms are built only when the text
+    // holds an escape at all
+    let escaped = s.contains('\\') || s.contains('%');
     for secret in secrets.iter().filter(|x| x.len() >= 4) {
-        for form in [
-            secret.to_string(),
-            secret.replace('/', "\\/"),
-            percent_encoded(secret),
-        ] {
-            s = s.replace(&form, HIDDEN);
+        if s.contains(*secret) {
+            s = s.replace(*secret, HIDDEN);
+        }
+        if escaped {
+            for form in [secret.replace('/', "\\/"), percent_encoded(secret)] {
+                if s.contains(&form) {
+                    s = s.replace(&form, HIDDEN);
+                }
+            }
         }
     }
     let s = hide_runs(&hide_key_values(&s));
@@ -48,7 +54,10 @@ fn percent_encoded(s: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
         }
     }
     out

@@ -76,6 +76,7 @@ impl Transport {
     }
 
     /// Personal or corporate customer (`custtype`).
+    #[cfg_attr(not(feature = "realtime"), allow(dead_code))]
     pub(crate) fn customer_type(&self) -> CustomerType {
         self.customer_type
     }
