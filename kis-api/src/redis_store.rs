@@ -398,7 +398,10 @@ impl RedisShared {
             .issue_interval
             .saturating_mul(2)
             .saturating_add(Duration::from_secs(60));
-        let deadline = Instant::now() + lock_ttl;
+        // checked: the interval is the caller's (bounded by the builder, checked again here)
+        let deadline = Instant::now()
+            .checked_add(lock_ttl)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(24 * 60 * 60));
         let owner = fastrand::u64(1..).to_string();
         let good = |s: &Option<Stored>| {
             let s = s.as_ref().filter(|s| !s.invalid)?;

@@ -20,6 +20,10 @@ use crate::key_state::KeyState;
 use crate::meta::AccountKind;
 use crate::tokens::{ApprovalKeys, TokenCache, TokenManager};
 
+/// The longest token interval a caller can set: a token lives at most a day, and longer waits
+/// would only overflow deadlines computed from them.
+const MAX_TOKEN_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// Default of [`ClientBuilder::max_response_bytes`]: far above KIS's largest pages (a few
 /// hundred kilobytes), far below what would hurt.
 const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
@@ -343,14 +347,15 @@ impl<E: Environment> ClientBuilder<E> {
 
     /// Minimum time between two token issues (KIS: one per minute; default the catalog's
     /// `rate_limits.client_token_issue_interval_seconds`). Lower only against a mock server.
+    /// Values over a day are cut to a day: a token lives at most that long.
     pub fn token_issue_interval(mut self, d: Duration) -> Self {
-        self.token_issue_interval = d;
+        self.token_issue_interval = d.min(MAX_TOKEN_INTERVAL);
         self
     }
 
-    /// How long before expiry a token is refreshed (default 30 min).
+    /// How long before expiry a token is refreshed (default 30 min; at most a day).
     pub fn token_refresh_before(mut self, d: Duration) -> Self {
-        self.token_refresh_before = d;
+        self.token_refresh_before = d.min(MAX_TOKEN_INTERVAL);
         self
     }
 
@@ -555,6 +560,17 @@ pub(crate) fn base_url(what: &str, url: String, schemes: &[&str; 2]) -> Result<S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_token_intervals_are_cut_to_a_day() {
+        let b = Client::builder()
+            .token_issue_interval(Duration::MAX)
+            .token_refresh_before(Duration::MAX);
+        assert_eq!(b.token_issue_interval, MAX_TOKEN_INTERVAL);
+        assert_eq!(b.token_refresh_before, MAX_TOKEN_INTERVAL);
+        let b = Client::builder().token_issue_interval(Duration::from_secs(5));
+        assert_eq!(b.token_issue_interval, Duration::from_secs(5));
+    }
 
     fn client(key: &str, url: &str) -> Client<Real> {
         Client::builder()
