@@ -15,8 +15,8 @@
 //!   stays valid (market orders send a price of 0).
 //! - Rates and other decimals may carry a leading `-`.
 //! - A quantity of 0 in an order (an endpoint that mutates) is refused, except where the request
-//!   says "all that remains" through a yes/no input on the quantity set to `Y` (`QTY_ALL_ORD_YN`,
-//!   `RMN_QTY_YN`): KIS documents 0 as the quantity of such revise/cancel requests.
+//!   says "all that remains" through one of the catalog's `all_remaining_inputs` set to `Y`:
+//!   KIS documents 0 as the quantity of such revise/cancel requests.
 
 use crate::error::{Error, Result};
 use crate::meta::{EndpointMeta, RequestFieldMeta, ValueType};
@@ -104,10 +104,9 @@ pub fn check_request<'v>(
     if !meta.mutates {
         return Ok(());
     }
-    // "all that remains": a yes/no input about the quantity, set to Y
+    // "all that remains", as the catalog names its inputs, set to Y
     let all_remaining = values.clone().any(|(wire, value)| {
-        value == "Y"
-            && field(wire).is_some_and(|f| f.ty == ValueType::YesNo && names_quantity(wire))
+        value == "Y" && field(wire).is_some() && meta.catalog.is_all_remaining_input(wire)
     });
     if all_remaining {
         return Ok(());
@@ -126,11 +125,6 @@ pub fn check_request<'v>(
         }
     }
     Ok(())
-}
-
-/// Whether a wire name speaks of a quantity (`QTY_ALL_ORD_YN`, `RMN_QTY_YN`).
-fn names_quantity(wire: &str) -> bool {
-    wire.split('_').any(|part| part.eq_ignore_ascii_case("QTY"))
 }
 
 fn refused(meta: &EndpointMeta, field: &RequestFieldMeta, value: &str, why: &str) -> Error {
@@ -203,5 +197,22 @@ mod tests {
         assert!(form_error(ValueType::YesNo, "Y").is_none());
         assert!(form_error(ValueType::YesNo, "yes").is_some());
         assert!(form_error(ValueType::Code, "-1 anything").is_none());
+    }
+
+    /// The catalog's "all that remains" inputs exist: each is a yes/no input of an order.
+    #[cfg(feature = "all-groups")]
+    #[test]
+    fn every_all_remaining_input_is_a_yes_no_input_of_an_order() {
+        let listed = crate::CATALOG.all_remaining_inputs;
+        assert!(!listed.is_empty());
+        for wire in listed {
+            let used = crate::ENDPOINTS.iter().any(|m| {
+                m.mutates
+                    && m.request
+                        .iter()
+                        .any(|f| f.wire == *wire && f.ty == ValueType::YesNo)
+            });
+            assert!(used, "{wire} is no yes/no input of any order");
+        }
     }
 }

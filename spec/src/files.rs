@@ -36,6 +36,10 @@ pub struct CommonFile {
     /// Raw values meaning "no value" per response value type.
     #[serde(default)]
     pub sentinels: Vec<SentinelSpec>,
+    /// Yes/no order inputs whose `Y` means "all that remains": the one case where an order's
+    /// quantity is 0.
+    #[serde(default)]
+    pub all_remaining_inputs: Vec<String>,
     /// Naming rules that give response fields their value type.
     pub value_types: TypeRules,
     /// Naming rules that give request fields their value type.

@@ -289,6 +289,9 @@ pub struct CatalogMeta {
     pub errors: &'static [ErrorMeta],
     /// Raw values meaning "no value", per value type.
     pub sentinels: &'static [(ValueType, &'static [&'static str])],
+    /// Yes/no order inputs whose `Y` means "all that remains" (wire names): with one of them
+    /// set, KIS documents the order's quantity as 0.
+    pub all_remaining_inputs: &'static [&'static str],
 }
 
 impl CatalogMeta {
@@ -314,6 +317,13 @@ impl CatalogMeta {
                     .filter(|e| e.prefix && code.starts_with(e.code))
                     .max_by_key(|e| e.code.len())
             })
+    }
+
+    /// Whether `wire` is a yes/no order input whose `Y` means "all that remains" (case free).
+    pub fn is_all_remaining_input(&self, wire: &str) -> bool {
+        self.all_remaining_inputs
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case(wire))
     }
 
     /// Whether `raw` (surrounding spaces aside) means "no value" for a `ty` value.
@@ -373,6 +383,7 @@ mod tests {
             },
         ],
         sentinels: &[(ValueType::Date, &["0", "00000000"])],
+        all_remaining_inputs: &["RMN_QTY_YN"],
     };
 
     #[test]
@@ -387,5 +398,7 @@ mod tests {
         assert_eq!(TABLE.hosts(Env::Real).websocket, "ws://real");
         assert!(TABLE.is_sentinel(ValueType::Date, " 00000000 "));
         assert!(!TABLE.is_sentinel(ValueType::Time, "00000000"));
+        assert!(TABLE.is_all_remaining_input("rmn_qty_yn"));
+        assert!(!TABLE.is_all_remaining_input("RMN_QTY"));
     }
 }

@@ -70,6 +70,8 @@ pub struct Common {
     pub redacted_names: Vec<String>,
     /// Name endings of personal-data fields.
     pub redacted_suffixes: Vec<String>,
+    /// Yes/no order inputs whose `Y` means "all that remains" (wire names, upper case).
+    pub all_remaining_inputs: Vec<String>,
 }
 
 /// A closed value set, generated as a Rust enum in `codes`.

@@ -168,6 +168,7 @@ pub(super) fn catalog_static(catalog: &Catalog, rt: &TokenStream) -> TokenStream
         let values = values.iter().map(|v| lit(v));
         quote!((#ty, &[#(#values),*]))
     });
+    let all_remaining = c.all_remaining_inputs.iter().map(|w| lit(w));
     quote! {
         /// The shared facts of the catalog (`common.yaml`): hosts, rate limits, the response-code
         /// table and its actions. Every generated endpoint's `META.catalog` points here.
@@ -185,6 +186,7 @@ pub(super) fn catalog_static(catalog: &Catalog, rt: &TokenStream) -> TokenStream
             },
             errors: &[#(#errors),*],
             sentinels: &[#(#sentinels),*],
+            all_remaining_inputs: &[#(#all_remaining),*],
         };
     }
 }

@@ -66,6 +66,7 @@ pub(super) fn build_common(f: &files::CommonFile, ctx: &mut Ctx) -> Shared {
             .as_ref()
             .map(|r| lowercase(&r.suffixes))
             .unwrap_or_default(),
+        all_remaining_inputs: build_all_remaining(&f.all_remaining_inputs, ctx),
     };
     Shared {
         common,
@@ -117,6 +118,30 @@ pub(super) fn unknown_type_msg(name: &str) -> String {
         "unknown value type '{name}' (known: {})",
         allowed(ValueType::ALL)
     )
+}
+
+/// The "all that remains" inputs: wire names (upper case), each once.
+fn build_all_remaining(list: &[String], ctx: &mut Ctx) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, name) in list.iter().enumerate() {
+        let wire = name.to_ascii_uppercase();
+        if wire.is_empty() || !wire.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            ctx.err_line(
+                format!("all_remaining_inputs[{i}]"),
+                None,
+                format!("{name:?} is not a wire name"),
+            );
+        } else if out.contains(&wire) {
+            ctx.err_line(
+                format!("all_remaining_inputs[{i}]"),
+                None,
+                format!("{wire} is listed twice"),
+            );
+        } else {
+            out.push(wire);
+        }
+    }
+    out
 }
 
 /// The "no value" sentinels, each under a known value type.
