@@ -203,10 +203,19 @@ async fn logging_follows_verbose_flags_and_rust_log() {
     .await;
     assert_eq!(debug.code, 0, "{}", debug.stderr);
     assert!(debug.stderr.contains("DEBUG"), "{}", debug.stderr);
-    let mut verbose = base.to_vec();
-    verbose.push("-v");
-    // a new home: a token is issued, which is logged at info (after the run that reuses the
-    // first token: a new token replaces it at the mock)
+    // a new home and a new mock: a token is issued, which is logged at info (the first mock
+    // would refuse a second token within its minute, and the CLI would wait KIS's minute)
+    let second = start_mock().await;
+    let second_url = second.rest_url();
+    let verbose = [
+        "--app-key",
+        APP_KEY,
+        "--app-secret",
+        APP_SECRET,
+        "--rest-url",
+        &second_url,
+        "-v",
+    ];
     let fresh = tempdir();
     let f = fresh.path().to_string_lossy().into_owned();
     let out = kis(&quote_args(&verbose), &[("HOME", &f)]).await;
@@ -217,6 +226,7 @@ async fn logging_follows_verbose_flags_and_rust_log() {
         assert!(!o.stderr.contains(APP_KEY) && !o.stderr.contains(APP_SECRET));
     }
     mock.shutdown().await;
+    second.shutdown().await;
 }
 
 fn own_uid(dir: &Path) -> u32 {
@@ -263,7 +273,18 @@ async fn without_a_home_the_token_cache_is_per_user_and_checked() {
     let mode = files[0].metadata().unwrap_or_else(|e| panic!("{e}")).mode();
     assert_eq!(mode & 0o777, 0o600);
 
-    // another user got there first and left the directory open to all
+    // another user got there first and left the directory open to all; a new mock, as a new
+    // cache means a new token (the first mock would refuse one within its minute)
+    let second = start_mock().await;
+    let second_url = second.rest_url();
+    let args = quote_args(&[
+        "--app-key",
+        APP_KEY,
+        "--app-secret",
+        APP_SECRET,
+        "--rest-url",
+        &second_url,
+    ]);
     let tmp = tempdir();
     let t = tmp.path().to_string_lossy().into_owned();
     let planted = tmp.path().join(format!("kis-api-{uid}"));
@@ -284,4 +305,5 @@ async fn without_a_home_the_token_cache_is_per_user_and_checked() {
         .collect();
     assert!(inside.is_empty(), "nothing is created in it: {inside:?}");
     mock.shutdown().await;
+    second.shutdown().await;
 }
