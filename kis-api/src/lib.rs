@@ -47,6 +47,8 @@ mod realtime_error;
 mod redis_store;
 mod scrub;
 mod secret;
+#[cfg(test)]
+mod test_log;
 mod tokens;
 pub mod value_check;
 

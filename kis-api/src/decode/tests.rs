@@ -303,42 +303,18 @@ fn a_body_that_is_not_json_is_still_an_error() {
     assert!(decode(r#"{"output2":"unexpected"}"#).is_err());
 }
 
-/// Counts `warn` events emitted while it is the default subscriber.
-#[derive(Default)]
-struct WarnCounter(std::sync::atomic::AtomicUsize);
-
-impl tracing::Subscriber for WarnCounter {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, e: &tracing::Event<'_>) {
-        if *e.metadata().level() == tracing::Level::WARN {
-            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        }
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
 #[test]
 fn each_new_key_is_logged_once_per_process() {
     // keys no other test uses: the set of warned keys is process-wide
     let json = r#"{"logged_once_top":"1","output1":{"logged_once_in_block":"2","stck_prpr":"x"}}"#;
-    let counter = std::sync::Arc::new(WarnCounter::default());
-    let (first, second) = tracing::subscriber::with_default(counter.clone(), || {
-        let (_, found) = decode(json).unwrap();
-        let first = warn_new(&found);
-        let (_, found) = decode(json).unwrap();
-        (first, warn_new(&found))
-    });
+    let capture = crate::test_log::Capture::start();
+    let (_, found) = decode(json).unwrap();
+    let first = warn_new(&found);
+    let (_, found) = decode(json).unwrap();
+    let second = warn_new(&found);
     assert_eq!(first, 3);
     assert_eq!(second, 0);
-    assert_eq!(counter.0.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert_eq!(capture.count(tracing::Level::WARN), 3);
 }
 
 #[test]

@@ -2,10 +2,8 @@
 //! the handshake and closes at once, one that refuses a subscription with a message echoing the
 //! approval key and credentials. kis-mock issues the approval key over REST.
 
-use std::cell::RefCell;
-use std::fmt::Write as _;
 use std::future::Future;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -16,6 +14,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::{ConnectionState, RealtimeError, ReconnectPolicy, Session};
+use crate::test_log::Capture;
 use crate::{AnyEnv, Client, Env, Error, TokenCache, domestic_stock};
 
 const APP_KEY: &str = "PShostileAppKey00000000000000000000";
@@ -27,68 +26,6 @@ async fn within<F: Future>(what: &str, f: F) -> F::Output {
         Ok(v) => v,
         Err(_) => panic!("timed out after {WAIT:?} waiting for {what}"),
     }
-}
-
-/// The events of one test's thread, with their level and all their fields, as a subscriber at
-/// TRACE sees them.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<String>>>);
-
-impl Capture {
-    /// Starts capturing this thread's events. A test's session task runs on the test's thread
-    /// (tokio's current-thread runtime). The subscriber is global, installed once, and routes
-    /// events by thread: a scoped one (`set_default`) misses events when other tests create
-    /// and drop theirs concurrently (tracing caches callsite interest).
-    fn start() -> Capture {
-        static INSTALLED: OnceLock<bool> = OnceLock::new();
-        let installed =
-            INSTALLED.get_or_init(|| tracing::subscriber::set_global_default(ByThread).is_ok());
-        assert!(installed, "the capturing subscriber is the global one");
-        let c = Capture::default();
-        CAPTURING.with(|t| *t.borrow_mut() = Some(Arc::clone(&c.0)));
-        c
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.0.lock().expect("lock").clone()
-    }
-}
-
-thread_local! {
-    static CAPTURING: RefCell<Option<Arc<Mutex<Vec<String>>>>> = const { RefCell::new(None) };
-}
-
-/// The global subscriber of this test binary: hands each event to its thread's [`Capture`].
-struct ByThread;
-
-impl tracing::Subscriber for ByThread {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        struct Fields<'a>(&'a mut String);
-        impl tracing::field::Visit for Fields<'_> {
-            fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
-                let _ = write!(self.0, " {}={v:?}", f.name());
-            }
-        }
-        let Some(lines) = CAPTURING.with(|t| t.borrow().clone()) else {
-            return;
-        };
-        let m = event.metadata();
-        let mut line = format!("{} {}:", m.level(), m.target());
-        event.record(&mut Fields(&mut line));
-        if let Ok(mut lines) = lines.lock() {
-            lines.push(line);
-        }
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
 }
 
 /// A loopback WebSocket server running `behave` on every connection after the handshake; its
