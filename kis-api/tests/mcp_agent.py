@@ -180,7 +180,7 @@ async def main():
 
 if __name__ == "__main__":
     try:
-        asyncio.run(main())
-    except AssertionError as e:
+        asyncio.run(asyncio.wait_for(main(), 90))
+    except (AssertionError, asyncio.TimeoutError) as e:
         print(f"FAILED: {e}", file=sys.stderr)
         sys.exit(1)
