@@ -205,3 +205,93 @@ impl ServerHandler for KisMcp {
         Ok(self.state.dispatch(&request.name, &args).await.into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    async fn state(groups: Vec<&'static str>, expose: bool) -> State {
+        let (mock, client) = crate::target::start_mock(kis_mock::MockConfig::demo(), Env::Demo)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let target = Target {
+            client,
+            mock: Some(mock),
+        };
+        State::new(target, groups, Allowance::default(), expose)
+    }
+
+    fn args(v: serde_json::Value) -> rmcp::model::JsonObject {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    fn text(r: &CallToolResult) -> String {
+        serde_json::to_string(r).unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn groups_limit_what_is_exposed_and_typed_tools_call_their_endpoint() {
+        let s = state(vec!["domestic_stock"], true).await;
+        let names: Vec<&str> = s.tools.iter().map(|t| t.name.as_ref()).collect();
+        assert!(names.contains(&"domestic_stock__inquire_price"));
+        assert!(!names.iter().any(|n| n.starts_with("overseas_stock__")));
+        assert!(names.len() > 100, "one tool per REST endpoint of the group");
+
+        let quote = s
+            .dispatch(
+                "domestic_stock__inquire_price",
+                &args(json!({"FID_COND_MRKT_DIV_CODE": "J", "FID_INPUT_ISCD": "005930"})),
+            )
+            .await;
+        assert_eq!(quote.is_error, Some(false), "{}", text(&quote));
+        assert!(text(&quote).contains("stck_prpr"));
+
+        // a typed order tool previews, never sends
+        let preview = s
+            .dispatch(
+                "domestic_stock__order_cash",
+                &args(json!({"variant": "sell", "PDNO": "005930", "ORD_DVSN": "01",
+                             "ORD_QTY": "1", "ORD_UNPR": "0"})),
+            )
+            .await;
+        assert_eq!(preview.is_error, Some(false), "{}", text(&preview));
+        assert!(text(&preview).contains("confirmation"));
+        assert!(s.target.mock.as_ref().is_some_and(|m| m.control().orders().is_empty()));
+
+        // outside the groups: neither by name nor by typed tool
+        let other = s
+            .dispatch(
+                CALL,
+                &args(json!({"endpoint": "overseas_stock.price", "inputs": {}})),
+            )
+            .await;
+        assert_eq!(other.is_error, Some(true));
+        assert!(text(&other).contains("does not expose"), "{}", text(&other));
+        let typed = s.dispatch("overseas_stock__price", &args(json!({}))).await;
+        assert_eq!(typed.is_error, Some(true));
+        let found = s.dispatch(SEARCH, &args(json!({"query": "해외주식 현재가"}))).await;
+        assert!(!text(&found).contains("overseas_stock."), "{}", text(&found));
+    }
+
+    #[tokio::test]
+    async fn tool_errors_name_the_allowed_values_and_missing_inputs() {
+        let s = state(Vec::new(), false).await;
+        assert_eq!(s.tools.len(), 6);
+        let missing = s
+            .dispatch(CALL, &args(json!({"endpoint": "domestic_stock.inquire_price"})))
+            .await;
+        assert_eq!(missing.is_error, Some(true));
+        assert!(text(&missing).contains("FID_INPUT_ISCD"), "{}", text(&missing));
+        let variant = s
+            .dispatch(
+                ORDER,
+                &args(json!({"endpoint": "domestic_stock.order_cash", "inputs": {"PDNO": "005930"}})),
+            )
+            .await;
+        assert!(text(&variant).contains("`variant`"), "{}", text(&variant));
+        assert!(text(&variant).contains("buy"), "{}", text(&variant));
+        let unknown_tool = s.dispatch("kis_nothing", &args(json!({}))).await;
+        assert_eq!(unknown_tool.is_error, Some(true));
+    }
+}
