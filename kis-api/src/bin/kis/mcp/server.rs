@@ -251,13 +251,20 @@ mod tests {
         let preview = s
             .dispatch(
                 "domestic_stock__order_cash",
-                &args(json!({"variant": "sell", "PDNO": "005930", "ORD_DVSN": "01",
-                             "ORD_QTY": "1", "ORD_UNPR": "0"})),
+                &args(
+                    json!({"variant": "sell", "PDNO": "005930", "ORD_DVSN": "01",
+                             "ORD_QTY": "1", "ORD_UNPR": "0"}),
+                ),
             )
             .await;
         assert_eq!(preview.is_error, Some(false), "{}", text(&preview));
         assert!(text(&preview).contains("confirmation"));
-        assert!(s.target.mock.as_ref().is_some_and(|m| m.control().orders().is_empty()));
+        assert!(
+            s.target
+                .mock
+                .as_ref()
+                .is_some_and(|m| m.control().orders().is_empty())
+        );
 
         // outside the groups: neither by name nor by typed tool
         let other = s
@@ -270,8 +277,14 @@ mod tests {
         assert!(text(&other).contains("does not expose"), "{}", text(&other));
         let typed = s.dispatch("overseas_stock__price", &args(json!({}))).await;
         assert_eq!(typed.is_error, Some(true));
-        let found = s.dispatch(SEARCH, &args(json!({"query": "해외주식 현재가"}))).await;
-        assert!(!text(&found).contains("overseas_stock."), "{}", text(&found));
+        let found = s
+            .dispatch(SEARCH, &args(json!({"query": "해외주식 현재가"})))
+            .await;
+        assert!(
+            !text(&found).contains("overseas_stock."),
+            "{}",
+            text(&found)
+        );
     }
 
     #[tokio::test]
@@ -279,14 +292,23 @@ mod tests {
         let s = state(Vec::new(), false).await;
         assert_eq!(s.tools.len(), 6);
         let missing = s
-            .dispatch(CALL, &args(json!({"endpoint": "domestic_stock.inquire_price"})))
+            .dispatch(
+                CALL,
+                &args(json!({"endpoint": "domestic_stock.inquire_price"})),
+            )
             .await;
         assert_eq!(missing.is_error, Some(true));
-        assert!(text(&missing).contains("FID_INPUT_ISCD"), "{}", text(&missing));
+        assert!(
+            text(&missing).contains("FID_INPUT_ISCD"),
+            "{}",
+            text(&missing)
+        );
         let variant = s
             .dispatch(
                 ORDER,
-                &args(json!({"endpoint": "domestic_stock.order_cash", "inputs": {"PDNO": "005930"}})),
+                &args(
+                    json!({"endpoint": "domestic_stock.order_cash", "inputs": {"PDNO": "005930"}}),
+                ),
             )
             .await;
         assert!(text(&variant).contains("`variant`"), "{}", text(&variant));
