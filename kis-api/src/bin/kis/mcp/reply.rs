@@ -125,6 +125,7 @@ pub fn for_agents(message: &str) -> String {
         .replace("\n(--force sends it anyway)", "")
         .replace("choose one with --variant", "choose one with `variant`")
         .replace("`kis describe ", "`kis_describe ")
+        .replace("; call it with `kis call ", "; call it with kis_call `")
         .replace(
             "`kis list` shows every endpoint",
             "kis_search finds endpoints",

@@ -210,11 +210,10 @@ pub fn order(state: &State, meta: &'static EndpointMeta, a: &JsonObject, typed: 
         &mut notes,
     )?;
     let place = state.place();
-    let variant = &meta.variants[request
-        .variant_index()
-        .min(meta.variants.len().saturating_sub(1))];
+    let variant = meta.variants.get(request.variant_index());
+    let (variant_name, variant_label) = variant.map_or(("", ""), |v| (v.name, v.label));
     let Some(tr_id) = meta.tr_id(request.variant_index(), place.env) else {
-        let variant = (meta.variants.len() > 1).then_some(variant.name);
+        let variant = (meta.variants.len() > 1).then_some(variant_name);
         return Err(Failure::Api(kis_api::Error::NotInDemo {
             endpoint: meta.id,
             name: meta.name,
@@ -256,8 +255,8 @@ pub fn order(state: &State, meta: &'static EndpointMeta, a: &JsonObject, typed: 
         "preview": {
             "endpoint": meta.id,
             "name": meta.name,
-            "variant": variant.name,
-            "variant_label": variant.label,
+            "variant": variant_name,
+            "variant_label": variant_label,
             "tr_id": tr_id,
             "method": meta.method.map(|m| m.name()),
             "path": meta.path,
