@@ -73,14 +73,14 @@ impl State {
         }
     }
 
-    /// The environment the order flags are judged for: an embedded mock is never real money,
-    /// whatever it emulates, so it needs `--allow-orders` only.
-    pub fn flag_env(&self) -> Env {
+    /// What the order flags permit here: an embedded mock is never real money, whatever it
+    /// emulates, so `--allow-orders` alone lets it take orders.
+    pub fn allowance(&self) -> Allowance {
+        let mut a = self.allowance;
         if self.target.is_embedded_mock() {
-            Env::Demo
-        } else {
-            self.target.env()
+            a.real_orders = a.orders;
         }
+        a
     }
 
     /// Whether `meta` belongs to an exposed group.
@@ -212,7 +212,13 @@ mod tests {
     use serde_json::json;
 
     async fn state(groups: Vec<&'static str>, expose: bool) -> State {
-        let (mock, client) = crate::target::start_mock(kis_mock::MockConfig::demo(), Env::Demo)
+        state_in(Env::Demo, groups, expose).await
+    }
+
+    /// A server on an embedded mock emulating `env`.
+    async fn state_in(env: Env, groups: Vec<&'static str>, expose: bool) -> State {
+        let config = crate::target::mock_config(env);
+        let (mock, client) = crate::target::start_mock(config, env)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let target = Target {
@@ -285,6 +291,69 @@ mod tests {
             "{}",
             text(&found)
         );
+    }
+
+    const ORDER_ARGS: &str = r#"{"endpoint": "domestic_stock.order_cash", "variant": "buy",
+        "inputs": {"PDNO": "005930", "ORD_DVSN": "00", "ORD_QTY": "1", "ORD_UNPR": "70000"}}"#;
+
+    /// A confirmation of the preview `s` gives for an order, and the result of confirming it.
+    async fn preview_and_confirm(s: &State) -> (serde_json::Value, CallToolResult) {
+        let order: serde_json::Value = serde_json::from_str(ORDER_ARGS).unwrap_or_default();
+        let preview = s.dispatch(ORDER, &args(order)).await;
+        assert_eq!(preview.is_error, Some(false), "{}", text(&preview));
+        let body = preview.structured_content.clone().unwrap_or_default();
+        let id = body["confirmation"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let confirmed = s
+            .dispatch(CONFIRM, &args(json!({"confirmation": id})))
+            .await;
+        (body, confirmed)
+    }
+
+    #[tokio::test]
+    async fn real_money_needs_allow_real_orders_but_the_embedded_mock_does_not() {
+        let orders_only = Allowance {
+            orders: true,
+            real_orders: false,
+        };
+        // a server that is not the embedded mock, in the real environment
+        let (mock, client) = crate::target::start_mock(kis_mock::MockConfig::default(), Env::Real)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let real = State::new(
+            Target { client, mock: None },
+            Vec::new(),
+            orders_only,
+            false,
+        );
+        let (preview, confirmed) = preview_and_confirm(&real).await;
+        assert_eq!(preview["can_confirm"], false, "{preview}");
+        assert_eq!(preview["environment"]["name"], "real");
+        assert_eq!(confirmed.is_error, Some(true));
+        assert!(
+            text(&confirmed).contains("--allow-real-orders"),
+            "{}",
+            text(&confirmed)
+        );
+        assert!(mock.control().orders().is_empty(), "nothing was sent");
+        mock.shutdown().await;
+
+        // the embedded mock emulating real: never real money, --allow-orders is enough
+        let mut embedded = state_in(Env::Real, Vec::new(), false).await;
+        embedded.allowance = orders_only;
+        let (preview, confirmed) = preview_and_confirm(&embedded).await;
+        assert_eq!(preview["can_confirm"], true, "{preview}");
+        assert_eq!(preview["environment"]["embedded_mock"], true);
+        assert_eq!(preview["preview"]["tr_id"], "TTTC0012U", "{preview}");
+        assert_eq!(confirmed.is_error, Some(false), "{}", text(&confirmed));
+        let sent = embedded
+            .target
+            .mock
+            .as_ref()
+            .map(|m| m.control().orders().len());
+        assert_eq!(sent, Some(1));
     }
 
     #[tokio::test]

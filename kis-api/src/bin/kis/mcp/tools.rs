@@ -250,7 +250,7 @@ pub fn order(state: &State, meta: &'static EndpointMeta, a: &JsonObject, typed: 
             .map_err(|r| Failure::usage(r.message()))?;
         table.valid_for().as_secs()
     };
-    let refusal = state.allowance.refusal(state.flag_env());
+    let refusal = state.allowance().refusal(place.env);
     let body = json!({
         "preview": {
             "endpoint": meta.id,
@@ -286,7 +286,7 @@ pub async fn confirm(state: &State, a: &JsonObject) -> Answer {
     let env = state.place().env;
     let redeemed = state
         .lock_confirmations()
-        .redeem(id, env, state.allowance, Instant::now());
+        .redeem(id, env, state.allowance(), Instant::now());
     let PendingOrder { meta, request } = match redeemed {
         Ok(o) => o,
         Err(r) => return Ok(refused(state, r)),
