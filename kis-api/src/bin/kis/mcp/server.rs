@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use kis_api::{DynamicRequest, EndpointMeta, Env};
+use kis_api::{DynamicRequest, EndpointMeta};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
     PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
@@ -209,6 +209,7 @@ impl ServerHandler for KisMcp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kis_api::Env;
     use serde_json::json;
 
     async fn state(groups: Vec<&'static str>, expose: bool) -> State {
