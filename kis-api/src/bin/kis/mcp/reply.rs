@@ -96,7 +96,7 @@ pub fn failure(place: Place, f: &Failure) -> CallToolResult {
                 "the demo environment (모의투자) does not serve this endpoint; kis_describe says which do",
             ),
         ),
-        Failure::Usage(m) => error(place, &for_agents(m), None, Some(usage_hint(m))),
+        Failure::Usage(m) => error(place, &for_agents(m), None, usage_hint(m)),
         other => error(place, &for_agents(&other.to_string()), None, None),
     }
 }
@@ -109,12 +109,22 @@ fn fallback_hint(msg_cd: &str) -> Option<&'static str> {
     }
 }
 
-/// What to do after a usage error.
-fn usage_hint(message: &str) -> &'static str {
+/// What to do after a usage error, when something can be said.
+fn usage_hint(message: &str) -> Option<&'static str> {
+    let about_inputs = [
+        "is not one of",
+        "missing required input",
+        "has no input",
+        "cannot be sent",
+        "variant",
+        "is given twice",
+    ];
     if message.contains("unknown endpoint") {
-        "kis_search finds endpoints by name, id, TR ID or group"
+        Some("kis_search finds endpoints by name, id, TR ID or group")
+    } else if about_inputs.iter().any(|n| message.contains(n)) {
+        Some("kis_describe lists the endpoint's inputs and their allowed values")
     } else {
-        "kis_describe lists the endpoint's inputs and their allowed values"
+        None
     }
 }
 
@@ -126,6 +136,10 @@ pub fn for_agents(message: &str) -> String {
         .replace("choose one with --variant", "choose one with `variant`")
         .replace("`kis describe ", "`kis_describe ")
         .replace("; call it with `kis call ", "; call it with kis_call `")
+        .replace(
+            "so `kis watch` does not print them",
+            "so kis_watch does not return them",
+        )
         .replace(
             "`kis list` shows every endpoint",
             "kis_search finds endpoints",
