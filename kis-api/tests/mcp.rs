@@ -240,8 +240,9 @@ async fn post(
     (status, session, text)
 }
 
-/// The HTTP transport answers 401 without the right bearer token and serves MCP with it, bound
-/// to 127.0.0.1 when given a bare port; a generated token is printed once, to stderr.
+/// The HTTP transport answers 401 without the right bearer token and serves MCP with it (raw
+/// requests, then the Python SDK's streamable HTTP client), bound to 127.0.0.1 when given a bare
+/// port; a generated token is printed once, to stderr.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_needs_the_bearer_token_and_binds_loopback_by_default() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

@@ -3,6 +3,7 @@
 Run by kis-api/tests/mcp.rs against a kis-mock it started:
 
     python3 mcp_agent.py --kis PATH --rest-url URL --ws-url URL --out DIR
+    KIS_MCP_TOKEN=T python3 mcp_agent.py --http URL --out DIR   # streamable HTTP
 
 The server's credentials come from this process's KIS_APP_KEY, KIS_APP_SECRET and KIS_ACCOUNT
 (fake ones the Rust test gave the mock). Every tool result is written to DIR/results.jsonl and
@@ -167,11 +168,44 @@ async def with_orders(args, log):
                 await agent.error("kis_confirm", {"confirmation": "0" * 32}, "no such confirmation")
 
 
+async def over_http(url, log):
+    """The streamable HTTP transport with the bearer token from KIS_MCP_TOKEN (embedded mock)."""
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    headers = {"Authorization": "Bearer " + os.environ["KIS_MCP_TOKEN"]}
+    async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
+        async with streamable_http_client(url, http_client=http) as streams:
+            read, write = streams[0], streams[1]
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                names = [t.name for t in (await session.list_tools()).tools]
+                check(names == GENERAL_TOOLS, f"six tools over HTTP: {names}")
+                agent = Agent(session, log)
+                r = await agent.call("kis_call", {
+                    "endpoint": "domestic_stock.inquire_price",
+                    "inputs": {"FID_COND_MRKT_DIV_CODE": "J", "FID_INPUT_ISCD": "005930"},
+                })
+                check(not r.is_error, f"a quote over HTTP: {text_of(r)}", r)
+                env = r.structured_content["environment"]
+                check(env["embedded_mock"] is True, f"the embedded mock, named: {env}", r)
+                preview = await agent.call("kis_order", ORDER)
+                check(not preview.is_error and preview.structured_content["sent"] is False,
+                      "a preview over HTTP", preview)
+
+
 async def main():
     p = argparse.ArgumentParser()
-    for a in ("--kis", "--rest-url", "--ws-url", "--out"):
-        p.add_argument(a, required=True)
+    p.add_argument("--http")
+    for a in ("--kis", "--rest-url", "--ws-url"):
+        p.add_argument(a)
+    p.add_argument("--out", required=True)
     args = p.parse_args()
+    if args.http:
+        with open(os.path.join(args.out, "http-results.jsonl"), "w") as log:
+            await over_http(args.http, log)
+        print("all checks passed")
+        return
     with open(os.path.join(args.out, "results.jsonl"), "w") as log:
         await without_orders(args, log)
         await with_orders(args, log)
