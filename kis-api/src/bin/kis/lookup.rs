@@ -189,6 +189,7 @@ pub fn find(query: &str) -> Result<&'static EndpointMeta, Failure> {
 /// Endpoints matching `query`, best first, at most `limit`: an exact id, TR ID or API code
 /// first, then ids, Korean names and groups containing every word of the query, then near
 /// misses. For `kis mcp`'s `kis_search`.
+#[cfg(feature = "mcp")]
 pub fn search(
     query: &str,
     candidates: impl Iterator<Item = &'static EndpointMeta>,
