@@ -18,6 +18,8 @@ enum Target {
     ThroughputAtLeast(f64),
     /// Our time per iteration, below this many seconds.
     TimeBelow(f64),
+    /// Our time minus the baseline's, below this many seconds (what a layer adds).
+    AddedBelow(f64),
 }
 
 /// One line of the summary: a criterion group, the function measured, and what it is held to.
@@ -78,6 +80,12 @@ const CHECKS: &[Check] = &[
         target: Target::RatioAtLeast(0.9),
     },
     Check {
+        group: "mcp_overhead/quote",
+        ours: "tool_call",
+        baseline: Some("library"),
+        target: Target::AddedBelow(0.002),
+    },
+    Check {
         group: "codegen",
         ours: "whole_catalog",
         baseline: None,
@@ -87,7 +95,11 @@ const CHECKS: &[Check] = &[
 
 /// The benchmark targets, per package, and the features they need.
 const BENCHES: &[(&str, &[&str], &str)] = &[
-    ("kis-api", &["decode", "realtime", "client"], "realtime"),
+    (
+        "kis-api",
+        &["decode", "realtime", "client", "mcp"],
+        "realtime,mcp",
+    ),
     ("kis-codegen", &["generate"], ""),
 ];
 
@@ -174,6 +186,27 @@ pub fn run(smoke: bool, strict: bool, cargo: impl Fn(&[&str]) -> bool) -> Result
                 .push_str("| rate_budget | no estimate | | | | |\n");
         }
     }
+    // `kis mcp`'s idle memory: rows the mcp benchmark wrote next to criterion's estimates
+    match fresh_rows(&dir.join("mcp_idle_rss.md"), started) {
+        Some(rows) => {
+            if smoke {
+                table.text.push_str(
+                    &rows
+                        .replace("| ok |", "| not judged |")
+                        .replace("| MISSED |", "| not judged |"),
+                );
+            } else {
+                table.missed += rows.lines().filter(|l| l.contains("| MISSED |")).count();
+                table.text.push_str(&rows);
+            }
+        }
+        None => {
+            table.missing += 1;
+            table
+                .text
+                .push_str("| mcp_idle_rss | no estimate | | | | |\n");
+        }
+    }
     print!("{}", table.text);
     let path = dir.join("summary.md");
     std::fs::write(&path, &table.text)
@@ -218,6 +251,14 @@ fn run_rate_bench(out: &Path) -> bool {
     ok
 }
 
+/// The text of `path` if it was written after `since`.
+fn fresh_rows(path: &Path, since: SystemTime) -> Option<String> {
+    let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
+    (modified >= since)
+        .then(|| std::fs::read_to_string(path).ok())
+        .flatten()
+}
+
 fn criterion_dir() -> PathBuf {
     crate::package::target_dir(&crate::workspace_root()).join("criterion")
 }
@@ -257,7 +298,15 @@ fn summary(dir: &Path, since: SystemTime, smoke: bool) -> Result<Table, String> 
                 let ratio = base.seconds / ours.seconds;
                 (format!("{ratio:.2}x"), format!(">= {want}x"), ratio >= want)
             }
-            (Target::RatioAtLeast(_), _) => {
+            (Target::AddedBelow(limit), Some(Some(base))) => {
+                let added = ours.seconds - base.seconds;
+                (
+                    format!("+{}", duration(added.max(0.0))),
+                    format!("< +{}", duration(limit)),
+                    added < limit,
+                )
+            }
+            (Target::RatioAtLeast(_) | Target::AddedBelow(_), _) => {
                 missing += 1;
                 ("no baseline estimate".to_string(), String::new(), false)
             }
@@ -470,6 +519,9 @@ mod tests {
             Some(8),
         );
         write_estimate(&dir, "codegen", "whole_catalog", 400_000_000.0, None);
+        // the MCP tool call adds 1 ms to the library's 0.5 ms: within 2 ms
+        write_estimate(&dir, "mcp_overhead/quote", "tool_call", 1_500_000.0, None);
+        write_estimate(&dir, "mcp_overhead/quote", "library", 500_000.0, None);
         let table = summary(&dir, since, false).unwrap();
         let line = |group: &str| {
             table
@@ -488,6 +540,12 @@ mod tests {
         );
         assert!(realtime[1].contains("2.00 M elem/s"), "{}", realtime[1]);
         assert!(line("codegen")[0].contains("| 400.00 ms | < 500.00 ms | ok |"));
+        let mcp = line("mcp_overhead/quote");
+        assert!(
+            mcp[0].contains("| +1.00 ms | < +2.00 ms | ok |"),
+            "{}",
+            mcp[0]
+        );
         // a smoke run (dev profile) shows the same figures without judging them
         let smoke = summary(&dir, since, true).unwrap();
         assert_eq!(smoke.missed, 0);

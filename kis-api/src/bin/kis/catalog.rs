@@ -359,7 +359,8 @@ fn example_call(m: &EndpointMeta) -> String {
     parts.join(" ")
 }
 
-fn describe_json(m: &EndpointMeta) -> Value {
+/// An endpoint as `kis describe --json` shows it: inputs with value sets, TR IDs, outputs.
+pub fn describe_json(m: &EndpointMeta) -> Value {
     let mut v = summary_json(m);
     let fields = |fs: &[kis_api::meta::FieldMeta]| -> Vec<Value> {
         fs.iter()

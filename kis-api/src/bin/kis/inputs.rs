@@ -8,11 +8,46 @@ use crate::Failure;
 use crate::call::CallArgs;
 use crate::catalog::{self, did_you_mean, nearest, values_text};
 
-/// The request, or a usage error naming what is wrong: variant, unknown inputs (with the nearest
-/// names), values outside closed sets, missing required inputs (with their labels).
+/// The request of `kis call`, or a usage error naming what is wrong; what was read in another
+/// form (a label for a code) is said on stderr.
 pub fn build_request(
     meta: &'static EndpointMeta,
     args: &CallArgs,
+) -> Result<DynamicRequest, Failure> {
+    let mut pairs = Vec::with_capacity(args.inputs.len());
+    for input in &args.inputs {
+        let Some((key, value)) = input.split_once('=') else {
+            return Err(Failure::usage(format!(
+                "input '{}' is not KEY=value (e.g. FID_INPUT_ISCD=005930)",
+                catalog::shown(input)
+            )));
+        };
+        pairs.push((key.to_string(), value.to_string()));
+    }
+    let mut notes = Vec::new();
+    let built = build(
+        meta,
+        args.variant.as_deref(),
+        &pairs,
+        args.force,
+        &mut notes,
+    );
+    for note in notes {
+        eprintln!("kis: {note}");
+    }
+    built
+}
+
+/// The request of `meta` from (name, value) inputs, or a usage error naming what is wrong:
+/// variant, unknown inputs (with the nearest names), values outside closed sets (unless
+/// `force`), missing required inputs (with their labels). `notes` receives what was read in
+/// another form and what is sent despite a warning. Shared by `kis call` and `kis mcp`.
+pub fn build(
+    meta: &'static EndpointMeta,
+    variant: Option<&str>,
+    inputs: &[(String, String)],
+    force: bool,
+    notes: &mut Vec<String>,
 ) -> Result<DynamicRequest, Failure> {
     let mut req = DynamicRequest::new(meta)?;
     let variants: Vec<String> = meta
@@ -20,7 +55,7 @@ pub fn build_request(
         .iter()
         .map(|v| format!("{} ({})", v.name, v.label))
         .collect();
-    match (&args.variant, meta.variants.len()) {
+    match (variant, meta.variants.len()) {
         (None, n) if n > 1 => {
             return Err(Failure::usage(format!(
                 "{} has {n} TR ID variants{}: choose one with --variant: {}",
@@ -50,13 +85,7 @@ pub fn build_request(
         }
     }
     let mut given: Vec<&'static str> = Vec::new();
-    for input in &args.inputs {
-        let Some((key, value)) = input.split_once('=') else {
-            return Err(Failure::usage(format!(
-                "input '{}' is not KEY=value (e.g. FID_INPUT_ISCD=005930)",
-                catalog::shown(input)
-            )));
-        };
+    for (key, value) in inputs {
         catalog::check_name("input name", key)?;
         let field = find_field(meta, key.trim())?;
         if given.contains(&field.wire) {
@@ -66,7 +95,7 @@ pub fn build_request(
             )));
         }
         given.push(field.wire);
-        let value = check_value(field, value, args.force)?;
+        let value = check_value(field, value, force, notes)?;
         req = req.set(field.wire, value)?;
     }
     // what needs the whole request (an order's quantity of 0), before anything is sent
@@ -170,7 +199,12 @@ fn closed_set(f: &RequestFieldMeta) -> bool {
 /// The value to send for `f`: a known value (given as itself, in another case, or by its label),
 /// or another value when the set is open (warning) or `--force` is given; values of typed inputs
 /// must have their form (quantity, price, date, ...).
-fn check_value(f: &RequestFieldMeta, raw: &str, force: bool) -> Result<String, Failure> {
+fn check_value(
+    f: &RequestFieldMeta,
+    raw: &str,
+    force: bool,
+    notes: &mut Vec<String>,
+) -> Result<String, Failure> {
     if raw.is_empty() {
         return Ok(String::new());
     }
@@ -201,7 +235,10 @@ fn check_value(f: &RequestFieldMeta, raw: &str, force: bool) -> Result<String, F
             .or_else(|| f.values.iter().find(|v| same_variant(v.name, t)));
         match known {
             Some(v) => {
-                eprintln!("kis: {}={raw} read as {} ({})", f.wire, v.value, v.label);
+                notes.push(format!(
+                    "{}={raw} read as {} ({})",
+                    f.wire, v.value, v.label
+                ));
                 value = v.value.to_string();
             }
             None => {
@@ -219,7 +256,7 @@ fn check_value(f: &RequestFieldMeta, raw: &str, force: bool) -> Result<String, F
                 if closed_set(f) && !force {
                     return Err(Failure::usage(format!("{msg}\n(--force sends it anyway)")));
                 }
-                eprintln!("kis: warning: {msg}; sent as given");
+                notes.push(format!("warning: {msg}; sent as given"));
             }
         }
     }
@@ -251,7 +288,7 @@ fn check_value(f: &RequestFieldMeta, raw: &str, force: bool) -> Result<String, F
         if !force {
             return Err(Failure::usage(format!("{msg}\n(--force sends it anyway)")));
         }
-        eprintln!("kis: warning: {msg}; sent as given");
+        notes.push(format!("warning: {msg}; sent as given"));
     }
     Ok(value)
 }

@@ -185,3 +185,46 @@ pub fn find(query: &str) -> Result<&'static EndpointMeta, Failure> {
         "unknown endpoint '{query}'; {hint}"
     )))
 }
+
+/// Endpoints matching `query`, best first, at most `limit`: an exact id, TR ID or API code
+/// first, then ids, Korean names and groups containing every word of the query, then near
+/// misses. For `kis mcp`'s `kis_search`.
+#[cfg(feature = "mcp")]
+pub fn search(
+    query: &str,
+    candidates: impl Iterator<Item = &'static EndpointMeta>,
+    limit: usize,
+) -> Result<Vec<&'static EndpointMeta>, Failure> {
+    check_name("search query", query)?;
+    let raw = query.trim();
+    if raw.is_empty() {
+        return Err(Failure::usage("the query is empty"));
+    }
+    let q = normalize(raw);
+    let upper = raw.to_uppercase();
+    let words: Vec<String> = raw.split_whitespace().map(normalize).collect();
+    let mut scored: Vec<(f64, &'static EndpointMeta)> = candidates
+        .filter_map(|m| {
+            let id = m.id;
+            let name = m.name.to_lowercase();
+            let exact = id == q
+                || short(m) == q
+                || m.has_tr_id(&upper)
+                || m.api_code.is_some_and(|c| c.eq_ignore_ascii_case(raw));
+            if exact {
+                return Some((2.0, m));
+            }
+            let hay = format!("{id} {name} {} {}", m.group, normalize(m.path));
+            if words.iter().all(|w| hay.contains(w.as_str())) {
+                // shorter ids first among equals: the plain endpoint before its variants
+                return Some((1.5 - id.len() as f64 / 1000.0, m));
+            }
+            let s = similarity(&q, id)
+                .max(similarity(&q, short(m)))
+                .max(similarity(raw, m.name));
+            (s >= 0.75).then_some((s, m))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    Ok(scored.into_iter().take(limit).map(|(_, m)| m).collect())
+}

@@ -2,7 +2,8 @@
 //!
 //! `kis tour` walks through the API against an embedded mock server; `kis list`, `kis describe`
 //! and `kis call` reach every REST endpoint of the catalog; `kis watch` streams realtime TRs;
-//! `kis mock` runs the mock server in the foreground. Without credentials, commands that need a
+//! `kis mock` runs the mock server in the foreground; `kis mcp` (feature `mcp`) serves the API
+//! as tools for AI agents. Without credentials, commands that need a
 //! server use an embedded mock (and say so on stderr).
 //!
 //! Exit codes: 0 success, 1 API or network error, 2 usage error.
@@ -23,6 +24,8 @@ mod catalog;
 mod export;
 mod inputs;
 mod lookup;
+#[cfg(feature = "mcp")]
+mod mcp;
 mod render;
 mod serve;
 mod target;
@@ -93,7 +96,7 @@ pub fn write_stdout(s: &str) {
 
 /// A one-paragraph message for a client error: KIS's `msg_cd` and trimmed `msg1`, never a URL
 /// (GET URLs carry the account number in their query).
-fn describe_error(e: &kis_api::Error) -> String {
+pub(crate) fn describe_error(e: &kis_api::Error) -> String {
     use kis_api::Error;
     match e {
         Error::Api {
@@ -230,6 +233,9 @@ enum Command {
     Watch(watch::WatchArgs),
     /// Run the mock KIS server in the foreground until Ctrl-C
     Mock(serve::MockArgs),
+    /// Serve the whole API as MCP tools for AI agents (stdio, or streamable HTTP with --http)
+    #[cfg(feature = "mcp")]
+    Mcp(mcp::McpArgs),
 }
 
 fn main() -> ExitCode {
@@ -333,6 +339,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Call(args) => call::run(&cli.conn, args).await,
         Command::Watch(args) => watch::run(&cli.conn, args).await,
         Command::Mock(args) => serve::run(&cli.conn, args).await,
+        #[cfg(feature = "mcp")]
+        Command::Mcp(args) => mcp::run(&cli.conn, args).await,
     }
 }
 

@@ -45,7 +45,9 @@ pub struct WatchArgs {
     pub fields: Vec<String>,
 }
 
-fn realtime_meta(query: &str) -> Result<&'static EndpointMeta, Failure> {
+/// The realtime TR named by `query` (endpoint id or TR ID); REST endpoints and encrypted
+/// execution notices are refused.
+pub fn realtime_meta(query: &str) -> Result<&'static EndpointMeta, Failure> {
     let m = catalog::find(query)?;
     if m.kind != EndpointKind::WebSocket {
         return Err(Failure::usage(format!(
