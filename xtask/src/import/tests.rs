@@ -370,7 +370,7 @@ fn write_drafts_new_endpoints_applies_unambiguous_changes_and_the_result_loads()
     let spec = dir.path().join("spec");
     let examples = read_tree(&dir.path().join("kis")).expect("the tree reads");
     let report = compare(&catalog, &examples);
-    let outcome = write::apply(&spec, &catalog, &examples, &report).expect("write");
+    let outcome = write::apply(&spec, &catalog, &examples, &report, &write::draft).expect("write");
     insta::assert_snapshot!("import_write_outcome", outcome.to_text());
     let draft =
         std::fs::read_to_string(spec.join("domestic_stock/test_new_quote.yaml")).expect("a draft");
