@@ -370,6 +370,8 @@ pub fn from_sheets(sheets: &[(String, Range<Data>)]) -> Result<Workbook, Workboo
         {
             Some(listed) => {
                 listed.sheet = api.sheet;
+                push_new(&mut listed.real, api.real);
+                push_new(&mut listed.demo, api.demo);
                 listed.inputs = api.inputs;
                 listed.blocks = api.blocks;
                 listed.columns = api.columns;
@@ -381,8 +383,7 @@ pub fn from_sheets(sheets: &[(String, Range<Data>)]) -> Result<Workbook, Workboo
 }
 
 /// Columns of the list sheet, by header.
-const LIST_HEADERS: [&str; 8] = [
-    "API 통신방식",
+const LIST_HEADERS: [&str; 7] = [
     "메뉴 위치",
     "API 명",
     "API ID",
@@ -415,7 +416,7 @@ fn read_list(list: &Sheet) -> Result<Vec<Api>, WorkbookError> {
                 .unwrap_or_default(),
         })?;
     }
-    let [protocol, menu, name, code, real, demo, method, url] = cols;
+    let [menu, name, code, real, demo, method, url] = cols;
     let mut apis = Vec::new();
     for r in rows.skip(1) {
         let name = list.text(r, name, MAX_SHORT_CELL)?;
@@ -426,14 +427,13 @@ fn read_list(list: &Sheet) -> Result<Vec<Api>, WorkbookError> {
         if url.is_empty() {
             return Err(WorkbookError::Cell {
                 sheet: list.name.to_string(),
-                cell: cell_name(r, cols[7]),
+                cell: cell_name(r, cols[6]),
                 problem: format!("API '{name}' has no URL"),
             });
         }
-        let protocol = list.text(r, protocol, MAX_SHORT_CELL)?;
         apis.push(Api {
             sheet: None,
-            websocket: protocol == "WEBSOCKET" && url.starts_with("/tryitout/"),
+            websocket: is_subscription(&url),
             menu: Some(list.text(r, menu, MAX_SHORT_CELL)?).filter(|m| !m.is_empty()),
             api_code: Some(list.text(r, code, MAX_SHORT_CELL)?).filter(|m| !m.is_empty()),
             real: tr_ids(&list.text(r, real, MAX_SHORT_CELL)?),
@@ -445,6 +445,13 @@ fn read_list(list: &Sheet) -> Result<Vec<Api>, WorkbookError> {
         });
     }
     Ok(apis)
+}
+
+/// Whether an API is a WebSocket subscription: its URL is `/tryitout/<TR ID>`. The protocol
+/// column is not enough: KIS labels the approval-key call (HTTP) `WEBSOCKET` and two market
+/// status feeds `REST`.
+fn is_subscription(url: &str) -> bool {
+    url.starts_with("/tryitout/")
 }
 
 /// Columns of a layout row.
@@ -462,6 +469,7 @@ const LAYOUT_HEADERS: [&str; 7] = [
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Section {
     Ignored,
+    Header,
     Inputs,
     Body,
 }
@@ -471,13 +479,11 @@ fn read_sheet(sheet: &Sheet) -> Result<Api, WorkbookError> {
         sheet: Some(sheet.name.to_string()),
         ..Api::default()
     };
-    let mut protocol = String::new();
     let mut layout = None;
     for r in sheet.rows() {
         let key = sheet.text(r, 0, MAX_DESCRIPTION)?;
         let value = || sheet.text(r, 1, MAX_SHORT_CELL);
         match key.as_str() {
-            "API 통신방식" => protocol = value()?,
             "메뉴 위치" => api.menu = Some(value()?).filter(|v| !v.is_empty()),
             "API 명" => api.name = value()?,
             "API ID" => api.api_code = Some(value()?).filter(|v| !v.is_empty()),
@@ -510,7 +516,7 @@ fn read_sheet(sheet: &Sheet) -> Result<Api, WorkbookError> {
             problem: "the sheet names no API or URL above its layout".to_string(),
         });
     }
-    api.websocket = protocol == "WEBSOCKET" && api.url.starts_with("/tryitout/");
+    api.websocket = is_subscription(&api.url);
     let mut section = Section::Ignored;
     // an elided series waiting for the row that ends it: (head, first, width), its row, its cell
     let mut elision: Option<((String, u32, usize), Row, String)> = None;
@@ -520,13 +526,22 @@ fn read_sheet(sheet: &Sheet) -> Result<Api, WorkbookError> {
             section = match mark.as_str() {
                 "Request Query Parameter" | "Request Body" => Section::Inputs,
                 "Response Body" => Section::Body,
-                "Request Header" | "Response Header" => Section::Ignored,
+                "Request Header" => Section::Header,
+                "Response Header" => Section::Ignored,
                 // the examples follow the layout
                 _ => break,
             };
         }
+        // some sheets mark the fields of a block with a leading '-'
         let name = sheet.text(r, 1, MAX_SHORT_CELL)?;
-        if name.is_empty() || section == Section::Ignored {
+        let name = name.trim_start_matches('-').trim_start().to_string();
+        if section == Section::Header && name == "tr_id" {
+            // `(아시아 국가 하단 규격서 참고)`: the header's description lists the rest
+            let (real, demo) = listed_tr_ids(&sheet.text(r, 6, MAX_DESCRIPTION)?);
+            push_new(&mut api.real, real);
+            push_new(&mut api.demo, demo);
+        }
+        if name.is_empty() || matches!(section, Section::Ignored | Section::Header) {
             continue;
         }
         let length_text = sheet.text(r, 5, MAX_SHORT_CELL)?;
@@ -653,7 +668,27 @@ fn place(api: &mut Api, section: Section, row: Row) {
             }
         }
         Section::Body => body_row(&mut api.blocks, row),
-        Section::Ignored => {}
+        Section::Ignored | Section::Header => {}
+    }
+}
+
+/// The TR IDs a `tr_id` description lists under `[실전투자]` and `[모의투자]`; none when it does
+/// not say which environment each belongs to.
+fn listed_tr_ids(description: &str) -> (Vec<String>, Vec<String>) {
+    let Some((real, demo)) = description.split_once("[모의투자]") else {
+        return (Vec::new(), Vec::new());
+    };
+    match real.split_once("[실전투자]") {
+        Some((_, real)) => (tr_ids(real), tr_ids(demo)),
+        None => (Vec::new(), Vec::new()),
+    }
+}
+
+fn push_new(to: &mut Vec<String>, from: Vec<String>) {
+    for id in from {
+        if !to.contains(&id) {
+            to.push(id);
+        }
     }
 }
 
