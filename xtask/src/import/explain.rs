@@ -80,6 +80,16 @@ impl Claim {
         }
     }
 
+    /// Whether a line about `source` may make the claim (a folder is the examples', a sheet
+    /// the workbook's).
+    fn applies_to(self, source: Source) -> bool {
+        match self {
+            Claim::HasNoFolder => source == Source::Example,
+            Claim::HasNoSheet => source == Source::Workbook,
+            _ => true,
+        }
+    }
+
     /// Whether the claim names things (all but `has no folder` and `has no sheet`).
     fn takes_targets(self) -> bool {
         !matches!(self, Claim::HasNoFolder | Claim::HasNoSheet)
@@ -184,11 +194,12 @@ fn parse_line(text: &str, source: Source) -> Result<Line, String> {
     let mut clauses = Vec::new();
     for clause in head.split(';') {
         let clause = clause.trim();
-        let Some(claim) = Claim::ALL
-            .into_iter()
+        let claims = Claim::ALL.into_iter().filter(|c| c.applies_to(source));
+        let Some(claim) = claims
+            .clone()
             .find(|c| clause == c.phrase() || clause.starts_with(&format!("{} ", c.phrase())))
         else {
-            let known: Vec<&str> = Claim::ALL.iter().map(|c| c.phrase()).collect();
+            let known: Vec<&str> = claims.map(|c| c.phrase()).collect();
             return Err(format!(
                 "'{clause}' is not a claim (one of: {})",
                 known.join(", ")
@@ -395,6 +406,23 @@ mod tests {
         )
         .expect("a line");
         assert_eq!(folder.clauses[0].0, Claim::HasNoFolder);
+    }
+
+    #[test]
+    fn a_line_is_read_for_its_own_source_only() {
+        let line = parse_line("workbook has no sheet: not in the export", Source::Workbook)
+            .expect("a line");
+        assert_eq!(line.clauses[0].0, Claim::HasNoSheet);
+        let err = parse_line("workbook has no folder: x", Source::Workbook)
+            .expect_err("a folder is the examples'");
+        let known = err.split("one of:").nth(1).unwrap_or_default();
+        assert!(
+            known.contains("has no sheet") && !known.contains("has no folder"),
+            "{err}"
+        );
+        assert!(is_about("workbook omits field a: b", Source::Workbook));
+        assert!(!is_about("workbook omits field a: b", Source::Example));
+        assert!(!is_about("workbookish omits field a: b", Source::Workbook));
     }
 
     #[test]

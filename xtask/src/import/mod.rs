@@ -730,3 +730,5 @@ fn compare_columns(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod workbook_tests;
