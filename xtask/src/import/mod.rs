@@ -14,8 +14,10 @@
 mod example;
 mod explain;
 mod workbook;
+mod workbook_cells;
 mod workbook_draft;
 mod workbook_match;
+mod workbook_sheet;
 mod write;
 
 use std::path::Path;
