@@ -43,7 +43,7 @@ enum Task {
     CompileTimes(CompileTimesArgs),
     /// Write the OpenAPI 3.1 document of every REST and auth endpoint (default docs/openapi.json)
     Openapi(OpenapiArgs),
-    /// Compare a checkout of KIS's example repository with the catalog, by endpoint
+    /// Compare KIS's example repository (--from) or its full-document workbook (--workbook) with the catalog, by endpoint
     Import(ImportArgs),
     /// Run KIS's REST example programs unchanged against kis-mock
     #[command(long_about = SAMPLES_ABOUT)]
@@ -476,6 +476,20 @@ pub(crate) mod tests {
         };
         assert!(import.write);
         assert_eq!(import.from.as_deref().and_then(|p| p.to_str()), Some("DIR"));
+        let Some(Task::Import(import)) = parse("import --workbook F.xlsx --json").unwrap().task
+        else {
+            panic!("import");
+        };
+        assert_eq!(
+            import.workbook.as_deref().and_then(|p| p.to_str()),
+            Some("F.xlsx")
+        );
+        assert!(import.json && import.from.is_none());
+        assert!(
+            parse("import --from DIR --workbook F.xlsx").is_err(),
+            "one source"
+        );
+        assert!(parse("import").is_err(), "a source");
         let Some(Task::CompileTimes(times)) =
             parse("compile-times --new-user --release --rounds 3 --write F")
                 .unwrap()
