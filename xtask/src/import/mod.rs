@@ -214,6 +214,8 @@ impl Report {
             })
             .collect();
         json!({
+            "source": self.source.tag(),
+            // examples or workbook sheets read, by the source
             "examples": self.examples,
             "unexplained": self.unexplained().count(),
             "endpoints": endpoints,

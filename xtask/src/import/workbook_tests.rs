@@ -309,6 +309,7 @@ fn a_workbook_that_agrees_with_the_catalog_gives_no_difference() {
     );
     assert_eq!(report.unexplained().count(), 0, "{}", report.to_text());
     assert!(report.to_text().contains("6 workbook sheets compared"));
+    assert_eq!(report.to_json()["source"], "workbook");
 }
 
 #[test]
