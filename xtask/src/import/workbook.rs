@@ -12,7 +12,7 @@ use calamine::{Data, Range, Reader, Xlsx};
 
 pub use super::workbook_cells::WorkbookError;
 use super::workbook_cells::{
-    MAX_FILE_BYTES, MAX_ROWS, MAX_SHEETS, MAX_SHORT_CELL, Sheet, cell_name,
+    MAX_FILE_BYTES, MAX_ROWS, MAX_SHEETS, MAX_SHORT_CELL, MAX_UNPACKED_BYTES, Sheet, cell_name,
 };
 use super::workbook_sheet::{is_subscription, push_new, read_sheet};
 
@@ -126,6 +126,7 @@ pub fn read(path: &Path) -> Result<Workbook, WorkbookError> {
             bytes: meta.len(),
         });
     }
+    check_unpacked(path, &file)?;
     let mut book: Xlsx<_> =
         calamine::open_workbook(path).map_err(|e: calamine::XlsxError| WorkbookError::Open {
             file: file.clone(),
@@ -158,6 +159,29 @@ pub fn read(path: &Path) -> Result<Workbook, WorkbookError> {
         ranges.push((name, range));
     }
     from_sheets(&ranges)
+}
+
+/// Refuses a workbook whose parts say they unpack to more than [`MAX_UNPACKED_BYTES`], before
+/// anything is unpacked (an xlsx is a zip archive; a small one can unpack to gigabytes).
+fn check_unpacked(path: &Path, file: &str) -> Result<(), WorkbookError> {
+    let open = |reason: String| WorkbookError::Open {
+        file: file.to_string(),
+        reason,
+    };
+    let reader = std::fs::File::open(path).map_err(|e| open(e.to_string()))?;
+    let mut archive = zip::ZipArchive::new(reader).map_err(|e| open(e.to_string()))?;
+    let mut total: u64 = 0;
+    for i in 0..archive.len() {
+        let part = archive.by_index_raw(i).map_err(|e| open(e.to_string()))?;
+        total = total.saturating_add(part.size());
+    }
+    if total > MAX_UNPACKED_BYTES {
+        return Err(WorkbookError::Unpacks {
+            file: file.to_string(),
+            bytes: total,
+        });
+    }
+    Ok(())
 }
 
 /// Reads the APIs of the sheets read from a workbook (name, cells), in the workbook's order.

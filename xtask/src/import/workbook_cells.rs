@@ -7,6 +7,8 @@ use calamine::{Data, Range};
 
 /// Largest workbook read; KIS's is about 1.3 MB.
 pub(super) const MAX_FILE_BYTES: u64 = 64 << 20;
+/// Most bytes the workbook's parts may unpack to; KIS's unpack to about 9 MB.
+pub(super) const MAX_UNPACKED_BYTES: u64 = 512 << 20;
 /// Most sheets read; KIS's has 339.
 pub(super) const MAX_SHEETS: usize = 2_000;
 /// Most rows of one sheet; KIS's longest layout has a few hundred.
@@ -31,6 +33,13 @@ pub enum WorkbookError {
         /// The file.
         file: String,
         /// Its size.
+        bytes: u64,
+    },
+    /// The workbook's parts unpack to more than a workbook of KIS's would.
+    Unpacks {
+        /// The file.
+        file: String,
+        /// What its parts say they unpack to.
         bytes: u64,
     },
     /// A sheet the layout needs is missing.
@@ -88,6 +97,10 @@ impl fmt::Display for WorkbookError {
                     "{file}: {bytes} bytes, more than a workbook of KIS's holds (at most {MAX_FILE_BYTES})"
                 )
             }
+            WorkbookError::Unpacks { file, bytes } => write!(
+                f,
+                "{file}: unpacks to {bytes} bytes, more than a workbook of KIS's (at most {MAX_UNPACKED_BYTES})"
+            ),
             WorkbookError::MissingSheet { sheet } => {
                 write!(f, "no sheet '{sheet}' in the workbook")
             }

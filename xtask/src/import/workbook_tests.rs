@@ -702,3 +702,22 @@ fn a_file_that_is_no_workbook_is_a_typed_error() {
         Err(WorkbookError::Open { .. })
     ));
 }
+
+#[test]
+fn a_workbook_that_would_unpack_to_gigabytes_is_refused_before_unpacking() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let book = write_book(dir.path(), &one_api());
+    let mut bytes = std::fs::read(&book).expect("the workbook");
+    // the first central directory record says its part unpacks to almost 4 GB
+    let record = bytes
+        .windows(4)
+        .position(|w| w == [0x50, 0x4b, 0x01, 0x02])
+        .expect("a central directory");
+    bytes[record + 24..record + 28].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    std::fs::write(&book, bytes).expect("write");
+    let err = workbook::read(&book).expect_err("refused");
+    assert!(
+        matches!(err, WorkbookError::Unpacks { bytes, .. } if bytes >= 0xFFFF_FFF0),
+        "{err:?}"
+    );
+}
