@@ -61,11 +61,12 @@ pub(super) fn read_sheet(sheet: &Sheet) -> Result<Api, WorkbookError> {
         }
     }
     let Some(head) = layout else {
-        return Err(WorkbookError::Header {
+        return Err(WorkbookError::Sheet {
             sheet: sheet.name.to_string(),
-            cell: "A".to_string(),
-            expected: "구분 (the layout's header row)".to_string(),
-            found: "no such row".to_string(),
+            reason: format!(
+                "no layout: no row starts with '{}' in column A",
+                LAYOUT_HEADERS[0]
+            ),
         });
     };
     for (c, h) in LAYOUT_HEADERS.iter().enumerate() {
