@@ -43,7 +43,7 @@ enum Task {
     CompileTimes(CompileTimesArgs),
     /// Write the OpenAPI 3.1 document of every REST and auth endpoint (default docs/openapi.json)
     Openapi(OpenapiArgs),
-    /// Compare a checkout of KIS's example repository with the catalog, by endpoint
+    /// Compare KIS's example repository (--from) or its full-document workbook (--workbook) with the catalog, by endpoint
     Import(ImportArgs),
     /// Run KIS's REST example programs unchanged against kis-mock
     #[command(long_about = SAMPLES_ABOUT)]
@@ -162,8 +162,16 @@ struct OpenapiArgs {
 #[derive(Debug, Args)]
 struct ImportArgs {
     /// A checkout of KIS's example repository (koreainvestment/open-trading-api)
-    #[arg(long, value_name = "DIR")]
-    from: PathBuf,
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "workbook",
+        conflicts_with = "workbook"
+    )]
+    from: Option<PathBuf>,
+    /// KIS's full-document workbook (한국투자증권_오픈API_전체문서_<date>.xlsx)
+    #[arg(long, value_name = "FILE")]
+    workbook: Option<PathBuf>,
     /// Draft new endpoints and apply the changes that need no judgement to the catalog
     #[arg(long)]
     write: bool,
@@ -252,7 +260,14 @@ fn run(task: Option<Task>) -> Result<ExitCode, String> {
             new_user::run(args.rounds as usize, args.release, args.from, args.write)
         }
         Task::CompileTimes(args) => compile_times::run(args.write, cargo),
-        Task::Import(args) => import::run(&args.spec.path(), &args.from, args.write, args.json),
+        Task::Import(args) => {
+            let input = match (&args.from, &args.workbook) {
+                (Some(dir), None) => import::Input::Examples(dir),
+                (None, Some(file)) => import::Input::Workbook(file),
+                _ => return Err("import reads one source: --from DIR or --workbook FILE".into()),
+            };
+            import::run(&args.spec.path(), input, args.write, args.json)
+        }
         Task::OfficialSamples(args) => samples::run(
             &args.spec.path(),
             &samples::Options {
@@ -460,7 +475,21 @@ pub(crate) mod tests {
             panic!("import");
         };
         assert!(import.write);
-        assert_eq!(import.from.to_str(), Some("DIR"));
+        assert_eq!(import.from.as_deref().and_then(|p| p.to_str()), Some("DIR"));
+        let Some(Task::Import(import)) = parse("import --workbook F.xlsx --json").unwrap().task
+        else {
+            panic!("import");
+        };
+        assert_eq!(
+            import.workbook.as_deref().and_then(|p| p.to_str()),
+            Some("F.xlsx")
+        );
+        assert!(import.json && import.from.is_none());
+        assert!(
+            parse("import --from DIR --workbook F.xlsx").is_err(),
+            "one source"
+        );
+        assert!(parse("import").is_err(), "a source");
         let Some(Task::CompileTimes(times)) =
             parse("compile-times --new-user --release --rounds 3 --write F")
                 .unwrap()

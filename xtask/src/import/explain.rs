@@ -1,10 +1,13 @@
 //! Recorded explanations: `fixes:` lines of the form
-//! `example <claim> <targets>[; <claim> <targets>]: <why>` that say which difference from KIS's
-//! example the catalog keeps on purpose, and why. Each claim names exactly what it explains (a
+//! `<source> <claim> <targets>[; <claim> <targets>]: <why>` (source `example` or `workbook`)
+//! that say which difference from KIS's example or workbook the catalog keeps on purpose, and
+//! why. Each claim names exactly what it explains (a
 //! field, input, TR ID or column, or `<block>.*` for every field of one response block), so a
 //! difference is explained only by a line naming it, and a line that explains nothing is stale.
 
 use kis_codegen::model::Endpoint;
+
+use super::Source;
 
 /// What a recorded line says about the example.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,10 +38,12 @@ pub enum Claim {
     UsesPath,
     /// The example repository has no folder for the endpoint.
     HasNoFolder,
+    /// The workbook has no sheet for the endpoint.
+    HasNoSheet,
 }
 
 impl Claim {
-    const ALL: [Claim; 13] = [
+    const ALL: [Claim; 14] = [
         Claim::AddsField,
         Claim::OmitsField,
         Claim::LabelsField,
@@ -52,6 +57,7 @@ impl Claim {
         Claim::ReordersColumn,
         Claim::UsesPath,
         Claim::HasNoFolder,
+        Claim::HasNoSheet,
     ];
 
     /// The words of the claim in a recorded line.
@@ -70,12 +76,23 @@ impl Claim {
             Claim::ReordersColumn => "reorders column",
             Claim::UsesPath => "uses path",
             Claim::HasNoFolder => "has no folder",
+            Claim::HasNoSheet => "has no sheet",
         }
     }
 
-    /// Whether the claim names things (all but `has no folder`).
+    /// Whether a line about `source` may make the claim (a folder is the examples', a sheet
+    /// the workbook's).
+    fn applies_to(self, source: Source) -> bool {
+        match self {
+            Claim::HasNoFolder => source == Source::Example,
+            Claim::HasNoSheet => source == Source::Workbook,
+            _ => true,
+        }
+    }
+
+    /// Whether the claim names things (all but `has no folder` and `has no sheet`).
     fn takes_targets(self) -> bool {
-        self != Claim::HasNoFolder
+        !matches!(self, Claim::HasNoFolder | Claim::HasNoSheet)
     }
 }
 
@@ -141,9 +158,11 @@ struct Line {
     clauses: Vec<(Claim, Vec<Target>)>,
 }
 
-/// The recorded explanations of one endpoint, and which of them explained something.
+/// The recorded explanations of one endpoint about one source, and which of them explained
+/// something.
 #[derive(Debug)]
 pub struct Explanations {
+    source: Source,
     lines: Vec<Line>,
     /// Per line, per clause, per target: whether it explained a difference.
     used: Vec<Vec<Vec<bool>>>,
@@ -151,12 +170,20 @@ pub struct Explanations {
     pub malformed: Vec<String>,
 }
 
-/// Tag that starts an explanation line.
-const TAG: &str = "example ";
+/// Whether `text` is a recorded line about `source` (it starts with the source's word).
+fn is_about(text: &str, source: Source) -> bool {
+    text.trim_start()
+        .strip_prefix(source.tag())
+        .is_some_and(|rest| rest.starts_with(' '))
+}
 
-/// Reads one `example ...` line; `Err` says what is wrong with it.
-fn parse_line(text: &str) -> Result<Line, String> {
-    let rest = text.trim_start().strip_prefix(TAG).unwrap_or_default();
+/// Reads one `<source> ...` line; `Err` says what is wrong with it.
+fn parse_line(text: &str, source: Source) -> Result<Line, String> {
+    let rest = text
+        .trim_start()
+        .strip_prefix(source.tag())
+        .unwrap_or_default()
+        .trim_start();
     let Some((head, why)) = rest.split_once(':') else {
         return Err("no ':' before the reason".to_string());
     };
@@ -167,11 +194,12 @@ fn parse_line(text: &str) -> Result<Line, String> {
     let mut clauses = Vec::new();
     for clause in head.split(';') {
         let clause = clause.trim();
-        let Some(claim) = Claim::ALL
-            .into_iter()
+        let claims = Claim::ALL.into_iter().filter(|c| c.applies_to(source));
+        let Some(claim) = claims
+            .clone()
             .find(|c| clause == c.phrase() || clause.starts_with(&format!("{} ", c.phrase())))
         else {
-            let known: Vec<&str> = Claim::ALL.iter().map(|c| c.phrase()).collect();
+            let known: Vec<&str> = claims.map(|c| c.phrase()).collect();
             return Err(format!(
                 "'{clause}' is not a claim (one of: {})",
                 known.join(", ")
@@ -197,15 +225,15 @@ fn parse_line(text: &str) -> Result<Line, String> {
 }
 
 impl Explanations {
-    /// The explanation lines among an endpoint's `fixes`.
-    pub fn of(e: &Endpoint) -> Explanations {
+    /// The explanation lines about `source` among an endpoint's `fixes`.
+    pub fn of(e: &Endpoint, source: Source) -> Explanations {
         let mut lines = Vec::new();
         let mut malformed = Vec::new();
         for text in &e.fixes {
-            if !text.trim_start().starts_with(TAG) {
+            if !is_about(text, source) {
                 continue;
             }
-            match parse_line(text) {
+            match parse_line(text, source) {
                 Ok(line) => lines.push(line),
                 Err(why) => malformed.push(format!("\"{}\": {why}", super::shorten(text))),
             }
@@ -220,6 +248,7 @@ impl Explanations {
             })
             .collect();
         Explanations {
+            source,
             lines,
             used,
             malformed,
@@ -247,7 +276,7 @@ impl Explanations {
         None
     }
 
-    /// Claims that explained no difference, as `example <claim> <target>`.
+    /// Claims that explained no difference, as `<source> <claim> <target>`.
     pub fn stale(&self) -> Vec<String> {
         let mut out = Vec::new();
         for (li, line) in self.lines.iter().enumerate() {
@@ -256,7 +285,7 @@ impl Explanations {
                     if !self.used[li][ci][ti] {
                         let shown = t.shown();
                         out.push(
-                            format!("example {} {shown}", claim.phrase())
+                            format!("{} {} {shown}", self.source.tag(), claim.phrase())
                                 .trim_end()
                                 .to_string(),
                         );
@@ -301,17 +330,26 @@ fn has(e: &Endpoint, claim: Claim, target: &Target) -> bool {
                 || v.demo.as_deref().is_some_and(same)
                 || v.aliases.iter().any(|a| same(&a.tr_id))
         }),
-        Claim::UsesPath | Claim::HasNoFolder => true,
+        Claim::UsesPath | Claim::HasNoFolder | Claim::HasNoSheet => true,
     }
 }
 
-/// Problems an entry's explanation lines show without any example: lines that cannot be read,
+/// Problems an entry's explanation lines (about either source) show without reading the
+/// source: lines that cannot be read,
 /// names the entry lacks where the claim says it has them (`omits`, `labels`, `requires`,
 /// `reorders`, a `<block>.*`), and names it has where the claim says it lacks them (`adds`,
 /// `sends`).
 pub fn check(e: &Endpoint) -> Vec<String> {
-    let why = Explanations::of(e);
-    let mut out: Vec<String> = why.malformed.clone();
+    let mut out = Vec::new();
+    for source in [Source::Example, Source::Workbook] {
+        check_source(e, source, &mut out);
+    }
+    out
+}
+
+fn check_source(e: &Endpoint, source: Source, out: &mut Vec<String>) {
+    let why = Explanations::of(e, source);
+    out.extend(why.malformed.iter().cloned());
     for line in &why.lines {
         for (claim, targets) in &line.clauses {
             let lacks = matches!(
@@ -327,7 +365,8 @@ pub fn check(e: &Endpoint) -> Vec<String> {
                 };
                 if found != wanted {
                     out.push(format!(
-                        "\"example {} {}\": the entry {} {}",
+                        "\"{} {} {}\": the entry {} {}",
+                        source.tag(),
                         claim.phrase(),
                         t.shown(),
                         if found { "has" } else { "has no" },
@@ -337,7 +376,6 @@ pub fn check(e: &Endpoint) -> Vec<String> {
             }
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -346,8 +384,11 @@ mod tests {
 
     #[test]
     fn a_line_reads_as_clauses_with_targets_and_a_reason() {
-        let line = parse_line("example omits field a, output2.*; adds field b: the portal page")
-            .expect("a line");
+        let line = parse_line(
+            "example omits field a, output2.*; adds field b: the portal page",
+            Source::Example,
+        )
+        .expect("a line");
         assert_eq!(line.why, "the portal page");
         assert_eq!(line.clauses.len(), 2);
         assert_eq!(line.clauses[0].0, Claim::OmitsField);
@@ -359,8 +400,29 @@ mod tests {
             line.clauses[1],
             (Claim::AddsField, vec![Target::Name("b".into())])
         );
-        let folder = parse_line("example has no folder: only the portal lists it").expect("a line");
+        let folder = parse_line(
+            "example has no folder: only the portal lists it",
+            Source::Example,
+        )
+        .expect("a line");
         assert_eq!(folder.clauses[0].0, Claim::HasNoFolder);
+    }
+
+    #[test]
+    fn a_line_is_read_for_its_own_source_only() {
+        let line = parse_line("workbook has no sheet: not in the export", Source::Workbook)
+            .expect("a line");
+        assert_eq!(line.clauses[0].0, Claim::HasNoSheet);
+        let err = parse_line("workbook has no folder: x", Source::Workbook)
+            .expect_err("a folder is the examples'");
+        let known = err.split("one of:").nth(1).unwrap_or_default();
+        assert!(
+            known.contains("has no sheet") && !known.contains("has no folder"),
+            "{err}"
+        );
+        assert!(is_about("workbook omits field a: b", Source::Workbook));
+        assert!(!is_about("workbook omits field a: b", Source::Example));
+        assert!(!is_about("workbookish omits field a: b", Source::Workbook));
     }
 
     #[test]
@@ -372,7 +434,7 @@ mod tests {
             ("example omits field : why", "names nothing"),
             ("example has no folder x: why", "takes no names"),
         ] {
-            let err = parse_line(text).expect_err(text);
+            let err = parse_line(text, Source::Example).expect_err(text);
             assert!(err.contains(says), "{text}: {err}");
         }
     }
@@ -380,9 +442,15 @@ mod tests {
     #[test]
     fn a_name_wins_over_a_block_and_unused_targets_are_stale() {
         let mut why = Explanations {
+            source: Source::Example,
             lines: vec![
-                parse_line("example omits field output2.*: the block").expect("a line"),
-                parse_line("example omits field pbid2, pask2: the names").expect("a line"),
+                parse_line("example omits field output2.*: the block", Source::Example)
+                    .expect("a line"),
+                parse_line(
+                    "example omits field pbid2, pask2: the names",
+                    Source::Example,
+                )
+                .expect("a line"),
             ],
             used: vec![vec![vec![false]], vec![vec![false, false]]],
             malformed: Vec::new(),

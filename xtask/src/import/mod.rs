@@ -1,15 +1,23 @@
-//! `cargo xtask import --from DIR [--write] [--json]`: compares a checkout of KIS's example
-//! repository with the catalog and reports, per endpoint, what differs; with `--write` it drafts
-//! new endpoints and applies the changes that need no judgement.
+//! `cargo xtask import (--from DIR | --workbook FILE) [--write] [--json]`: compares a checkout of
+//! KIS's example repository, or KIS's full-document workbook, with the catalog and reports, per
+//! endpoint, what differs; with `--write` it drafts new endpoints and applies the changes that
+//! need no judgement.
 //!
-//! A difference is *explained* when the catalog already accounts for it: a `fixes:` line
-//! `example <claim> <names>: <why>` names it (see `explain`), a demo difference has a
+//! Both sources are read into the same [`Example`] and compared the same way. A difference is
+//! *explained* when the catalog already accounts for it: a `fixes:` line
+//! `<source> <claim> <names>: <why>` (`example ...` or `workbook ...`) names it (see
+//! `explain`), a demo difference has a
 //! `demo_note`, or a TR ID is a recorded alias. Explained differences are listed as such, and
 //! `--write` never changes them (it reports a conflict instead). A recorded line that explains no
 //! difference, or cannot be read, is itself reported.
 
 mod example;
 mod explain;
+mod workbook;
+mod workbook_cells;
+mod workbook_draft;
+mod workbook_match;
+mod workbook_sheet;
 mod write;
 
 use std::path::Path;
@@ -20,6 +28,49 @@ use serde_json::{Value, json};
 
 pub use example::{Example, read_tree};
 use explain::{Claim, Explanations, Subject};
+
+/// Where the description compared with the catalog comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Source {
+    /// KIS's example repository (`--from`).
+    #[default]
+    Example,
+    /// KIS's full-document workbook (`--workbook`).
+    Workbook,
+}
+
+impl Source {
+    /// The word that starts a recorded line about this source.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Source::Example => "example",
+            Source::Workbook => "workbook",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Source::Example => "the example",
+            Source::Workbook => "the workbook",
+        }
+    }
+
+    /// How the source marks a required input.
+    fn required_mark(self) -> &'static str {
+        match self {
+            Source::Example => "[필수]",
+            Source::Workbook => "Required",
+        }
+    }
+
+    /// What one described endpoint is called.
+    fn unit(self) -> &'static str {
+        match self {
+            Source::Example => "examples",
+            Source::Workbook => "workbook sheets",
+        }
+    }
+}
 
 /// What kind of difference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -83,7 +134,9 @@ pub struct EndpointReport {
 /// The whole comparison.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
-    /// Example folders read.
+    /// What was compared with the catalog.
+    pub source: Source,
+    /// Example folders (or workbook sheets) read.
     pub examples: usize,
     /// Endpoints with differences, by group and id.
     pub endpoints: Vec<EndpointReport>,
@@ -129,8 +182,9 @@ impl Report {
             .filter(|d| d.explained_by.is_some())
             .count();
         out.push_str(&format!(
-            "{} examples compared: {} unexplained difference(s), {explained} explained\n",
+            "{} {} compared: {} unexplained difference(s), {explained} explained\n",
             self.examples,
+            self.source.unit(),
             self.unexplained().count()
         ));
         for (c, n) in counts {
@@ -160,6 +214,8 @@ impl Report {
             })
             .collect();
         json!({
+            "source": self.source.tag(),
+            // examples or workbook sheets read, by the source
             "examples": self.examples,
             "unexplained": self.unexplained().count(),
             "endpoints": endpoints,
@@ -181,11 +237,27 @@ pub fn lint(catalog: &Catalog) -> Vec<String> {
         .collect()
 }
 
+/// What `cargo xtask import` reads.
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a> {
+    /// A checkout of KIS's example repository.
+    Examples(&'a Path),
+    /// KIS's full-document workbook (`.xlsx`).
+    Workbook(&'a Path),
+}
+
 /// `cargo xtask import`.
-pub fn run(spec_dir: &Path, from: &Path, write: bool, json_out: bool) -> Result<ExitCode, String> {
+pub fn run(spec_dir: &Path, input: Input, write: bool, json_out: bool) -> Result<ExitCode, String> {
     let catalog = kis_codegen::load_catalog(spec_dir).map_err(|d| d.to_string())?;
-    let examples = read_tree(from)?;
-    let report = compare(&catalog, &examples);
+    let (source, examples, sheets) = match input {
+        Input::Examples(dir) => (Source::Example, read_tree(dir)?, Vec::new()),
+        Input::Workbook(file) => {
+            let book = workbook::read(file).map_err(|e| e.to_string())?;
+            let examples = workbook_match::to_examples(&catalog, &book.apis);
+            (Source::Workbook, examples, book.apis)
+        }
+    };
+    let report = compare_with(source, &catalog, &examples);
     if json_out {
         let text = serde_json::to_string_pretty(&report.to_json()).map_err(|e| e.to_string())?;
         println!("{text}");
@@ -193,7 +265,13 @@ pub fn run(spec_dir: &Path, from: &Path, write: bool, json_out: bool) -> Result<
         print!("{}", report.to_text());
     }
     if write {
-        let outcome = write::apply(spec_dir, &catalog, &examples, &report)?;
+        let outcome = match source {
+            Source::Example => write::apply(spec_dir, &catalog, &examples, &report, &write::draft)?,
+            Source::Workbook => {
+                let draft = |ex: &Example| workbook_draft::draft(ex, &sheets);
+                write::apply(spec_dir, &catalog, &examples, &report, &draft)?
+            }
+        };
         eprint!("{}", outcome.to_text());
     }
     Ok(ExitCode::SUCCESS)
@@ -209,8 +287,15 @@ fn shorten(t: &str) -> String {
 }
 
 /// Compares the examples with the catalog.
+#[cfg(test)]
 pub fn compare(catalog: &Catalog, examples: &[Example]) -> Report {
+    compare_with(Source::Example, catalog, examples)
+}
+
+/// Compares what `source` describes (read into [`Example`]s) with the catalog.
+pub fn compare_with(source: Source, catalog: &Catalog, examples: &[Example]) -> Report {
     let mut report = Report {
+        source,
         examples: examples.len(),
         endpoints: Vec::new(),
     };
@@ -228,8 +313,8 @@ pub fn compare(catalog: &Catalog, examples: &[Example]) -> Report {
                 explained_by: None,
             }],
             Some(e) => {
-                let mut why = Explanations::of(e);
-                let mut out = compare_endpoint(e, ex, &mut why);
+                let mut why = Explanations::of(e, source);
+                let mut out = compare_endpoint(source, e, ex, &mut why);
                 close(&mut out, why);
                 out
             }
@@ -245,14 +330,18 @@ pub fn compare(catalog: &Catalog, examples: &[Example]) -> Report {
         if examples.iter().any(|x| x.group == e.group && x.id == e.id) {
             continue;
         }
-        let mut why = Explanations::of(e);
+        let mut why = Explanations::of(e, source);
         let mut out = Vec::new();
+        let (text, claim) = match source {
+            Source::Example => ("no example folder", Claim::HasNoFolder),
+            Source::Workbook => ("no sheet in the workbook", Claim::HasNoSheet),
+        };
         push(
             &mut out,
             &mut why,
             Category::Removed,
-            "no example folder".to_string(),
-            Subject::new(Claim::HasNoFolder, ""),
+            text.to_string(),
+            Subject::new(claim, ""),
         );
         close(&mut out, why);
         report.endpoints.push(EndpointReport {
@@ -306,20 +395,32 @@ fn push(
     });
 }
 
-fn compare_endpoint(e: &Endpoint, ex: &Example, why: &mut Explanations) -> Vec<Difference> {
+fn compare_endpoint(
+    source: Source,
+    e: &Endpoint,
+    ex: &Example,
+    why: &mut Explanations,
+) -> Vec<Difference> {
     let mut out = Vec::new();
-    compare_path(e, ex, why, &mut out);
-    compare_tr_ids(e, ex, why, &mut out);
-    compare_demo(e, ex, &mut out);
+    let from = source.noun();
+    compare_path(from, e, ex, why, &mut out);
+    compare_tr_ids(from, e, ex, why, &mut out);
+    compare_demo(from, e, ex, &mut out);
     if e.kind != EndpointKind::WebSocket {
-        compare_inputs(e, ex, why, &mut out);
+        compare_inputs(source, e, ex, why, &mut out);
     }
-    compare_outputs(e, ex, why, &mut out);
+    compare_outputs(from, e, ex, why, &mut out);
     out
 }
 
 /// Path and method.
-fn compare_path(e: &Endpoint, ex: &Example, why: &mut Explanations, out: &mut Vec<Difference>) {
+fn compare_path(
+    from: &str,
+    e: &Endpoint,
+    ex: &Example,
+    why: &mut Explanations,
+    out: &mut Vec<Difference>,
+) {
     let realtime = e.kind == EndpointKind::WebSocket;
     if let Some(path) = &ex.path
         && !realtime
@@ -329,7 +430,7 @@ fn compare_path(e: &Endpoint, ex: &Example, why: &mut Explanations, out: &mut Ve
             out,
             why,
             Category::Path,
-            format!("path {} in the catalog, {path} in the example", e.path),
+            format!("path {} in the catalog, {path} in {from}", e.path),
             Subject::new(Claim::UsesPath, path),
         );
     }
@@ -343,17 +444,20 @@ fn compare_path(e: &Endpoint, ex: &Example, why: &mut Explanations, out: &mut Ve
             out,
             why,
             Category::Path,
-            format!(
-                "method {method} in the catalog, {} in the example",
-                ex.method
-            ),
+            format!("method {method} in the catalog, {} in {from}", ex.method),
             Subject::new(Claim::UsesPath, ex.method),
         );
     }
 }
 
 /// TR IDs per environment.
-fn compare_tr_ids(e: &Endpoint, ex: &Example, why: &mut Explanations, out: &mut Vec<Difference>) {
+fn compare_tr_ids(
+    from: &str,
+    e: &Endpoint,
+    ex: &Example,
+    why: &mut Explanations,
+    out: &mut Vec<Difference>,
+) {
     let known = |demo: bool| -> Vec<&str> {
         let mut ids = Vec::new();
         for v in &e.tr.variants {
@@ -376,7 +480,7 @@ fn compare_tr_ids(e: &Endpoint, ex: &Example, why: &mut Explanations, out: &mut 
                 out,
                 why,
                 Category::TrId,
-                format!("{env}: {id} in the example, not in the catalog"),
+                format!("{env}: {id} in {from}, not in the catalog"),
                 Subject::new(Claim::SendsTrId, id),
             );
         }
@@ -395,7 +499,7 @@ fn compare_tr_ids(e: &Endpoint, ex: &Example, why: &mut Explanations, out: &mut 
                     why,
                     Category::TrId,
                     format!(
-                        "{env}: variant {} has {id}, which the example does not set",
+                        "{env}: variant {} has {id}, which {from} does not set",
                         v.name
                     ),
                     Subject::new(Claim::OmitsTrId, id),
@@ -407,14 +511,14 @@ fn compare_tr_ids(e: &Endpoint, ex: &Example, why: &mut Explanations, out: &mut 
 
 /// Demo availability (auth endpoints have no TR ID; their examples choose a host); a
 /// `demo_note` records why the catalog decided as it did.
-fn compare_demo(e: &Endpoint, ex: &Example, out: &mut Vec<Difference>) {
+fn compare_demo(from: &str, e: &Endpoint, ex: &Example, out: &mut Vec<Difference>) {
     if !ex.knows_env || e.tr.variants.is_empty() {
         return;
     }
     let ex_demo = !ex.demo.is_empty();
     if ex_demo != e.demo {
         let text = format!(
-            "the catalog says {}, the example {}",
+            "the catalog says {}, {from} {}",
             if e.demo {
                 "served in demo"
             } else {
@@ -435,7 +539,13 @@ fn compare_demo(e: &Endpoint, ex: &Example, out: &mut Vec<Difference>) {
 }
 
 /// Request keys: added, removed, and [필수] marks the catalog lacks.
-fn compare_inputs(e: &Endpoint, ex: &Example, why: &mut Explanations, out: &mut Vec<Difference>) {
+fn compare_inputs(
+    source: Source,
+    e: &Endpoint,
+    ex: &Example,
+    why: &mut Explanations,
+    out: &mut Vec<Difference>,
+) {
     for i in &ex.inputs {
         match e.request.iter().find(|f| same_name(&f.wire, &i.wire)) {
             None => push(
@@ -445,16 +555,28 @@ fn compare_inputs(e: &Endpoint, ex: &Example, why: &mut Explanations, out: &mut 
                 format!("{} ({}) added", i.wire, i.label),
                 Subject::new(Claim::AddsInput, &i.wire),
             ),
-            Some(f) if i.required && !f.required => push(
-                out,
-                why,
-                Category::Input,
-                format!(
-                    "{} is [필수] in the example, optional in the catalog",
-                    f.wire
-                ),
-                Subject::new(Claim::RequiresInput, &f.wire),
-            ),
+            // a key the catalog always sends a value for (a default, a fill, the paginator's
+            // continuation) is present in every request: the mark changes nothing on the wire
+            Some(f)
+                if i.required
+                    && !f.required
+                    && f.default.is_none()
+                    && f.fill.is_none()
+                    && !f.paging =>
+            {
+                push(
+                    out,
+                    why,
+                    Category::Input,
+                    format!(
+                        "{} is {} in {}, optional in the catalog",
+                        f.wire,
+                        source.required_mark(),
+                        source.noun()
+                    ),
+                    Subject::new(Claim::RequiresInput, &f.wire),
+                );
+            }
             Some(_) => {}
         }
     }
@@ -479,7 +601,13 @@ fn placed<'a>(block: &str, f: &'a Field) -> (String, &'a Field) {
 }
 
 /// Response fields (REST) or realtime columns: added, removed, relabelled, reordered.
-fn compare_outputs(e: &Endpoint, ex: &Example, why: &mut Explanations, out: &mut Vec<Difference>) {
+fn compare_outputs(
+    from: &str,
+    e: &Endpoint,
+    ex: &Example,
+    why: &mut Explanations,
+    out: &mut Vec<Difference>,
+) {
     let realtime = e.kind == EndpointKind::WebSocket;
     // each field once (the example's list is flat), with the blocks that hold it
     let mut fields: Vec<(&Field, Vec<String>)> = Vec::new();
@@ -525,7 +653,7 @@ fn compare_outputs(e: &Endpoint, ex: &Example, why: &mut Explanations, out: &mut
                 why,
                 Category::Output,
                 format!(
-                    "{} relabelled: {} in the catalog, {label} in the example",
+                    "{} relabelled: {} in the catalog, {label} in {from}",
                     f.wire, f.label
                 ),
                 subject(Claim::LabelsField, f, blocks),
@@ -606,3 +734,5 @@ fn compare_columns(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod workbook_tests;

@@ -8,7 +8,7 @@ use kis_codegen::model::{Catalog, Endpoint, EndpointKind};
 use super::{Category, compare, read_tree, write};
 
 /// Catalog files the synthetic catalog copies.
-const COPIED: [&str; 6] = [
+pub(super) const COPIED: [&str; 6] = [
     "domestic_stock/asking_price_krx.yaml",
     "domestic_futureoption/fuopt_ccnl_notice.yaml",
     "domestic_stock/inquire_price.yaml",
@@ -18,7 +18,7 @@ const COPIED: [&str; 6] = [
 ];
 
 /// Adds an entry to the `fixes:` of a copied catalog file, as a person recording a reason would.
-fn record(spec: &Path, file: &str, line: &str) {
+pub(super) fn record(spec: &Path, file: &str, line: &str) {
     let path = spec.join(file);
     let text = std::fs::read_to_string(&path).expect("a copied catalog file");
     let entry = format!("  - {}\n", serde_json::Value::from(line));
@@ -58,7 +58,7 @@ fn record_explanations(spec: &Path) {
     );
 }
 
-fn spec_copy(dir: &Path) {
+pub(super) fn spec_copy(dir: &Path) {
     let spec = crate::workspace_root().join("spec");
     std::fs::create_dir_all(dir).expect("the spec dir");
     std::fs::copy(spec.join("common.yaml"), dir.join("common.yaml")).expect("copy common.yaml");
@@ -370,7 +370,7 @@ fn write_drafts_new_endpoints_applies_unambiguous_changes_and_the_result_loads()
     let spec = dir.path().join("spec");
     let examples = read_tree(&dir.path().join("kis")).expect("the tree reads");
     let report = compare(&catalog, &examples);
-    let outcome = write::apply(&spec, &catalog, &examples, &report).expect("write");
+    let outcome = write::apply(&spec, &catalog, &examples, &report, &write::draft).expect("write");
     insta::assert_snapshot!("import_write_outcome", outcome.to_text());
     let draft =
         std::fs::read_to_string(spec.join("domestic_stock/test_new_quote.yaml")).expect("a draft");

@@ -51,25 +51,19 @@ impl Outcome {
 }
 
 /// A YAML double-quoted scalar (JSON string syntax is valid YAML).
-fn q(s: &str) -> String {
+pub(super) fn q(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
 }
 
-/// The draft catalog file of an endpoint only the examples have.
-pub fn draft(ex: &Example) -> String {
-    let mut y = String::new();
-    let _ = writeln!(
-        y,
-        "# Draft written by `cargo xtask import` from KIS's example; review it, then lint-spec."
-    );
+/// The lines every draft starts with: id, name, API code, kind, method, path, TR IDs, demo.
+pub(super) fn head(ex: &Example, y: &mut String) {
     let _ = writeln!(y, "id: {}", ex.id);
     let _ = writeln!(y, "name: {}", q(ex.name.as_deref().unwrap_or(&ex.id)));
     if let Some(code) = &ex.api_code {
         let _ = writeln!(y, "api_code: {}", q(code));
     }
-    let ws = ex.method == "WS";
     let real = ex.real.first().cloned().unwrap_or_default();
-    if ws {
+    if ex.method == "WS" {
         let _ = writeln!(y, "kind: websocket");
         let _ = writeln!(y, "path: /tryitout/{real}");
     } else {
@@ -87,7 +81,7 @@ pub fn draft(ex: &Example) -> String {
             }
         }
     } else {
-        // several IDs: the example's conditions pair them; which input selects them is a judgement
+        // several IDs: the source pairs them; which input selects them is a judgement
         let _ = writeln!(y, "tr_id:");
         let _ = writeln!(
             y,
@@ -103,6 +97,17 @@ pub fn draft(ex: &Example) -> String {
         }
     }
     let _ = writeln!(y, "demo: {}", !ex.demo.is_empty());
+}
+
+/// The draft catalog file of an endpoint only the examples have.
+pub fn draft(ex: &Example) -> String {
+    let mut y = String::new();
+    let _ = writeln!(
+        y,
+        "# Draft written by `cargo xtask import` from KIS's example; review it, then lint-spec."
+    );
+    head(ex, &mut y);
+    let ws = ex.method == "WS";
     if ws {
         let _ = writeln!(y, "encrypted: false");
         let _ = writeln!(y, "tr_key: {{meaning: symbol, label: \"종목코드\"}}");
@@ -166,6 +171,7 @@ pub fn apply(
     catalog: &Catalog,
     examples: &[Example],
     report: &Report,
+    draft: &dyn Fn(&Example) -> String,
 ) -> Result<Outcome, String> {
     let mut outcome = Outcome::default();
     for er in &report.endpoints {
