@@ -168,6 +168,8 @@ pub(super) fn catalog_static(catalog: &Catalog, rt: &TokenStream) -> TokenStream
         let values = values.iter().map(|v| lit(v));
         quote!((#ty, &[#(#values),*]))
     });
+    let redacted_names = c.redacted_names.iter().map(|v| lit(v));
+    let redacted_suffixes = c.redacted_suffixes.iter().map(|v| lit(v));
     quote! {
         /// The shared facts of the catalog (`common.yaml`): hosts, rate limits, the response-code
         /// table and its actions. Every generated endpoint's `META.catalog` points here.
@@ -185,6 +187,8 @@ pub(super) fn catalog_static(catalog: &Catalog, rt: &TokenStream) -> TokenStream
             },
             errors: &[#(#errors),*],
             sentinels: &[#(#sentinels),*],
+            redacted_names: &[#(#redacted_names),*],
+            redacted_suffixes: &[#(#redacted_suffixes),*],
         };
     }
 }
