@@ -256,3 +256,88 @@ impl Recorder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exchange<'a>(response: &'a [u8], query: &'a [(&'static str, String)]) -> RestExchange<'a> {
+        RestExchange {
+            endpoint: "domestic_stock.inquire_balance",
+            tr_id: "TTTC8434R",
+            method: "GET",
+            path: "/p",
+            page: "",
+            fields: &[],
+            query,
+            body: None,
+            status: 200,
+            tr_cont: Some("D"),
+            response,
+            token: "token-abcdef-0123456789",
+        }
+    }
+
+    #[test]
+    fn a_line_hides_secrets_personal_inputs_and_personal_values_of_any_key() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let secrets = vec!["APPKEY-1234".to_string(), "50012345".to_string(), "hts77".to_string()];
+        let r = Recorder::start(&dir.path().join("r"), Env::Real, secrets)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let query = vec![
+            ("CANO", "50012345".to_string()),
+            ("ACNT_PRDT_CD", "01".to_string()),
+            ("USER_ID", "hts77".to_string()),
+        ];
+        let body = br#"{"rt_cd":"0","output1":[{"cust_tlno":"010-1234-5678","acno":"77777777","x":"APPKEY-1234 token-abcdef-0123456789"}]}"#;
+        r.rest(&exchange(body, &query));
+        let status = r.status();
+        assert_eq!((status.written, status.failed), (1, 0));
+        let text = std::fs::read_to_string(&status.path).unwrap_or_else(|e| panic!("{e}"));
+        for secret in ["APPKEY-1234", "50012345", "hts77", "010-1234", "77777777", "token-abcdef"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains(r#"["ACNT_PRDT_CD","01"]"#), "{text}");
+        assert!(text.contains(r#"\"acno\":\"***\""#), "a key the catalog does not list: {text}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_failed_write_is_counted_never_raised() {
+        let file = File::options().write(true).open("/dev/full");
+        let Ok(file) = file else {
+            panic!("/dev/full is part of every Linux system");
+        };
+        let r = Recorder {
+            env: Env::Demo,
+            path: PathBuf::from("/dev/full"),
+            out: Mutex::new(Output { file, bytes: 0 }),
+            secrets: Vec::new(),
+            written: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+        };
+        r.rest(&exchange(b"{}", &[]));
+        r.rest(&exchange(b"{}", &[]));
+        let s = r.status();
+        assert_eq!((s.written, s.failed), (0, 2));
+    }
+
+    #[test]
+    fn a_directory_others_may_write_to_is_refused() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let open = dir.path().join("open");
+            std::fs::create_dir(&open).unwrap_or_else(|e| panic!("{e}"));
+            std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(Recorder::start(&open, Env::Real, Vec::new()).is_err());
+        }
+        // two sessions in one directory get two files
+        let a = Recorder::start(dir.path(), Env::Real, Vec::new()).unwrap_or_else(|e| panic!("{e}"));
+        let b = Recorder::start(dir.path(), Env::Real, Vec::new()).unwrap_or_else(|e| panic!("{e}"));
+        assert_ne!(a.status().path, b.status().path);
+    }
+}
