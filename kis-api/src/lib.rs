@@ -39,11 +39,11 @@ pub mod meta;
 mod paginate;
 mod params;
 mod private_fs;
-pub mod recording;
 #[cfg(feature = "realtime")]
 pub mod realtime;
 #[cfg(feature = "realtime")]
 mod realtime_error;
+pub mod recording;
 #[cfg(feature = "redis")]
 mod redis_store;
 mod scrub;
@@ -62,8 +62,8 @@ pub use endpoint::{Endpoint, Paginated, RealtimeTr};
 pub use environment::{AnyEnv, Demo, Env, Environment, Real, RealCapable};
 pub use error::{AuthError, Error, PaginationStop, Result};
 pub use http::{Continuation, RetryPolicy};
-pub use recording::RecordingStatus;
 pub use meta::{AccountKind, EndpointMeta};
+pub use recording::RecordingStatus;
 pub use rust_decimal::Decimal;
 pub use tokens::TokenCache;
 

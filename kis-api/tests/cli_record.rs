@@ -79,7 +79,10 @@ async fn a_recorded_command_answers_as_usual_and_its_recording_holds_no_secret()
     )
     .await;
     assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(stdout.contains("\"output1\""), "the command's own output: {stdout}");
+    assert!(
+        stdout.contains("\"output1\""),
+        "the command's own output: {stdout}"
+    );
     assert!(
         stderr.contains("kis record: 1 exchange(s) in"),
         "what was recorded is said: {stderr}"
@@ -91,7 +94,10 @@ async fn a_recorded_command_answers_as_usual_and_its_recording_holds_no_secret()
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     let text = std::fs::read_to_string(&files[0]).unwrap_or_else(|e| panic!("{e}"));
-    assert!(text.contains("\"endpoint\":\"domestic_stock.inquire_balance\""), "{text}");
+    assert!(
+        text.contains("\"endpoint\":\"domestic_stock.inquire_balance\""),
+        "{text}"
+    );
     assert!(text.contains("[\"CANO\",\"***\"]"), "{text}");
     for secret in [APP_KEY, APP_SECRET, &ACCOUNT[..8]] {
         assert!(!text.contains(secret), "a secret in the recording:\n{text}");

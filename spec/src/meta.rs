@@ -350,7 +350,9 @@ pub fn name_matches<S: AsRef<str>>(name: &str, names: &[S], suffixes: &[S]) -> b
         .trim_end_matches('_');
     let stem = if trimmed.is_empty() { &lower } else { trimmed };
     let last = stem.rsplit('_').next().unwrap_or(stem);
-    names.iter().any(|n| n.as_ref() == stem || n.as_ref() == lower)
+    names
+        .iter()
+        .any(|n| n.as_ref() == stem || n.as_ref() == lower)
         || suffixes.iter().any(|s| s.as_ref() == last)
 }
 

@@ -173,7 +173,12 @@ impl Recorder {
     /// `text` with the session's secrets (and `extra` ones, a token or approval key) hidden.
     fn hidden(&self, text: &str, extra: &[&str]) -> String {
         let mut secrets = self.secrets.clone();
-        secrets.extend(extra.iter().filter(|s| !s.is_empty()).map(|s| s.to_string()));
+        secrets.extend(
+            extra
+                .iter()
+                .filter(|s| !s.is_empty())
+                .map(|s| s.to_string()),
+        );
         redact::hide_secrets(text, &secrets)
     }
 
@@ -281,7 +286,11 @@ mod tests {
     #[test]
     fn a_line_hides_secrets_personal_inputs_and_personal_values_of_any_key() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let secrets = vec!["APPKEY-1234".to_string(), "50012345".to_string(), "hts77".to_string()];
+        let secrets = vec![
+            "APPKEY-1234".to_string(),
+            "50012345".to_string(),
+            "hts77".to_string(),
+        ];
         let r = Recorder::start(&dir.path().join("r"), Env::Real, secrets)
             .unwrap_or_else(|e| panic!("{e}"));
         let query = vec![
@@ -294,11 +303,21 @@ mod tests {
         let status = r.status();
         assert_eq!((status.written, status.failed), (1, 0));
         let text = std::fs::read_to_string(&status.path).unwrap_or_else(|e| panic!("{e}"));
-        for secret in ["APPKEY-1234", "50012345", "hts77", "010-1234", "77777777", "token-abcdef"] {
+        for secret in [
+            "APPKEY-1234",
+            "50012345",
+            "hts77",
+            "010-1234",
+            "77777777",
+            "token-abcdef",
+        ] {
             assert!(!text.contains(secret), "{secret} in {text}");
         }
         assert!(text.contains(r#"["ACNT_PRDT_CD","01"]"#), "{text}");
-        assert!(text.contains(r#"\"acno\":\"***\""#), "a key the catalog does not list: {text}");
+        assert!(
+            text.contains(r#"\"acno\":\"***\""#),
+            "a key the catalog does not list: {text}"
+        );
     }
 
     #[cfg(target_os = "linux")]
@@ -336,8 +355,10 @@ mod tests {
             assert!(Recorder::start(&open, Env::Real, Vec::new()).is_err());
         }
         // two sessions in one directory get two files
-        let a = Recorder::start(dir.path(), Env::Real, Vec::new()).unwrap_or_else(|e| panic!("{e}"));
-        let b = Recorder::start(dir.path(), Env::Real, Vec::new()).unwrap_or_else(|e| panic!("{e}"));
+        let a =
+            Recorder::start(dir.path(), Env::Real, Vec::new()).unwrap_or_else(|e| panic!("{e}"));
+        let b =
+            Recorder::start(dir.path(), Env::Real, Vec::new()).unwrap_or_else(|e| panic!("{e}"));
         assert_ne!(a.status().path, b.status().path);
     }
 }

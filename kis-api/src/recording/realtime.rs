@@ -14,7 +14,14 @@ use crate::meta::EndpointMeta;
 
 /// Keys of a control message whose values are secrets: the approval key, and the AES key and
 /// iv of an encrypted TR.
-const CONTROL_SECRETS: [&str; 6] = ["approval_key", "appkey", "secretkey", "appsecret", "iv", "key"];
+const CONTROL_SECRETS: [&str; 6] = [
+    "approval_key",
+    "appkey",
+    "secretkey",
+    "appsecret",
+    "iv",
+    "key",
+];
 
 fn control_secret(key: &str) -> bool {
     CONTROL_SECRETS.iter().any(|k| k.eq_ignore_ascii_case(key)) || Recorder::personal(key)
@@ -80,7 +87,11 @@ fn hide_personal_columns(meta: Option<&EndpointMeta>, count: &str, payload: &str
         return payload.to_string();
     };
     let values: Vec<&str> = payload.split('^').collect();
-    let records = count.trim().parse::<usize>().unwrap_or(1).clamp(1, values.len().max(1));
+    let records = count
+        .trim()
+        .parse::<usize>()
+        .unwrap_or(1)
+        .clamp(1, values.len().max(1));
     let per_record = (values.len() / records).max(1);
     values
         .iter()

@@ -142,7 +142,10 @@ mod tests {
             "\"\\",
         ] {
             let out = hide_personal_values(t, |k| k == "cano");
-            assert!(!out.contains("값") && !out.contains("unclosed"), "{t:?} -> {out:?}");
+            assert!(
+                !out.contains("값") && !out.contains("unclosed"),
+                "{t:?} -> {out:?}"
+            );
         }
     }
 

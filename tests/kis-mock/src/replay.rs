@@ -133,7 +133,12 @@ impl Replay {
                 }
                 continue;
             };
-            let text = |k: &str| line.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let text = |k: &str| {
+                line.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
             if number == 1 {
                 if text("kind") != "session" || text("format") != "kis-recording" {
                     return Err(bad(path, 1, "not a recording (no session line)"));
@@ -151,7 +156,10 @@ impl Replay {
                         .iter()
                         .filter_map(|p| {
                             let p = p.as_array()?;
-                            Some((p.first()?.as_str()?.to_string(), p.get(1)?.as_str()?.to_string()))
+                            Some((
+                                p.first()?.as_str()?.to_string(),
+                                p.get(1)?.as_str()?.to_string(),
+                            ))
                         })
                         .collect()
                 })

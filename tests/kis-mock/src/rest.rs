@@ -458,7 +458,11 @@ fn replayed(
 /// The answer with the keys of [`Fault::ExtraKey`] faults added.
 async fn with_extra_keys(resp: Resp, extras: &[Fault]) -> Resp {
     let (parts, body) = resp.into_parts();
-    let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let bytes = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let Ok(serde_json::Value::Object(mut map)) = serde_json::from_slice(&bytes) else {
         return Response::from_parts(parts, Full::new(bytes));
     };

@@ -159,7 +159,9 @@ impl Collector {
                 f.values.push(v.to_string());
             }
             let shown: String = v.chars().take(EXAMPLE_CHARS).collect();
-            if !v.trim().is_empty() && f.examples.len() < MAX_EXAMPLES && !f.examples.contains(&shown)
+            if !v.trim().is_empty()
+                && f.examples.len() < MAX_EXAMPLES
+                && !f.examples.contains(&shown)
             {
                 f.examples.push(shown);
             }
@@ -260,7 +262,11 @@ fn rest(catalog: &Catalog, e: &Entry, c: &mut Collector) -> bool {
     let Some(ep) = rest_endpoint(catalog, e) else {
         let tr = e.text("tr_id");
         c.note(e, tr, Kind::UnknownTr, None, tr, None, None, || {
-            format!("{} {}: no catalog endpoint has this TR ID and path", e.text("method"), e.text("path"))
+            format!(
+                "{} {}: no catalog endpoint has this TR ID and path",
+                e.text("method"),
+                e.text("path")
+            )
         });
         return true;
     };
@@ -281,7 +287,16 @@ fn rest(catalog: &Catalog, e: &Entry, c: &mut Collector) -> bool {
                 format!("a {shape} the catalog does not list as a block: add it by hand")
             });
         } else {
-            c.note(e, id, Kind::UnknownKey, None, key, None, scalar(v).as_deref(), String::new);
+            c.note(
+                e,
+                id,
+                Kind::UnknownKey,
+                None,
+                key,
+                None,
+                scalar(v).as_deref(),
+                String::new,
+            );
         }
     }
     true
@@ -293,17 +308,36 @@ fn block(e: &Entry, id: &str, b: &Block, v: &Value, c: &mut Collector) {
     let rows: Vec<&Value> = match v {
         Value::Array(rows) => {
             if b.shape == Shape::Object && !rows.is_empty() {
-                c.note(e, id, Kind::ListForObject, None, &b.wire, None, None, || {
-                    format!("the catalog says one object; a list of {} arrived", rows.len())
-                });
+                c.note(
+                    e,
+                    id,
+                    Kind::ListForObject,
+                    None,
+                    &b.wire,
+                    None,
+                    None,
+                    || {
+                        format!(
+                            "the catalog says one object; a list of {} arrived",
+                            rows.len()
+                        )
+                    },
+                );
             }
             rows.iter().collect()
         }
         Value::Object(_) => {
             if b.shape == Shape::Array {
-                c.note(e, id, Kind::ObjectForList, None, &b.wire, None, None, || {
-                    "the catalog says a list; one object arrived".into()
-                });
+                c.note(
+                    e,
+                    id,
+                    Kind::ObjectForList,
+                    None,
+                    &b.wire,
+                    None,
+                    None,
+                    || "the catalog says a list; one object arrived".into(),
+                );
             }
             vec![v]
         }
@@ -318,13 +352,22 @@ fn block(e: &Entry, id: &str, b: &Block, v: &Value, c: &mut Collector) {
                         value_in(e, id, wire, f, &raw, c);
                     }
                 }
-                None => c.note(e, id, Kind::UnknownKey, wire, key, None, scalar(v).as_deref(), || {
-                    if matches!(v, Value::Object(_) | Value::Array(_)) {
-                        "a nested object or list: add it by hand".into()
-                    } else {
-                        String::new()
-                    }
-                }),
+                None => c.note(
+                    e,
+                    id,
+                    Kind::UnknownKey,
+                    wire,
+                    key,
+                    None,
+                    scalar(v).as_deref(),
+                    || {
+                        if matches!(v, Value::Object(_) | Value::Array(_)) {
+                            "a nested object or list: add it by hand".into()
+                        } else {
+                            String::new()
+                        }
+                    },
+                ),
             }
         }
     }
@@ -336,9 +379,16 @@ fn value_in(e: &Entry, id: &str, block: Option<&str>, f: &Field, raw: &str, c: &
         return;
     }
     if !infer::reads_as(f.ty, raw) {
-        c.note(e, id, Kind::Unreadable, block, &f.wire, Some(f.ty), Some(raw), || {
-            format!("the catalog reads it as {}", f.ty.name())
-        });
+        c.note(
+            e,
+            id,
+            Kind::Unreadable,
+            block,
+            &f.wire,
+            Some(f.ty),
+            Some(raw),
+            || format!("the catalog reads it as {}", f.ty.name()),
+        );
     } else if infer::looks_like_sentinel(f.ty, raw) && !c.is_sentinel(f.ty, raw) {
         c.note(e, id, Kind::Sentinel, block, &f.wire, Some(f.ty), Some(raw), || {
             format!("a {} that may mean \"no value\": list it under sentinels in common.yaml if it does", f.ty.name())
@@ -373,11 +423,27 @@ fn frame(catalog: &Catalog, e: &Entry, c: &mut Collector) -> bool {
     let Some(rt) = &ep.realtime else { return true };
     let id = ep.qualified_id.as_str();
     let values: Vec<&str> = payload.split('^').collect();
-    let records = count.trim().parse::<usize>().unwrap_or(1).clamp(1, MAX_RECORDS);
+    let records = count
+        .trim()
+        .parse::<usize>()
+        .unwrap_or(1)
+        .clamp(1, MAX_RECORDS);
     if values.len() % records != 0 {
-        c.note(e, id, Kind::ColumnCount, None, &format!("{} values", values.len()), None, None, || {
-            format!("{} values do not split into {records} records", values.len())
-        });
+        c.note(
+            e,
+            id,
+            Kind::ColumnCount,
+            None,
+            &format!("{} values", values.len()),
+            None,
+            None,
+            || {
+                format!(
+                    "{} values do not split into {records} records",
+                    values.len()
+                )
+            },
+        );
         return true;
     }
     let per = values.len() / records;

@@ -79,8 +79,10 @@ pub fn agrees(rule: ValueType, seen: ValueType) -> bool {
     rule == seen
         || matches!(
             (rule, seen),
-            (T::Price | T::Amount | T::Rate | T::Decimal, T::Integer | T::Decimal)
-                | (T::Quantity, T::Integer)
+            (
+                T::Price | T::Amount | T::Rate | T::Decimal,
+                T::Integer | T::Decimal
+            ) | (T::Quantity, T::Integer)
                 | (T::Text, T::Code)
                 | (T::Code, T::Text | T::Code)
         )

@@ -112,7 +112,13 @@ pub fn to_text(l: &Learned) -> String {
         l.analysis.findings.len()
     );
     for f in &l.analysis.findings {
-        let mut line = format!("  {}: {}: {} (seen {}×", f.endpoint, f.kind.name(), f.path(), f.seen);
+        let mut line = format!(
+            "  {}: {}: {} (seen {}×",
+            f.endpoint,
+            f.kind.name(),
+            f.path(),
+            f.seen
+        );
         if let Some(t) = f.apparent {
             let _ = write!(line, ", looks like {}", t.name());
         }

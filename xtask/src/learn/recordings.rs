@@ -142,8 +142,10 @@ fn read_file(path: &Path, out: &mut Recordings) {
             Err(e) => return out.errors.push(err(number, e.to_string())),
         }
         if buf.len() > MAX_LINE_BYTES {
-            out.errors
-                .push(err(number, format!("a line longer than {MAX_LINE_BYTES} bytes")));
+            out.errors.push(err(
+                number,
+                format!("a line longer than {MAX_LINE_BYTES} bytes"),
+            ));
             // skip the rest of that line
             let mut rest = Vec::new();
             let _ = (&mut reader).read_until(b'\n', &mut rest);

@@ -97,11 +97,26 @@ fn findings_of_every_kind_and_write_applies_only_unknown_keys_of_known_blocks() 
     let learned = learn(&spec, &recs, false).expect("learn");
     let f = &learned.analysis.findings;
     assert_eq!(learned.analysis.answers, 1);
-    assert_eq!(learned.analysis.frames, 2, "the encrypted frame has no payload");
-    assert_eq!(find(f, Kind::UnknownKey, "output.new_amt_val").apparent, Some(ValueType::Decimal));
-    assert_eq!(find(f, Kind::UnknownKey, "output.new_flag_yn").apparent, Some(ValueType::YesNo));
-    assert_eq!(find(f, Kind::UnknownKey, "output.new_day_dt").apparent, Some(ValueType::Date));
-    assert_eq!(find(f, Kind::UnknownKey, "output.acct_like_cano").apparent, None);
+    assert_eq!(
+        learned.analysis.frames, 2,
+        "the encrypted frame has no payload"
+    );
+    assert_eq!(
+        find(f, Kind::UnknownKey, "output.new_amt_val").apparent,
+        Some(ValueType::Decimal)
+    );
+    assert_eq!(
+        find(f, Kind::UnknownKey, "output.new_flag_yn").apparent,
+        Some(ValueType::YesNo)
+    );
+    assert_eq!(
+        find(f, Kind::UnknownKey, "output.new_day_dt").apparent,
+        Some(ValueType::Date)
+    );
+    assert_eq!(
+        find(f, Kind::UnknownKey, "output.acct_like_cano").apparent,
+        None
+    );
     let unreadable = find(f, Kind::Unreadable, "output.stck_prpr");
     assert_eq!(unreadable.examples, ["abc"]);
     find(f, Kind::Sentinel, "output.stck_mxpr");
@@ -126,7 +141,10 @@ fn findings_of_every_kind_and_write_applies_only_unknown_keys_of_known_blocks() 
     ] {
         assert!(after.contains(line), "{line} in\n{after}");
     }
-    assert!(!after.contains("acct_like_cano"), "a hidden value is no type");
+    assert!(
+        !after.contains("acct_like_cano"),
+        "a hidden value is no type"
+    );
     assert_eq!(after.lines().count(), before.lines().count() + 4);
     assert!(
         outcome.for_review.iter().any(|r| r.contains("output9")),
@@ -174,11 +192,8 @@ fn broken_recordings_are_errors_with_file_and_line_and_never_panic() {
     let r = read(recs).expect("the directory reads");
     assert_eq!(r.files, 5);
     let errors: Vec<String> = r.errors.iter().map(ToString::to_string).collect();
-    let has = |place: &str, what: &str| {
-        errors
-            .iter()
-            .any(|e| e.contains(place) && e.contains(what))
-    };
+    let has =
+        |place: &str, what: &str| errors.iter().any(|e| e.contains(place) && e.contains(what));
     assert!(has("a.jsonl:2", "not JSON"), "{errors:#?}");
     assert!(has("a.jsonl:3", "not a JSON object"), "{errors:#?}");
     assert!(has("b.jsonl:1", "not a recording"), "{errors:#?}");

@@ -79,7 +79,9 @@ pub fn insert_field(text: &str, block: Option<&str>, entry: &str) -> Option<Stri
             let [start] = starts[..] else { return None };
             let block_indent = indent(lines[start]);
             (start + 1..lines.len())
-                .take_while(|&i| i == start + 1 || indent(lines[i]) > block_indent || lines[i].trim().is_empty())
+                .take_while(|&i| {
+                    i == start + 1 || indent(lines[i]) > block_indent || lines[i].trim().is_empty()
+                })
                 .find(|&i| lines[i].trim() == "fields:")?
         }
         None => (response + 1..lines.len())
@@ -108,7 +110,12 @@ fn entry_of(catalog: &Catalog, f: &Finding, ty: ValueType, date: &str) -> String
         "learned from a recording of {date} (cargo xtask learn): a key KIS sent that no source \
          documents; review its label and type"
     );
-    format!("{{name: {}, label: {}{ty}, doc: {}}}", f.key, q(&f.key), q(&doc))
+    format!(
+        "{{name: {}, label: {}{ty}, doc: {}}}",
+        f.key,
+        q(&f.key),
+        q(&doc)
+    )
 }
 
 /// Whether a key makes a catalog name as it is (the loader refuses the rest).
@@ -193,7 +200,10 @@ mod tests {
             out.contains("          label: 나\n        - {name: c, label: c}\n    - name: output2"),
             "{out}"
         );
-        assert_eq!(out.len(), FILE.len() + "        - {name: c, label: c}\n".len());
+        assert_eq!(
+            out.len(),
+            FILE.len() + "        - {name: c, label: c}\n".len()
+        );
         // an inline empty list, a missing block, a request field's name: no place to write
         assert_eq!(insert_field(FILE, Some("output2"), "{name: c}"), None);
         assert_eq!(insert_field(FILE, Some("output9"), "{name: c}"), None);

@@ -78,18 +78,33 @@ async fn a_recording_holds_every_exchange_and_no_secret() {
         .expect("balance");
     assert!(!pages.is_empty());
 
-    let session = within("the session", client.realtime()).await.expect("session");
-    let mut ticks = within("ticks", session.subscribe(domestic_stock::H0STCNT0, "005930"))
+    let session = within("the session", client.realtime())
         .await
-        .expect("subscribed");
-    within("a tick", ticks.recv()).await.expect("open").expect("a tick");
+        .expect("session");
+    let mut ticks = within(
+        "ticks",
+        session.subscribe(domestic_stock::H0STCNT0, "005930"),
+    )
+    .await
+    .expect("subscribed");
+    within("a tick", ticks.recv())
+        .await
+        .expect("open")
+        .expect("a tick");
     drop(ticks);
-    let mut notices = within("notices", session.subscribe_notices(domestic_stock::H0STCNI0))
-        .await
-        .expect("subscribed");
+    let mut notices = within(
+        "notices",
+        session.subscribe_notices(domestic_stock::H0STCNI0),
+    )
+    .await
+    .expect("subscribed");
     client
         .domestic_stock()
-        .order_cash(buy_samsung(OrderDivision::Limit, 10, Decimal::new(50000, 0)))
+        .order_cash(buy_samsung(
+            OrderDivision::Limit,
+            10,
+            Decimal::new(50000, 0),
+        ))
         .await
         .expect("an order while subscribed");
     within("a notice", notices.recv())
@@ -104,13 +119,19 @@ async fn a_recording_holds_every_exchange_and_no_secret() {
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = |p: &std::path::Path| {
-            std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).unwrap_or(0)
+            std::fs::metadata(p)
+                .map(|m| m.permissions().mode() & 0o777)
+                .unwrap_or(0)
         };
         assert_eq!(mode(&recordings), 0o700, "a private directory");
         assert_eq!(mode(&status.path), 0o600, "a private file");
     }
     let (text, lines) = lines(&recordings);
-    assert_eq!(lines.len() as u64, status.written + 1, "the session line, then each");
+    assert_eq!(
+        lines.len() as u64,
+        status.written + 1,
+        "the session line, then each"
+    );
     for (what, secret) in [
         ("app key", APP_KEY),
         ("app secret", APP_SECRET),
@@ -120,7 +141,10 @@ async fn a_recording_holds_every_exchange_and_no_secret() {
         ("futures account", "60012345"),
         ("HTS id", HTS_ID),
     ] {
-        assert!(!text.contains(secret), "the {what} is in the recording:\n{text}");
+        assert!(
+            !text.contains(secret),
+            "the {what} is in the recording:\n{text}"
+        );
     }
 
     assert_eq!(kind(&lines[0]), "session");
@@ -146,26 +170,43 @@ async fn a_recording_holds_every_exchange_and_no_secret() {
         .and_then(|i| i.iter().find(|p| p[0] == "CANO"))
         .expect("CANO sent");
     assert_eq!(cano[1], "***");
-    assert!(order["body"].as_str().is_some_and(|b| b.contains("\"rt_cd\"")));
+    assert!(
+        order["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("\"rt_cd\""))
+    );
 
     let sent: Vec<&Value> = lines.iter().filter(|l| kind(l) == "ws_sent").collect();
     assert!(sent.len() >= 2, "the subscriptions");
-    assert!(sent.iter().all(|l| l["text"].as_str().is_some_and(|t| t.contains("\"approval_key\":\"***\""))));
+    assert!(sent.iter().all(|l| {
+        l["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("\"approval_key\":\"***\""))
+    }));
     let controls: Vec<&str> = lines
         .iter()
         .filter(|l| kind(l) == "ws_control")
         .filter_map(|l| l["text"].as_str())
         .collect();
     assert!(
-        controls.iter().any(|t| t.contains("\"iv\":\"***\"") && t.contains("\"key\":\"***\"")),
+        controls
+            .iter()
+            .any(|t| t.contains("\"iv\":\"***\"") && t.contains("\"key\":\"***\"")),
         "the AES key and iv of the notices are hidden: {controls:#?}"
     );
     let frames: Vec<&Value> = lines.iter().filter(|l| kind(l) == "ws_frame").collect();
-    assert!(frames.iter().any(|l| l["tr_id"] == "H0STCNT0"
-        && l["text"].as_str().is_some_and(|t| t.split('^').count() > 40)));
+    assert!(frames.iter().any(|l| {
+        l["tr_id"] == "H0STCNT0"
+            && l["text"]
+                .as_str()
+                .is_some_and(|t| t.split('^').count() > 40)
+    }));
     let notice = frames
         .iter()
         .find(|l| l["encrypted"] == true)
         .expect("an encrypted notice");
-    assert!(notice["text"].as_str().is_some_and(|t| t.ends_with('|')), "no payload");
+    assert!(
+        notice["text"].as_str().is_some_and(|t| t.ends_with('|')),
+        "no payload"
+    );
 }
