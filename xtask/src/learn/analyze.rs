@@ -230,16 +230,8 @@ pub fn analyze(catalog: &Catalog, recordings: &Recordings) -> Analysis {
     let mut analysis = Analysis::default();
     for e in &recordings.entries {
         match e.text("kind") {
-            "rest" => {
-                if rest(catalog, e, &mut c) {
-                    analysis.answers += 1;
-                }
-            }
-            "ws_frame" => {
-                if frame(catalog, e, &mut c) {
-                    analysis.frames += 1;
-                }
-            }
+            "rest" if rest(catalog, e, &mut c) => analysis.answers += 1,
+            "ws_frame" if frame(catalog, e, &mut c) => analysis.frames += 1,
             _ => {}
         }
     }
@@ -428,7 +420,7 @@ fn frame(catalog: &Catalog, e: &Entry, c: &mut Collector) -> bool {
         .parse::<usize>()
         .unwrap_or(1)
         .clamp(1, MAX_RECORDS);
-    if values.len() % records != 0 {
+    if !values.len().is_multiple_of(records) {
         c.note(
             e,
             id,
