@@ -172,14 +172,8 @@ impl Recorder {
 
     /// `text` with the session's secrets (and `extra` ones, a token or approval key) hidden.
     fn hidden(&self, text: &str, extra: &[&str]) -> String {
-        let mut secrets = self.secrets.clone();
-        secrets.extend(
-            extra
-                .iter()
-                .filter(|s| !s.is_empty())
-                .map(|s| s.to_string()),
-        );
-        redact::hide_secrets(text, &secrets)
+        let secrets = self.secrets.iter().map(String::as_str);
+        redact::hide_secrets(text, secrets.chain(extra.iter().copied()))
     }
 
     /// Records one REST exchange.
