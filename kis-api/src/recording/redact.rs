@@ -8,14 +8,23 @@
 /// What replaces a hidden value.
 pub(crate) const HIDDEN: &str = "***";
 
-/// Secrets shorter than this are not replaced in free text: a two-letter HTS id would blank
-/// every word that contains it. Values of personal-data keys are hidden whatever their length.
+/// Secrets shorter than this are replaced only where they are a whole JSON string (`"ab"`), not
+/// in free text: a two-letter HTS id would blank every word that contains it. Values of
+/// personal-data keys are hidden whatever their length.
 const MIN_SECRET: usize = 4;
 
-/// Replaces every occurrence of each secret (plain and with JSON's escaped `/`) with [`HIDDEN`].
+/// Replaces every occurrence of each secret (plain and with JSON's escaped `/`) with [`HIDDEN`];
+/// a short one only as a whole JSON string.
 pub(crate) fn hide_secrets<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) -> String {
     let mut s = text.to_string();
-    for secret in secrets.into_iter().filter(|x| x.len() >= MIN_SECRET) {
+    for secret in secrets.into_iter().filter(|x| !x.is_empty()) {
+        if secret.len() < MIN_SECRET {
+            let quoted = format!("\"{secret}\"");
+            if s.contains(&quoted) {
+                s = s.replace(&quoted, "\"***\"");
+            }
+            continue;
+        }
         if s.contains(secret) {
             s = s.replace(secret, HIDDEN);
         }
@@ -151,7 +160,10 @@ mod tests {
 
     #[test]
     fn secrets_are_replaced_in_plain_and_escaped_form_short_ones_are_not() {
-        let out = hide_secrets(r#"x abc/def1 y abc\/def1 ab"#, ["abc/def1", "ab"]);
-        assert_eq!(out, r#"x *** y *** ab"#);
+        let out = hide_secrets(
+            r#"x abc/def1 y abc\/def1 ab "ab" "abc""#,
+            ["abc/def1", "ab", ""],
+        );
+        assert_eq!(out, r#"x *** y *** ab "***" "abc""#);
     }
 }
