@@ -91,6 +91,19 @@ async fn a_recording_holds_every_exchange_and_no_secret() {
         .await
         .expect("open")
         .expect("a tick");
+    // KIS adds a column without notice: the frame is recorded as it came, for `xtask learn`
+    let drifted = format!("0|H0STCNT0|001|005930^{}", vec!["1"; 46].join("^"));
+    mock.control().push_raw_frame(drifted.clone());
+    let path = client.recording().expect("recording").path;
+    within("the drifted frame in the recording", async {
+        while !std::fs::read_to_string(&path)
+            .unwrap_or_default()
+            .contains(&format!("\"text\":\"{drifted}\""))
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
     drop(ticks);
     let mut notices = within(
         "notices",
