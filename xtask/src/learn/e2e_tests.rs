@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use kis_api::codes::StockMarket;
-use kis_api::domestic_stock::inquire_price;
+use kis_api::domestic_stock::{chk_holiday, inquire_price};
 use kis_api::{Client, Env, TokenCache};
 use kis_mock::{Fault, MockConfig, MockServer};
 
@@ -41,6 +41,12 @@ fn request() -> inquire_price::Request {
     inquire_price::Request::new(StockMarket::Krx, "005930")
 }
 
+/// A paginated inquiry: three pages from kis-mock, linked by continuation keys.
+fn holidays() -> chk_holiday::Request {
+    let day = kis_api::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default();
+    chk_holiday::Request::new(day)
+}
+
 #[tokio::test]
 async fn a_key_kis_added_is_recorded_learned_written_and_replayed() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -67,8 +73,19 @@ async fn a_key_kis_added_is_recorded_learned_written_and_replayed() {
         .expect("the live call");
     let unknown: Vec<String> = live.unknown_fields().map(|u| u.path()).collect();
     assert_eq!(unknown, ["output.zz_new_ratio"]);
+    let live_pages = recording
+        .domestic_stock()
+        .chk_holiday(holidays())
+        .all()
+        .await
+        .expect("the live pages");
+    assert_eq!(live_pages.len(), 3, "three pages");
     let status = recording.recording().expect("recording");
-    assert_eq!((status.written, status.failed, status.dropped), (1, 0, 0));
+    assert_eq!(
+        (status.written, status.failed, status.dropped),
+        (4, 0, 0),
+        "a quote, 3 pages"
+    );
     let token = recording.access_token().await.expect("token");
     mock.shutdown().await;
 
@@ -133,6 +150,14 @@ async fn a_key_kis_added_is_recorded_learned_written_and_replayed() {
         again,
         [("output.zz_new_ratio".to_string(), Some("12.75".into()))]
     );
+    // the pages follow one another as they did: continuation keys from the replayed bodies
+    let replayed_pages = replaying
+        .domestic_stock()
+        .chk_holiday(holidays())
+        .all()
+        .await
+        .expect("the replayed pages");
+    assert_eq!(format!("{replayed_pages:?}"), format!("{live_pages:?}"));
     assert_eq!(replay.control().replay_unmatched(), 0);
     // a request the recording does not hold is answered as KIS answers an invalid input
     let other = replaying
