@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use kis_api::meta::ValueType;
 
 use super::analyze::Kind;
-use super::{Finding, learn, read};
+use super::{Finding, learn, read, to_json, to_text};
 
 const COPIED: [&str; 4] = [
     "domestic_stock/inquire_price.yaml",
@@ -126,6 +126,31 @@ fn findings_of_every_kind_and_write_applies_only_unknown_keys_of_known_blocks() 
     assert_eq!(columns.endpoint, "domestic_stock.ccnl_krx");
     assert_eq!(columns.seen, 2);
     assert!(columns.detail.contains("1 more"), "{}", columns.detail);
+    // the report, as text and as data
+    let text = to_text(&learned);
+    assert!(
+        text.contains("domestic_stock.inquire_price: unknown key: output.new_amt_val (seen 1×, looks like decimal, e.g. 12.5)"),
+        "{text}"
+    );
+    let json = to_json(&learned);
+    let amt = json["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|x| x["key"] == "new_amt_val"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (
+            amt["kind"].as_str(),
+            amt["apparent_type"].as_str(),
+            amt["block"].as_str()
+        ),
+        (Some("unknown key"), Some("decimal"), Some("output"))
+    );
+    assert!(
+        amt["first_seen"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("a.jsonl:2"))
+    );
 
     let before = std::fs::read_to_string(spec.join(COPIED[0])).expect("read");
     let learned = learn(&spec, &recs, true).expect("learn --write");
