@@ -43,6 +43,7 @@ mod private_fs;
 pub mod realtime;
 #[cfg(feature = "realtime")]
 mod realtime_error;
+pub mod recording;
 #[cfg(feature = "redis")]
 mod redis_store;
 mod scrub;
@@ -64,6 +65,7 @@ pub use environment::{AnyEnv, Demo, Env, Environment, Real, RealCapable};
 pub use error::{AuthError, Error, PaginationStop, Result};
 pub use http::{Continuation, RetryPolicy};
 pub use meta::{AccountKind, EndpointMeta};
+pub use recording::RecordingStatus;
 pub use rust_decimal::Decimal;
 pub use tokens::TokenCache;
 

@@ -129,6 +129,15 @@ fn private_options() -> OpenOptions {
     o
 }
 
+/// Creates `path` for writing (mode 0600); fails when it exists, a link included.
+pub(crate) fn create_new(path: &Path) -> io::Result<File> {
+    private_options()
+        .create_new(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| context(path, e))
+}
+
 /// Opens `path` for reading and writing, creating it (mode 0600) when missing, never through a
 /// link.
 pub(crate) fn open_rw(path: &Path) -> io::Result<File> {

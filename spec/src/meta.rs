@@ -292,6 +292,10 @@ pub struct CatalogMeta {
     /// Yes/no order inputs whose `Y` means "all that remains" (wire names): with one of them
     /// set, KIS documents the order's quantity as 0.
     pub all_remaining_inputs: &'static [&'static str],
+    /// Whole names of fields holding personal data (`redacted.names` of `common.yaml`).
+    pub redacted_names: &'static [&'static str],
+    /// Name endings of fields holding personal data (`redacted.suffixes`).
+    pub redacted_suffixes: &'static [&'static str],
 }
 
 impl CatalogMeta {
@@ -334,10 +338,32 @@ impl CatalogMeta {
             .any(|(of, values)| *of == ty && values.contains(&raw))
     }
 
+    /// Whether a field called `name` holds personal data by the catalog's `redacted` rule: also
+    /// for a key the catalog does not list (a field KIS added), whose value a recording hides.
+    pub fn is_redacted(&self, name: &str) -> bool {
+        name_matches(name, self.redacted_names, self.redacted_suffixes)
+    }
+
     /// What a client does about `msg_cd`, when the table knows it.
     pub fn action(&self, msg_cd: &str) -> Option<ErrorAction> {
         self.error(msg_cd).map(|e| e.action)
     }
+}
+
+/// Whether `name` matches any of `names` (whole) or `suffixes` (its last `_` segment), case
+/// aside; trailing digits (`askp_rsqn10`) and the underscore before them are not part of a name.
+/// The one matching of the catalog's name rules, for the loader and the runtime alike.
+pub fn name_matches<S: AsRef<str>>(name: &str, names: &[S], suffixes: &[S]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let trimmed = lower
+        .trim_end_matches(|c: char| c.is_ascii_digit())
+        .trim_end_matches('_');
+    let stem = if trimmed.is_empty() { &lower } else { trimmed };
+    let last = stem.rsplit('_').next().unwrap_or(stem);
+    names
+        .iter()
+        .any(|n| n.as_ref() == stem || n.as_ref() == lower)
+        || suffixes.iter().any(|s| s.as_ref() == last)
 }
 
 #[cfg(test)]
@@ -384,7 +410,19 @@ mod tests {
         ],
         sentinels: &[(ValueType::Date, &["0", "00000000"])],
         all_remaining_inputs: &["RMN_QTY_YN"],
+        redacted_names: &["cano"],
+        redacted_suffixes: &["tlno"],
     };
+
+    #[test]
+    fn personal_names_match_whole_or_by_their_last_segment() {
+        for name in ["cano", "CANO", "cust_tlno", "tlno", "cano2"] {
+            assert!(TABLE.is_redacted(name), "{name}");
+        }
+        for name in ["canon", "tlno_cd", "stck_prpr"] {
+            assert!(!TABLE.is_redacted(name), "{name}");
+        }
+    }
 
     #[test]
     fn exact_codes_then_the_longest_prefix() {

@@ -48,10 +48,7 @@ impl TypeRuleSet {
 /// Whether `name` matches any of `names` (whole) or `suffixes` (last segment), compared the way
 /// the type rules compare.
 pub fn name_matches(name: &str, names: &[String], suffixes: &[String]) -> bool {
-    let lower = name.to_ascii_lowercase();
-    let stem = rule_stem(&lower);
-    let last = stem.rsplit('_').next().unwrap_or(stem);
-    names.iter().any(|n| n == stem || *n == lower) || suffixes.iter().any(|s| s == last)
+    crate::meta::name_matches(name, names, suffixes)
 }
 
 /// `askp_rsqn10` -> `askp_rsqn`, `bid_qntt_1` -> `bid_qntt`: trailing digits and the underscore

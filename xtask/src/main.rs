@@ -10,6 +10,7 @@ use kis_codegen::report::Report;
 mod bench;
 mod compile_times;
 mod import;
+mod learn;
 mod new_user;
 mod openapi;
 mod package;
@@ -45,6 +46,9 @@ enum Task {
     Openapi(OpenapiArgs),
     /// Compare KIS's example repository (--from) or its full-document workbook (--workbook) with the catalog, by endpoint
     Import(ImportArgs),
+    /// Propose catalog changes from recordings of real traffic (kis record)
+    #[command(long_about = LEARN_ABOUT)]
+    Learn(LearnArgs),
     /// Run KIS's REST example programs unchanged against kis-mock
     #[command(long_about = SAMPLES_ABOUT)]
     OfficialSamples(SamplesArgs),
@@ -63,6 +67,13 @@ groups and with one.
 With --new-user: time a new user's first build of a ten-line program on the packaged kis-api \
 against a hand-written reqwest + serde + tokio client, cold, alternating (N rounds; dev profile, \
 and release with --release); prints the ratios.";
+
+const LEARN_ABOUT: &str = "Read recordings of real traffic (kis record DIR -- <command>, \
+ClientBuilder::record) and propose catalog changes: keys KIS sent that the catalog does not list \
+(with the type their values look like), values the catalog's type cannot read, values that look \
+like unknown \"no value\" markers, object blocks that arrived as lists and back, and realtime \
+frames with another column count. --write adds the unknown keys of known blocks to spec/ \
+(marked as learned, for review) and lists the rest for review. See docs/recording.md.";
 
 const SAMPLES_ABOUT: &str = "Run KIS's REST example programs (examples_llm/*/*/chk_*.py of a \
 checkout or git directory of koreainvestment/open-trading-api) unchanged against kis-mock: one \
@@ -183,6 +194,21 @@ struct ImportArgs {
 }
 
 #[derive(Debug, Args)]
+struct LearnArgs {
+    /// A recording, or a directory of them (*.jsonl)
+    #[arg(long, value_name = "DIR")]
+    from: PathBuf,
+    /// Apply the changes that need no judgement to the catalog
+    #[arg(long)]
+    write: bool,
+    /// Print the report as JSON
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    spec: SpecDir,
+}
+
+#[derive(Debug, Args)]
 struct SamplesArgs {
     /// A checkout or git directory of KIS's example repository
     #[arg(long, value_name = "DIR")]
@@ -268,6 +294,7 @@ fn run(task: Option<Task>) -> Result<ExitCode, String> {
             };
             import::run(&args.spec.path(), input, args.write, args.json)
         }
+        Task::Learn(args) => learn::run(&args.spec.path(), &args.from, args.write, args.json),
         Task::OfficialSamples(args) => samples::run(
             &args.spec.path(),
             &samples::Options {

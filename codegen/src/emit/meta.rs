@@ -169,6 +169,8 @@ pub(super) fn catalog_static(catalog: &Catalog, rt: &TokenStream) -> TokenStream
         quote!((#ty, &[#(#values),*]))
     });
     let all_remaining = c.all_remaining_inputs.iter().map(|w| lit(w));
+    let redacted_names = c.redacted_names.iter().map(|v| lit(v));
+    let redacted_suffixes = c.redacted_suffixes.iter().map(|v| lit(v));
     quote! {
         /// The shared facts of the catalog (`common.yaml`): hosts, rate limits, the response-code
         /// table and its actions. Every generated endpoint's `META.catalog` points here.
@@ -187,6 +189,8 @@ pub(super) fn catalog_static(catalog: &Catalog, rt: &TokenStream) -> TokenStream
             errors: &[#(#errors),*],
             sentinels: &[#(#sentinels),*],
             all_remaining_inputs: &[#(#all_remaining),*],
+            redacted_names: &[#(#redacted_names),*],
+            redacted_suffixes: &[#(#redacted_suffixes),*],
         };
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::http::{RetryPolicy, Transport, TransportConfig};
 use crate::key_state::KeyState;
 use crate::meta::AccountKind;
+use crate::recording::Recorder;
 use crate::tokens::{ApprovalKeys, TokenCache, TokenManager};
 
 /// The longest token interval a caller can set: a token lives at most a day, and longer waits
@@ -63,6 +64,7 @@ pub struct ClientBuilder<E: Environment> {
     hashkey: bool,
     max_response_bytes: usize,
     strict: bool,
+    record: Option<PathBuf>,
     errors: Vec<String>,
     _env: PhantomData<E>,
 }
@@ -115,6 +117,7 @@ impl ClientBuilder<AnyEnv> {
             hashkey: false,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             strict: false,
+            record: None,
             errors: Vec::new(),
             _env: PhantomData,
         }
@@ -163,6 +166,7 @@ impl<E: Environment> ClientBuilder<E> {
             hashkey: self.hashkey,
             max_response_bytes: self.max_response_bytes,
             strict: self.strict,
+            record: self.record,
             errors: self.errors,
             _env: PhantomData,
         }
@@ -392,6 +396,17 @@ impl<E: Environment> ClientBuilder<E> {
         self
     }
 
+    /// Records every exchange in a new file in `dir` (created private when missing): TR ID,
+    /// inputs, `tr_cont`, status and body of each REST call, and the realtime messages, with
+    /// secrets, account numbers and personal fields hidden. For `cargo xtask learn` and
+    /// `kis-mock --replay`; see `docs/recording.md`. [`ClientBuilder::build`] fails when `dir`
+    /// cannot be used; a later write error is logged and counted ([`Client::recording`]),
+    /// never a call's failure.
+    pub fn record(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.record = Some(dir.into());
+        self
+    }
+
     /// Builds the client. Fails on missing credentials or a bad setting, never on the network.
     pub fn build(self) -> Result<Client<E>> {
         if let Some(e) = self.errors.first() {
@@ -497,6 +512,22 @@ impl<E: Environment> ClientBuilder<E> {
             })
         };
         let key = KeyState::shared((env, key_hash.clone(), rest_url.clone()), make_key_state)?;
+        let hts_id = self.hts_id.or(devlp.hts_id);
+        let recorder = match &self.record {
+            Some(dir) => {
+                let mut secrets = vec![
+                    credentials.app_key.expose().to_string(),
+                    credentials.app_secret.expose().to_string(),
+                ];
+                secrets.extend(accounts.values().map(|a| a.number().to_string()));
+                secrets.extend(hts_id.clone());
+                let r = Recorder::start(dir, env, secrets).map_err(|e| {
+                    Error::Config(format!("cannot record in {}: {e}", dir.display()))
+                })?;
+                Some(Arc::new(r))
+            }
+            None => None,
+        };
         let transport = Transport::new(
             TransportConfig {
                 http,
@@ -506,6 +537,7 @@ impl<E: Environment> ClientBuilder<E> {
                 retry: self.retry,
                 max_response_bytes: self.max_response_bytes,
                 key,
+                recorder,
             },
             accounts.values(),
         );
@@ -513,7 +545,7 @@ impl<E: Environment> ClientBuilder<E> {
             inner: Arc::new(Inner {
                 env,
                 accounts,
-                hts_id: self.hts_id.or(devlp.hts_id),
+                hts_id,
                 websocket_url,
                 page_limit: self.page_limit,
                 hashkey: self.hashkey,

@@ -154,6 +154,12 @@ impl<E: Environment> Client<E> {
         self.inner.accounts.get(&kind)
     }
 
+    /// What the recording of this client ([`ClientBuilder::record`]) has written so far, or
+    /// `None` when it does not record.
+    pub fn recording(&self) -> Option<crate::recording::RecordingStatus> {
+        self.inner.transport.recorder().map(|r| r.status())
+    }
+
     /// A valid access token, issued or refreshed if needed (the client does this itself before
     /// each call).
     pub async fn access_token(&self) -> Result<Secret> {

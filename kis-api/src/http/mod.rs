@@ -15,6 +15,7 @@ use std::sync::Arc;
 use crate::config::{Account, Credentials, CustomerType, Secret};
 use crate::error::AuthError;
 use crate::key_state::KeyState;
+use crate::recording::Recorder;
 
 pub use request::Continuation;
 pub(crate) use request::{PageRequest, Prepared, tr_id_for};
@@ -32,6 +33,8 @@ pub(crate) struct Transport {
     key: Arc<KeyState>,
     /// Account numbers of the client: never quoted from a server's text.
     account_numbers: Vec<String>,
+    /// Where exchanges are recorded, when asked for ([`crate::ClientBuilder::record`]).
+    recorder: Option<Arc<Recorder>>,
 }
 
 /// What [`Transport::new`] takes.
@@ -43,6 +46,7 @@ pub(crate) struct TransportConfig {
     pub(crate) retry: RetryPolicy,
     pub(crate) max_response_bytes: usize,
     pub(crate) key: Arc<KeyState>,
+    pub(crate) recorder: Option<Arc<Recorder>>,
 }
 
 impl Transport {
@@ -58,6 +62,7 @@ impl Transport {
             retry: c.retry,
             max_response_bytes: c.max_response_bytes,
             key: c.key,
+            recorder: c.recorder,
             account_numbers: accounts
                 .into_iter()
                 .map(|a| a.number().to_string())
@@ -68,6 +73,11 @@ impl Transport {
     /// The REST base URL.
     pub(crate) fn rest_url(&self) -> &str {
         &self.rest_url
+    }
+
+    /// The recorder of this client's exchanges, when recording.
+    pub(crate) fn recorder(&self) -> Option<&Recorder> {
+        self.recorder.as_deref()
     }
 
     /// The app key and secret.

@@ -12,6 +12,7 @@ use crate::capped_body::{ReadError, read_capped};
 use crate::decode::{DecodeError, Envelope, decode_envelope};
 use crate::error::{Error, Result};
 use crate::meta::Method;
+use crate::recording::RestExchange;
 use crate::scrub::scrub;
 use crate::secret::Secret;
 use crate::tokens::Token;
@@ -215,7 +216,8 @@ impl Transport {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
-        let continuation = Continuation::from_header(header("tr_cont").as_deref());
+        let header_text = header("tr_cont");
+        let continuation = Continuation::from_header(header_text.as_deref());
         let gt_uid = header("gt_uid");
         let bytes = read_capped(response, self.max_response_bytes)
             .await
@@ -226,6 +228,22 @@ impl Transport {
                     error: error.without_url(),
                 },
             })?;
+        if let Some(r) = &self.recorder {
+            r.rest(&RestExchange {
+                endpoint: p.meta.id,
+                tr_id: p.tr_id,
+                method: if p.body.is_some() { "POST" } else { "GET" },
+                path: p.meta.path,
+                page: p.page.header(),
+                fields: p.meta.request,
+                query: &p.query,
+                body: p.body.as_deref(),
+                status,
+                tr_cont: header_text.as_deref(),
+                response: &bytes,
+                token: token.access.expose(),
+            });
+        }
         Ok(Received {
             status,
             continuation,

@@ -327,6 +327,9 @@ impl Driver {
             self.approval.expose(),
             self.inner.transport().customer_type().code(),
         )?;
+        if let Some(r) = self.inner.transport().recorder() {
+            r.ws_sent(&text, self.approval.expose());
+        }
         sink.send(Message::text(text))
             .await
             .map_err(|e| e.to_string())
@@ -368,6 +371,9 @@ impl Driver {
     }
 
     async fn on_text(&mut self, text: Utf8Bytes, sink: &mut Sink) -> Result<(), Lost> {
+        if let Some(r) = self.inner.transport().recorder() {
+            r.ws_received(text.as_str(), self.approval.expose());
+        }
         if !text.as_str().trim_start().starts_with('{') {
             self.state.on_data(text);
             return Ok(());

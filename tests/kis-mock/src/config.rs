@@ -84,6 +84,10 @@ pub struct MockConfig {
     /// Write one JSON line per REST request to this file (method, path, `tr_id`, status and the
     /// input keys with their values; personal data masked, credentials never).
     pub record: Option<PathBuf>,
+    /// Answer REST requests with the exchanges of the client's recordings in this file or
+    /// directory (`kis record`, `ClientBuilder::record`) instead of generated data; the auth
+    /// endpoints and WebSocket are served as usual.
+    pub replay: Option<PathBuf>,
 }
 
 impl Default for MockConfig {
@@ -112,6 +116,7 @@ impl Default for MockConfig {
             ws_handshake_timeout: Duration::from_secs(5),
             ws_max_message_bytes: 64 * 1024,
             record: None,
+            replay: None,
         }
     }
 }
@@ -206,6 +211,13 @@ impl MockConfig {
     /// Sets the largest WebSocket message (and frame) accepted, in bytes.
     pub fn with_ws_max_message_bytes(mut self, bytes: usize) -> Self {
         self.ws_max_message_bytes = bytes;
+        self
+    }
+
+    /// Answers REST requests from the client's recordings at `recordings` (see
+    /// [`MockConfig::replay`]).
+    pub fn with_replay(mut self, recordings: impl Into<PathBuf>) -> Self {
+        self.replay = Some(recordings.into());
         self
     }
 

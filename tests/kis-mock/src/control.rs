@@ -45,6 +45,16 @@ pub enum Fault {
     /// Processes the request (an order IS placed), then closes the connection without a
     /// response: the client cannot know the outcome.
     DropAfterProcessing,
+    /// Answers as usual with one more key: in `block` (each row of a list), or at the top of
+    /// the body when `None`. A field KIS added that the catalog does not list yet.
+    ExtraKey {
+        /// The output block (`output`), or `None` for the top of the body.
+        block: Option<String>,
+        /// The key.
+        key: String,
+        /// Its value (a string, as KIS sends values).
+        value: String,
+    },
 }
 
 /// Which requests a fault applies to.
@@ -391,6 +401,12 @@ impl MockControl {
     /// Live subscriptions over all sessions.
     pub fn subscription_count(&self) -> usize {
         self.shared.ws.subscription_count()
+    }
+
+    /// REST requests that `--replay` ([`crate::MockConfig::replay`]) found no recorded
+    /// answer for.
+    pub fn replay_unmatched(&self) -> u64 {
+        self.shared.replay.as_ref().map_or(0, |r| r.unmatched())
     }
 
     /// Live WebSocket sessions.

@@ -27,6 +27,7 @@ mod control;
 mod orders;
 mod plan;
 mod record;
+mod replay;
 mod respond;
 mod rest;
 mod server;

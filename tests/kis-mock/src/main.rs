@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use kis_mock::{Environment, MockConfig, MockServer};
 
 const USAGE: &str = "usage: kis-mock [--port N] [--ws-port N] [--demo] [--seed N] \
-[--app-key K --app-secret S] [--hts-id ID] [--pages N] [--rows N] [--rate-limit N] [--rate-window-ms N] [--catalog DIR] [--record FILE] \
+[--app-key K --app-secret S] [--hts-id ID] [--pages N] [--rows N] [--rate-limit N] [--rate-window-ms N] [--catalog DIR] [--record FILE] [--replay DIR] \
 [--ws-max-connections N] [--ws-handshake-timeout-ms N]";
 
 fn parse(args: &[String]) -> Result<MockConfig, String> {
@@ -53,6 +53,7 @@ fn parse(args: &[String]) -> Result<MockConfig, String> {
             }
             "--catalog" => c.catalog_dir = Some(value.into()),
             "--record" => c.record = Some(value.into()),
+            "--replay" => c.replay = Some(value.into()),
             "--ws-max-connections" => {
                 c.ws_max_connections = usize::try_from(num(value)?)
                     .map_err(|e| e.to_string())?

@@ -364,7 +364,7 @@ async fn apply_pre(shared: &Shared, faults: Vec<Fault>, tr: &str) -> Pre {
     }
     for f in faults {
         match f {
-            Fault::Delay(_) | Fault::PagingDataChanged { .. } => {}
+            Fault::Delay(_) | Fault::PagingDataChanged { .. } | Fault::ExtraKey { .. } => {}
             Fault::DropAfterProcessing => drop_after = true,
             Fault::DropBeforeProcessing => return Pre::Drop,
             Fault::RateLimit => {
@@ -414,7 +414,10 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dr
         return if drop_after { Err(Dropped) } else { Ok(r) };
     }
     let raw = raw_inputs(&parts.method, parts.uri.query(), &body);
-    let r = rest_request(shared, &parts, &raw).await;
+    let r = match &shared.replay {
+        Some(replay) => Ok(replayed(shared, replay, &parts, &raw)),
+        None => rest_request(shared, &parts, &raw).await,
+    };
     if let Some(rec) = &shared.recorder {
         let no_inputs = Vec::new();
         let line = Recorded {
@@ -429,6 +432,63 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dr
         rec.write(&line, |k| shared.plans.catalog.common.is_redacted(k));
     }
     r
+}
+
+/// The recorded answer to a request, or KIS's answer to an invalid input when none matches.
+fn replayed(
+    shared: &Shared,
+    replay: &crate::replay::Replay,
+    parts: &hyper::http::request::Parts,
+    raw: &Result<Vec<(String, String)>, ()>,
+) -> Resp {
+    let tr_id = header(&parts.headers, "tr_id");
+    let no_inputs = Vec::new();
+    let sent = raw.as_ref().unwrap_or(&no_inputs);
+    match replay.answer(
+        tr_id,
+        parts.uri.path(),
+        header(&parts.headers, "tr_cont"),
+        sent,
+    ) {
+        Some(x) => respond(x.status, x.body.clone(), tr_id, &x.tr_cont, shared),
+        None => answer(shared, tr_id, When::InputInvalid, "no recorded answer"),
+    }
+}
+
+/// The answer with the keys of [`Fault::ExtraKey`] faults added.
+async fn with_extra_keys(resp: Resp, extras: &[Fault]) -> Resp {
+    let (parts, body) = resp.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let Ok(serde_json::Value::Object(mut map)) = serde_json::from_slice(&bytes) else {
+        return Response::from_parts(parts, Full::new(bytes));
+    };
+    for f in extras {
+        let Fault::ExtraKey { block, key, value } = f else {
+            continue;
+        };
+        let v = serde_json::Value::String(value.clone());
+        match block.as_ref().and_then(|b| map.get_mut(b)) {
+            Some(serde_json::Value::Object(o)) => {
+                o.insert(key.clone(), v);
+            }
+            Some(serde_json::Value::Array(rows)) => {
+                for row in rows.iter_mut().filter_map(|r| r.as_object_mut()) {
+                    row.insert(key.clone(), v.clone());
+                }
+            }
+            Some(_) => {}
+            None if block.is_none() => {
+                map.insert(key.clone(), v);
+            }
+            None => {}
+        }
+    }
+    let body = serde_json::to_vec(&map).unwrap_or_else(|_| bytes.to_vec());
+    Response::from_parts(parts, Full::new(Bytes::from(body)))
 }
 
 /// A REST request to a catalog endpoint (or an unknown path).
@@ -506,7 +566,9 @@ async fn rest_request(
         }
     }
 
-    let faults = take_faults(shared, tr_id, path, false, None);
+    let (extras, faults): (Vec<Fault>, Vec<Fault>) = take_faults(shared, tr_id, path, false, None)
+        .into_iter()
+        .partition(|f| matches!(f, Fault::ExtraKey { .. }));
     let drop_after = match apply_pre(shared, faults, tr_id).await {
         Pre::Continue { drop_after } => drop_after,
         Pre::Respond(r) => return Ok(r),
@@ -528,6 +590,9 @@ async fn rest_request(
     );
     if drop_after {
         return Err(Dropped);
+    }
+    if !extras.is_empty() && resp.status() == StatusCode::OK {
+        return Ok(with_extra_keys(resp, &extras).await);
     }
     Ok(resp)
 }

@@ -185,6 +185,8 @@ pub(crate) struct Shared {
     pub(crate) ws_cap: usize,
     /// `MockConfig::record`'s writer.
     pub(crate) recorder: Option<crate::record::Recorder>,
+    /// `MockConfig::replay`'s recorded exchanges.
+    pub(crate) replay: Option<crate::replay::Replay>,
 }
 
 impl Shared {
@@ -268,6 +270,10 @@ impl MockServer {
             Some(p) => Some(crate::record::Recorder::create(p)?),
             None => None,
         };
+        let replay = match &config.replay {
+            Some(p) => Some(crate::replay::Replay::load(p)?),
+            None => None,
+        };
         let rest_listener = TcpListener::bind(("127.0.0.1", config.rest_port)).await?;
         let ws_listener = TcpListener::bind(("127.0.0.1", config.ws_port)).await?;
         let rest_addr = rest_listener.local_addr()?;
@@ -286,6 +292,7 @@ impl MockServer {
             counter: AtomicU64::new(1),
             ws_cap,
             recorder,
+            replay,
             config,
         });
         let (stop, stop_rx) = watch::channel(false);

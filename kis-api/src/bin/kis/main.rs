@@ -26,6 +26,7 @@ mod inputs;
 mod lookup;
 #[cfg(feature = "mcp")]
 mod mcp;
+mod record;
 mod render;
 mod serve;
 mod target;
@@ -188,6 +189,23 @@ pub struct ConnArgs {
     pub ws_url: Option<String>,
 }
 
+impl ConnArgs {
+    /// These flags, each unset one taken from `outer` (flags given before `kis record`).
+    fn or(self, outer: ConnArgs) -> ConnArgs {
+        ConnArgs {
+            app_key: self.app_key.or(outer.app_key),
+            app_secret: self.app_secret.or(outer.app_secret),
+            config: self.config.or(outer.config),
+            demo: self.demo || (outer.demo && !self.real),
+            real: self.real || (outer.real && !self.demo),
+            account: self.account.or(outer.account),
+            mock: self.mock || outer.mock,
+            rest_url: self.rest_url.or(outer.rest_url),
+            ws_url: self.ws_url.or(outer.ws_url),
+        }
+    }
+}
+
 /// Shows whether credentials and an account were given, never their values.
 impl std::fmt::Debug for ConnArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -236,6 +254,9 @@ enum Command {
     /// Serve the whole API as MCP tools for AI agents (stdio, or streamable HTTP with --http)
     #[cfg(feature = "mcp")]
     Mcp(mcp::McpArgs),
+    /// Run a kis command and record its exchanges with KIS in DIR, secrets and personal data
+    /// hidden (`kis record DIR -- call inquire_price FID_INPUT_ISCD=005930`)
+    Record(record::RecordArgs),
 }
 
 fn main() -> ExitCode {
@@ -333,6 +354,22 @@ fn init_logging(verbose: u8) {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
+        Command::Record(args) => {
+            let inner = Cli::try_parse_from(std::iter::once("kis".to_string()).chain(args.command))
+                .map_err(|e| Failure::usage(format!("kis record: {}", e.render())))?;
+            if matches!(inner.command, Command::Record(_)) {
+                return Err(Failure::usage("kis record cannot be nested"));
+            }
+            record::start(args.dir)?;
+            let inner = Cli {
+                verbose: cli.verbose.max(inner.verbose),
+                conn: inner.conn.or(cli.conn),
+                command: inner.command,
+            };
+            let result = Box::pin(run(inner)).await;
+            record::summary();
+            result
+        }
         Command::Tour => tour::run(&cli.conn).await,
         Command::List { group, json } => catalog::list(group.as_deref(), json),
         Command::Describe { endpoint, json } => catalog::describe(&endpoint, json),

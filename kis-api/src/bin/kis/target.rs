@@ -178,7 +178,8 @@ pub async fn connect(conn: &ConnArgs) -> Result<Target, Failure> {
     if let Some(u) = &conn.ws_url {
         b = b.websocket_url(u.clone());
     }
-    let client = b.build().map_err(Failure::Api)?;
+    let client = crate::record::apply(b).build().map_err(Failure::Api)?;
+    crate::record::note(&client);
     let from = match source {
         Source::Flags => "--app-key".to_string(),
         Source::EnvVars => "KIS_APP_KEY".to_string(),
@@ -243,7 +244,8 @@ pub async fn start_mock(
         let a = kis_api::Account::parse(account).map_err(Failure::Api)?;
         b = b.account(kind, a);
     }
-    let client = b.build().map_err(Failure::Api)?;
+    let client = crate::record::apply(b).build().map_err(Failure::Api)?;
+    crate::record::note(&client);
     Ok((mock, client))
 }
 

@@ -12,6 +12,7 @@ mod orders;
 mod pagination;
 mod rate;
 mod realtime;
+mod recording;
 mod retries;
 mod secrets;
 mod strict;

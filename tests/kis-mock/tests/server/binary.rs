@@ -51,4 +51,20 @@ fn binary_prints_urls_and_serves() {
         .status()
         .expect("run");
     assert_eq!(st.code(), Some(2));
+
+    // a replay of recordings that are not there fails to start
+    let st = Command::new(env!("CARGO_BIN_EXE_kis-mock"))
+        .args([
+            "--port",
+            "0",
+            "--ws-port",
+            "0",
+            "--replay",
+            "/nonexistent/recordings",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run");
+    assert_eq!(st.code(), Some(1));
 }

@@ -206,3 +206,46 @@ async fn faults_target_paths_and_auth_and_clear() {
     control.reset_stats();
     assert!(control.stats().sequence.is_empty());
 }
+
+#[tokio::test]
+async fn extra_keys_go_into_a_block_or_the_top_of_the_body_of_successes_only() {
+    let kis = Kis::start(MockConfig::default()).await;
+    let into_block = kis.control().inject(
+        Fault::ExtraKey {
+            block: Some("output".into()),
+            key: "zz_added".into(),
+            value: "1.5".into(),
+        }
+        .times(1)
+        .on_tr_id("FHKST01010100"),
+    );
+    let r = price(&kis).await.expect("reply");
+    assert_eq!((r.str("/rt_cd"), r.str("/output/zz_added")), ("0", "1.5"));
+    assert_ne!(
+        r.str("/output/stck_prpr"),
+        "",
+        "the rest of the answer stays"
+    );
+    assert_eq!(into_block.hits(), 1);
+    assert_eq!(
+        price(&kis).await.expect("reply").str("/output/zz_added"),
+        ""
+    );
+    kis.control().inject(
+        Fault::ExtraKey {
+            block: None,
+            key: "zz_top".into(),
+            value: "Y".into(),
+        }
+        .on_tr_id("TTTC0012U"),
+    );
+    assert_eq!(buy(&kis).await.expect("reply").str("/zz_top"), "Y");
+    // an error answer is left as KIS sends it
+    kis.control()
+        .inject(Fault::RateLimit.times(1).on_tr_id("TTTC0012U"));
+    let refused = buy(&kis).await.expect("reply");
+    assert_eq!(
+        (refused.str("/msg_cd"), refused.str("/zz_top")),
+        ("EGW00201", "")
+    );
+}
