@@ -20,10 +20,10 @@
 //! # }
 //! ```
 
-mod answers;
-mod caseio;
 mod config;
 mod control;
+mod error_table;
+mod header_case;
 mod orders;
 mod plan;
 mod record;

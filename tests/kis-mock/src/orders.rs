@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::answers::When;
 use crate::control::{OrderSide, OrderStatus};
+use crate::error_table::When;
 use crate::plan::RestPlan;
 use crate::respond::{HoldingView, StateView};
 use crate::rest::{kst_now, order_request_key};

@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use kis_catalog::Catalog;
 
-use crate::answers::Answers;
+use crate::error_table::Answers;
 use kis_catalog::ValueType;
 use kis_catalog::model::{
     Block, Common, Endpoint, EndpointKind, Field, Method, RequestField, ResponseKey, Shape,

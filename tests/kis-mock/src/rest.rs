@@ -18,9 +18,9 @@ use sha2::{Digest, Sha256};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::answers::{Answer, When};
-use crate::caseio::CaseIo;
 use crate::control::{Fault, FaultTarget, RequestRecord};
+use crate::error_table::{Answer, When};
+use crate::header_case::CaseIo;
 use crate::plan::{AuthRole, RestPlan};
 use crate::record::Recorded;
 use crate::respond::{Generator, ReqCtx, parse_page_key};

@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::http::{StatusCode, header};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::answers::{Answer, When};
+use crate::error_table::{Answer, When};
 use crate::orders::Notice;
 use crate::plan::{Role, StateRole, WsPlan};
 use crate::respond::{default_anchor, gen_value};
