@@ -22,10 +22,10 @@
 
 mod config;
 mod control;
+mod endpoint_plan;
 mod error_table;
 mod header_case;
 mod orders;
-mod plan;
 mod record;
 mod replay;
 mod respond;
@@ -57,5 +57,5 @@ pub fn decrypt_notice(key: &str, iv: &str, payload: &str) -> Option<String> {
 
 /// The catalog embedded at build time, loaded and validated.
 pub fn embedded_catalog() -> std::io::Result<kis_catalog::Catalog> {
-    plan::load_embedded()
+    endpoint_plan::load_embedded()
 }

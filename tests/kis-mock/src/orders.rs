@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use crate::control::{OrderSide, OrderStatus};
+use crate::endpoint_plan::RestPlan;
 use crate::error_table::When;
-use crate::plan::RestPlan;
 use crate::respond::{HoldingView, StateView};
 use crate::rest::{kst_now, order_request_key};
 use crate::server::{Holding, OrderRec, Shared, State};

@@ -7,7 +7,7 @@ use kis_catalog::ValueType;
 use kis_catalog::model::Shape;
 
 use crate::control::{OrderSide, OrderStatus};
-use crate::plan::{BlockKind, BlockPlan, FieldPlan, RestPlan, Role, StateRole};
+use crate::endpoint_plan::{BlockKind, BlockPlan, FieldPlan, RestPlan, Role, StateRole};
 use crate::server::{OrderRec, Shared};
 use crate::values::{
     Ohlc, PriceStyle, Rng, alnum, business_days_back, business_on_or_before, day_prices, fmt_date,
@@ -455,7 +455,7 @@ pub(crate) fn gen_value(
     let overseas = group.starts_with("overseas");
     match f.ty {
         ValueType::Text => {
-            let s = crate::plan::stem(&f.lower);
+            let s = crate::endpoint_plan::stem(&f.lower);
             if s.ends_with("name") || s.ends_with("_nm") || s.ends_with("isnm") || s.ends_with("nm")
             {
                 out.push_str(rng.pick(if overseas { EN_NAMES } else { KR_NAMES }));
@@ -502,7 +502,7 @@ pub(crate) fn gen_value(
 }
 
 fn code_value(out: &mut String, lower: &str, rng: &mut Rng, overseas: bool) {
-    let s = crate::plan::stem(lower);
+    let s = crate::endpoint_plan::stem(lower);
     if s.ends_with("odno") {
         out.push_str(&format!("{:010}", rng.range(1, 99_999)));
     } else if s.ends_with("orgno") || s.ends_with("brno") {

@@ -16,7 +16,7 @@ use crate::config::{Environment, MockConfig};
 use crate::control::{
     FaultSpec, MockControl, MockOrder, OrderSide, OrderStatus, RequestRecord, Stats,
 };
-use crate::plan::Plans;
+use crate::endpoint_plan::Plans;
 use crate::values::{PriceStyle, fmt_scaled, parse_scaled};
 use crate::ws::WsHub;
 
@@ -261,7 +261,7 @@ impl MockServer {
     /// Loads the catalog, binds 127.0.0.1 on the configured ports (0 = any free port) and
     /// serves REST and WebSocket in the current tokio runtime.
     pub async fn start(config: MockConfig) -> io::Result<MockServer> {
-        let plans = crate::plan::load_plans(config.catalog_dir.as_deref())?;
+        let plans = crate::endpoint_plan::load_plans(config.catalog_dir.as_deref())?;
         let ws_cap = config
             .ws_subscription_cap
             .unwrap_or(plans.catalog.common.limits.websocket_subscriptions)

@@ -17,9 +17,9 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::http::{StatusCode, header};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use crate::endpoint_plan::{Role, StateRole, WsPlan};
 use crate::error_table::{Answer, When};
 use crate::orders::Notice;
-use crate::plan::{Role, StateRole, WsPlan};
 use crate::respond::{default_anchor, gen_value};
 use crate::rest::kst_now;
 use crate::server::Shared;
@@ -172,7 +172,7 @@ fn notice_record(shared: &Shared, plan: &WsPlan, n: &Notice) -> String {
         if i > 0 {
             out.push('^');
         }
-        let stem = crate::plan::stem(&c.lower).to_ascii_uppercase();
+        let stem = crate::endpoint_plan::stem(&c.lower).to_ascii_uppercase();
         let v: String = match stem.as_str() {
             "CUST_ID" | "USER_ID" => shared.config.hts_id.clone(),
             "ACNT_NO" | "ACCT_NO" => format!("{}{}", o.account, o.account_product),

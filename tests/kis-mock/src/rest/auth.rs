@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 
 use super::request::{json_map, jstr};
 use super::{Resp, answer, answer_auth, header, kst_now, respond_auth};
+use crate::endpoint_plan::AuthRole;
 use crate::error_table::When;
-use crate::plan::AuthRole;
 use crate::server::{Shared, TokenInfo};
 use crate::values::{fnv, hex, mix, push_json_str};
 
