@@ -28,9 +28,9 @@ mod header_case;
 mod orders;
 mod record;
 mod replay;
-mod respond;
 mod rest;
 mod server;
+mod success_body;
 mod values;
 mod ws;
 

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use crate::control::{OrderSide, OrderStatus};
 use crate::endpoint_plan::RestPlan;
 use crate::error_table::When;
-use crate::respond::{HoldingView, StateView};
 use crate::rest::{kst_now, order_request_key};
 use crate::server::{Holding, OrderRec, Shared, State};
+use crate::success_body::{HoldingView, StateView};
 use crate::values::{fmt_date, fmt_time, parse_scaled};
 
 /// Why an order is refused (answered as the catalog's error table says) and the key concerned.

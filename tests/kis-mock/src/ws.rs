@@ -20,9 +20,9 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use crate::endpoint_plan::{Role, StateRole, WsPlan};
 use crate::error_table::{Answer, When};
 use crate::orders::Notice;
-use crate::respond::{default_anchor, gen_value};
 use crate::rest::kst_now;
 use crate::server::Shared;
+use crate::success_body::{default_anchor, gen_value};
 use crate::values::{Ohlc, Rng, alnum, day_prices, mix, push_json_str};
 
 type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;

@@ -14,8 +14,8 @@ use super::{Dropped, Resp, answer, header, invalid, respond};
 use crate::control::{Fault, RequestRecord};
 use crate::endpoint_plan::RestPlan;
 use crate::error_table::{Answer, When};
-use crate::respond::{Generator, ReqCtx, parse_page_key};
 use crate::server::Shared;
+use crate::success_body::{Generator, ReqCtx, parse_page_key};
 use crate::values::{fnv, mix};
 
 /// A REST request to a catalog endpoint (or an unknown path).
