@@ -6,10 +6,9 @@ use std::sync::Arc;
 use crate::control::{OrderSide, OrderStatus};
 use crate::endpoint_plan::RestPlan;
 use crate::error_table::When;
-use crate::rest::{kst_now, order_request_key};
 use crate::server::{Holding, OrderRec, Shared, State};
 use crate::success_body::{HoldingView, StateView};
-use crate::values::{fmt_date, fmt_time, parse_scaled};
+use crate::values::{fmt_date, fmt_time, kst_now, parse_scaled};
 
 /// Why an order is refused (answered as the catalog's error table says) and the key concerned.
 pub(crate) type Refusal = (When, String);
@@ -375,4 +374,14 @@ pub(crate) fn view(shared: &Shared, plan: &RestPlan, inputs: &[String]) -> Optio
         h.cur_price = shared.current_price(&plan.style, &h.product);
     }
     Some(StateView { orders, holdings })
+}
+
+/// The identity of an order request: its TR ID and inputs; a resent request has the same.
+pub(crate) fn order_request_key(tr_id: &str, inputs: &[String]) -> String {
+    let mut k = String::from(tr_id);
+    for v in inputs {
+        k.push('\u{1f}');
+        k.push_str(v);
+    }
+    k
 }

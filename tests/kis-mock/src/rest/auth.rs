@@ -8,10 +8,11 @@ use hyper::header::HeaderMap;
 use sha2::{Digest, Sha256};
 
 use super::request::{json_map, jstr};
-use super::{Resp, answer, answer_auth, header, kst_now, respond_auth};
+use super::{Resp, answer, answer_auth, header, respond_auth};
 use crate::endpoint_plan::AuthRole;
 use crate::error_table::When;
 use crate::server::{Shared, TokenInfo};
+use crate::values::kst_now;
 use crate::values::{fnv, hex, mix, push_json_str};
 
 pub(super) fn key_ok(shared: &Shared, key: &str) -> bool {

@@ -14,6 +14,7 @@ use super::{Dropped, Resp, answer, header, invalid, respond};
 use crate::control::{Fault, RequestRecord};
 use crate::endpoint_plan::RestPlan;
 use crate::error_table::{Answer, When};
+use crate::orders::order_request_key;
 use crate::server::Shared;
 use crate::success_body::{Generator, ReqCtx, parse_page_key};
 use crate::values::{fnv, mix};
@@ -122,15 +123,6 @@ pub(super) async fn rest_request(
         return Ok(with_extra_keys(resp, &extras).await);
     }
     Ok(resp)
-}
-
-pub(crate) fn order_request_key(tr_id: &str, inputs: &[String]) -> String {
-    let mut k = String::from(tr_id);
-    for v in inputs {
-        k.push('\u{1f}');
-        k.push_str(v);
-    }
-    k
 }
 
 #[allow(clippy::too_many_arguments)]

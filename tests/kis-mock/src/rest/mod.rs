@@ -28,7 +28,6 @@ use crate::record::Recorded;
 use crate::server::Shared;
 use crate::values::push_json_str;
 use auth::auth;
-pub(crate) use endpoint::order_request_key;
 use endpoint::rest_request;
 use faults::{Pre, apply_pre, replayed, take_faults};
 use request::{raw_inputs, read_body, too_large};
@@ -173,11 +172,6 @@ fn answer_auth(shared: &Shared, when: When) -> Resp {
 /// An input error (KIS: `rt_cd` "2", `OPSQ2001`, "ERROR INVALID <KEY>").
 fn invalid(shared: &Shared, tr_id: &str, key: &str) -> Resp {
     answer(shared, tr_id, When::InputInvalid, key)
-}
-
-/// Korea time now, as naive date-time.
-pub(crate) fn kst_now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc() + chrono::Duration::hours(9)
 }
 
 async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dropped> {

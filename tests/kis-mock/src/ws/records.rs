@@ -6,9 +6,9 @@ use base64::Engine as _;
 
 use crate::endpoint_plan::{Role, StateRole, WsPlan};
 use crate::orders::Notice;
-use crate::rest::kst_now;
 use crate::server::Shared;
 use crate::success_body::{default_anchor, gen_value};
+use crate::values::kst_now;
 use crate::values::{Ohlc, Rng, day_prices, mix};
 
 type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;

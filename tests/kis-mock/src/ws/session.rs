@@ -13,8 +13,8 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use super::records::tick_records;
 use super::{Cmd, SessionHandle, Sub, lock};
 use crate::error_table::{Answer, When};
-use crate::rest::kst_now;
 use crate::server::Shared;
+use crate::values::kst_now;
 use crate::values::{Rng, alnum, mix, push_json_str};
 
 fn reply(
