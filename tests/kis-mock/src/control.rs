@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::server::Shared;
+use crate::state::Shared;
 
 /// A failure the server produces on purpose.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -285,7 +285,7 @@ impl MockControl {
             st.next_fault_id += 1;
             let id = st.next_fault_id;
             st.faults
-                .push(crate::server::FaultEntry { id, spec, hits: 0 });
+                .push(crate::state::FaultEntry { id, spec, hits: 0 });
             id
         };
         self.shared.refresh_fault_flag();

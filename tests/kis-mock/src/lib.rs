@@ -30,6 +30,7 @@ mod record;
 mod replay;
 mod rest;
 mod server;
+mod state;
 mod success_body;
 mod values;
 mod ws;

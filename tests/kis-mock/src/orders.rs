@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::control::{OrderSide, OrderStatus};
 use crate::endpoint_plan::RestPlan;
 use crate::error_table::When;
-use crate::server::{Holding, OrderRec, Shared, State};
+use crate::state::{Holding, OrderRec, Shared, State};
 use crate::success_body::{HoldingView, StateView};
 use crate::values::{fmt_date, fmt_time, kst_now, parse_scaled};
 

@@ -11,7 +11,7 @@ use super::request::{json_map, jstr};
 use super::{Resp, answer, answer_auth, header, respond_auth};
 use crate::endpoint_plan::AuthRole;
 use crate::error_table::When;
-use crate::server::{Shared, TokenInfo};
+use crate::state::{Shared, TokenInfo};
 use crate::values::kst_now;
 use crate::values::{fnv, hex, mix, push_json_str};
 

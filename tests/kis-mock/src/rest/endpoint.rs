@@ -15,7 +15,7 @@ use crate::control::{Fault, RequestRecord};
 use crate::endpoint_plan::RestPlan;
 use crate::error_table::{Answer, When};
 use crate::orders::order_request_key;
-use crate::server::Shared;
+use crate::state::Shared;
 use crate::success_body::{Generator, ReqCtx, parse_page_key};
 use crate::values::{fnv, mix};
 

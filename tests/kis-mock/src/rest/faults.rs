@@ -10,7 +10,7 @@ use hyper::Response;
 use super::{Resp, answer, envelope, header, respond};
 use crate::control::{Fault, FaultTarget};
 use crate::error_table::When;
-use crate::server::Shared;
+use crate::state::Shared;
 
 /// Applies the matching faults of the pre-processing stage; returns (delay, terminal fault,
 /// drop-after).

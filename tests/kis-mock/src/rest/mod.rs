@@ -25,7 +25,7 @@ use tokio::sync::watch;
 use crate::error_table::When;
 use crate::header_case::CaseIo;
 use crate::record::Recorded;
-use crate::server::Shared;
+use crate::state::Shared;
 use crate::values::push_json_str;
 use auth::auth;
 use endpoint::rest_request;

@@ -10,7 +10,7 @@ use hyper::header::{HeaderName, HeaderValue};
 
 use super::{Resp, header, respond_auth};
 use crate::error_table::When;
-use crate::server::Shared;
+use crate::state::Shared;
 
 /// Largest request body kept; a longer one is answered 413.
 const MAX_BODY: usize = 1 << 20;

@@ -10,7 +10,7 @@ use kis_catalog::model::Shape;
 
 use crate::control::OrderStatus;
 use crate::endpoint_plan::{BlockKind, BlockPlan, FieldPlan, RestPlan, Role};
-use crate::server::{OrderRec, Shared};
+use crate::state::{OrderRec, Shared};
 use crate::values::{
     Ohlc, PriceStyle, Rng, business_days_back, business_on_or_before, day_prices, mix, parse_date,
     push_json_str,

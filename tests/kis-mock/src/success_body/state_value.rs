@@ -4,7 +4,7 @@
 use super::HoldingView;
 use crate::control::{OrderSide, OrderStatus};
 use crate::endpoint_plan::StateRole;
-use crate::server::OrderRec;
+use crate::state::OrderRec;
 use crate::values::{PriceStyle, fmt_scaled};
 
 pub(super) fn sep(out: &mut String, first: &mut bool) {

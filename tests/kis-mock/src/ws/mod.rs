@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::http::{StatusCode, header};
 
 use crate::orders::Notice;
-use crate::server::Shared;
+use crate::state::Shared;
 use records::{encrypt, notice_record};
 use session::session;
 

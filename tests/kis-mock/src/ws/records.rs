@@ -6,7 +6,7 @@ use base64::Engine as _;
 
 use crate::endpoint_plan::{Role, StateRole, WsPlan};
 use crate::orders::Notice;
-use crate::server::Shared;
+use crate::state::Shared;
 use crate::success_body::{default_anchor, gen_value};
 use crate::values::kst_now;
 use crate::values::{Ohlc, Rng, day_prices, mix};

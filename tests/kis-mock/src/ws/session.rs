@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use super::records::tick_records;
 use super::{Cmd, SessionHandle, Sub, lock};
 use crate::error_table::{Answer, When};
-use crate::server::Shared;
+use crate::state::Shared;
 use crate::values::kst_now;
 use crate::values::{Rng, alnum, mix, push_json_str};
 
