@@ -24,7 +24,9 @@ mod config;
 mod control;
 mod endpoint_plan;
 mod error_table;
+mod fault;
 mod header_case;
+mod observed;
 mod orders;
 mod record;
 mod replay;
@@ -36,10 +38,9 @@ mod values;
 mod ws;
 
 pub use config::{Environment, MockConfig};
-pub use control::{
-    Fault, FaultHandle, FaultSpec, FaultTarget, MockControl, MockOrder, OrderSide, OrderStatus,
-    RequestRecord, Stats,
-};
+pub use control::{FaultHandle, MockControl};
+pub use fault::{Fault, FaultSpec, FaultTarget};
+pub use observed::{MockOrder, OrderSide, OrderStatus, RequestRecord, Stats};
 pub use server::MockServer;
 
 /// Decrypts an execution-notice payload the way a client does (base64, AES-256-CBC, PKCS#7,

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::control::{OrderSide, OrderStatus};
 use crate::endpoint_plan::RestPlan;
 use crate::error_table::When;
+use crate::observed::{OrderSide, OrderStatus};
 use crate::state::{Holding, OrderRec, Shared, State};
 use crate::success_body::{HoldingView, StateView};
 use crate::values::{fmt_date, fmt_time, kst_now, parse_scaled};

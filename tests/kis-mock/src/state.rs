@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use crate::config::{Environment, MockConfig};
-use crate::control::{FaultSpec, MockOrder, OrderSide, OrderStatus, RequestRecord, Stats};
 use crate::endpoint_plan::Plans;
+use crate::fault::FaultSpec;
+use crate::observed::{MockOrder, OrderSide, OrderStatus, RequestRecord, Stats};
 use crate::values::{PriceStyle, fmt_scaled, parse_scaled};
 use crate::ws::WsHub;
 
@@ -240,7 +241,7 @@ impl Shared {
         c.insert(key, body);
     }
 
-    /// The current price of a product: an override from [`MockControl::set_price`], else
+    /// The current price of a product: an override from [`crate::MockControl::set_price`], else
     /// the deterministic base price.
     pub(crate) fn current_price(&self, style: &PriceStyle, product: &str) -> i64 {
         let prices = self.prices.read().unwrap_or_else(|e| e.into_inner());

@@ -11,9 +11,10 @@ use kis_catalog::model::Method;
 use super::auth::{key_ok, secret_ok};
 use super::faults::{Pre, apply_pre, take_faults, with_extra_keys};
 use super::{Dropped, Resp, answer, header, invalid, respond};
-use crate::control::{Fault, RequestRecord};
 use crate::endpoint_plan::RestPlan;
 use crate::error_table::{Answer, When};
+use crate::fault::Fault;
+use crate::observed::RequestRecord;
 use crate::orders::order_request_key;
 use crate::state::Shared;
 use crate::success_body::{Generator, ReqCtx, parse_page_key};
@@ -328,8 +329,8 @@ fn query_msg(shared: &Shared, quote: bool) -> &Answer {
 }
 
 /// The success answer of an order.
-fn order_msg(shared: &Shared, side: Option<crate::control::OrderSide>) -> &Answer {
-    use crate::control::OrderSide;
+fn order_msg(shared: &Shared, side: Option<crate::observed::OrderSide>) -> &Answer {
+    use crate::observed::OrderSide;
     let when = match (shared.demo, side) {
         (false, _) => When::OrderAccepted,
         (true, Some(OrderSide::Sell)) => When::DemoSellAccepted,

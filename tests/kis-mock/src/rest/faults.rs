@@ -8,8 +8,8 @@ use http_body_util::{BodyExt, Full};
 use hyper::Response;
 
 use super::{Resp, answer, envelope, header, respond};
-use crate::control::{Fault, FaultTarget};
 use crate::error_table::When;
+use crate::fault::{Fault, FaultTarget};
 use crate::state::Shared;
 
 /// Applies the matching faults of the pre-processing stage; returns (delay, terminal fault,

@@ -8,8 +8,8 @@ use std::borrow::Cow;
 use chrono::NaiveDate;
 use kis_catalog::model::Shape;
 
-use crate::control::OrderStatus;
 use crate::endpoint_plan::{BlockKind, BlockPlan, FieldPlan, RestPlan, Role};
+use crate::observed::OrderStatus;
 use crate::state::{OrderRec, Shared};
 use crate::values::{
     Ohlc, PriceStyle, Rng, business_days_back, business_on_or_before, day_prices, mix, parse_date,

@@ -2,8 +2,8 @@
 //! holdings' totals.
 
 use super::HoldingView;
-use crate::control::{OrderSide, OrderStatus};
 use crate::endpoint_plan::StateRole;
+use crate::observed::{OrderSide, OrderStatus};
 use crate::state::OrderRec;
 use crate::values::{PriceStyle, fmt_scaled};
 

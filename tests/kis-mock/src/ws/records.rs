@@ -57,8 +57,8 @@ pub(super) fn notice_record(shared: &Shared, plan: &WsPlan, n: &Notice) -> Strin
             "ODER_NO" | "ODNO" => o.odno.clone(),
             "OODER_NO" | "ORGN_ODNO" => o.orig_odno.clone().unwrap_or_default(),
             "SELN_BYOV_CLS" | "SLL_BUY_DVSN_CD" => match o.side {
-                crate::control::OrderSide::Sell => "01".into(),
-                crate::control::OrderSide::Buy => "02".into(),
+                crate::observed::OrderSide::Sell => "01".into(),
+                crate::observed::OrderSide::Buy => "02".into(),
             },
             "RCTF_CLS" | "RVSE_CNCL_DVSN_CD" => n.rctf.into(),
             "CNTG_QTY" | "CCLD_QTY" | "TOT_CCLD_QTY" => fill_qty.to_string(),
