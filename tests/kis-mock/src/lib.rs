@@ -36,6 +36,7 @@ mod state;
 mod success_body;
 mod values;
 mod ws;
+mod ws_hub;
 
 pub use config::{Environment, MockConfig};
 pub use control::{FaultHandle, MockControl};

@@ -9,6 +9,7 @@ use crate::observed::{OrderSide, OrderStatus};
 use crate::state::{Holding, OrderRec, Shared, State};
 use crate::success_body::{HoldingView, StateView};
 use crate::values::{fmt_date, fmt_time, kst_now, parse_scaled};
+use crate::ws::Notice;
 
 /// Why an order is refused (answered as the catalog's error table says) and the key concerned.
 pub(crate) type Refusal = (When, String);
@@ -110,16 +111,6 @@ fn try_fill(st: &mut State, o: &mut OrderRec, current: i64) -> bool {
         }
     }
     true
-}
-
-/// A notice to send after the state lock is released.
-#[derive(Debug, Clone)]
-pub(crate) struct Notice {
-    pub(crate) order: OrderRec,
-    /// `true`: a fill (`CNTG_YN` 2); `false`: an acceptance (`CNTG_YN` 1).
-    pub(crate) fill: bool,
-    /// `0` new, `1` modify, `2` cancel.
-    pub(crate) rctf: &'static str,
 }
 
 /// Handles a mutating call: places, modifies or cancels an order. `Ok(None)` for mutating
@@ -339,7 +330,7 @@ pub(crate) fn place(
         }
     };
     for n in notices {
-        shared.ws.notify(shared, &n);
+        crate::ws::notify(shared, &n);
     }
     Ok(result)
 }

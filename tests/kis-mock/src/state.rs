@@ -13,7 +13,7 @@ use crate::endpoint_plan::Plans;
 use crate::fault::FaultSpec;
 use crate::observed::{MockOrder, OrderSide, OrderStatus, RequestRecord, Stats};
 use crate::values::{PriceStyle, fmt_scaled, parse_scaled};
-use crate::ws::WsHub;
+use crate::ws_hub::WsHub;
 
 /// Most recent requests kept in [`Stats::sequence`].
 const SEQUENCE_CAP: usize = 100_000;

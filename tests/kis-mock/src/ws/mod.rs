@@ -1,127 +1,48 @@
-//! The WebSocket side: the hub of live sessions and their subscriptions, the listener with its
-//! connection cap, and the refusal of connections over it.
+//! The WebSocket side: the listener with its connection cap, the refusal of connections over
+//! it, and execution notices sent to the sessions subscribed to them.
 
 mod records;
 mod session;
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{StatusCode, header};
 
-use crate::orders::Notice;
 use crate::state::Shared;
+use crate::ws_hub::{Cmd, lock};
+pub(crate) use records::Notice;
 use records::{encrypt, notice_record};
 use session::session;
 
-/// A live subscription.
-#[derive(Debug, Clone)]
-struct Sub {
-    tr_id: String,
-    tr_key: String,
-    plan: usize,
-    key: String,
-    iv: String,
-}
-
-#[derive(Debug)]
-enum Cmd {
-    Raw(String),
-    Close,
-    Wake,
-}
-
-#[derive(Debug)]
-struct SessionHandle {
-    tx: mpsc::UnboundedSender<Cmd>,
-    subs: Arc<Mutex<Vec<Sub>>>,
-}
-
-/// Sessions and realtime controls shared with [`crate::MockControl`].
-#[derive(Debug)]
-pub(crate) struct WsHub {
-    pub(crate) ticks: AtomicBool,
-    pub(crate) tick_ms: AtomicU64,
-    sessions: Mutex<HashMap<u64, SessionHandle>>,
-    bound: Mutex<HashMap<String, u64>>,
-    next_id: AtomicU64,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl WsHub {
-    pub(crate) fn new(ticks: bool, interval: Duration) -> WsHub {
-        WsHub {
-            ticks: AtomicBool::new(ticks),
-            tick_ms: AtomicU64::new(u64::try_from(interval.as_millis()).unwrap_or(500).max(1)),
-            sessions: Mutex::new(HashMap::new()),
-            bound: Mutex::new(HashMap::new()),
-            next_id: AtomicU64::new(1),
+/// Sends an execution notice to every session subscribed to a notice TR of the order's
+/// group in this environment, with `tr_key` = the configured HTS id.
+pub(crate) fn notify(shared: &Shared, n: &Notice) {
+    let hts = shared.config.hts_id.as_str();
+    for (pi, plan) in shared.plans.ws.iter().enumerate() {
+        if !plan.hts_key || plan.group != n.order.group {
+            continue;
         }
-    }
-
-    fn send_all(&self, mk: impl Fn() -> Cmd) {
-        for s in lock(&self.sessions).values() {
-            let _ = s.tx.send(mk());
-        }
-    }
-
-    pub(crate) fn wake_all(&self) {
-        self.send_all(|| Cmd::Wake);
-    }
-
-    pub(crate) fn drop_all(&self) {
-        self.send_all(|| Cmd::Close);
-    }
-
-    pub(crate) fn push_raw(&self, frame: String) {
-        self.send_all(|| Cmd::Raw(frame.clone()));
-    }
-
-    pub(crate) fn subscription_count(&self) -> usize {
-        lock(&self.sessions)
-            .values()
-            .map(|s| lock(&s.subs).len())
-            .sum()
-    }
-
-    pub(crate) fn session_count(&self) -> usize {
-        lock(&self.sessions).len()
-    }
-
-    /// Sends an execution notice to every session subscribed to a notice TR of the order's
-    /// group in this environment, with `tr_key` = the configured HTS id.
-    pub(crate) fn notify(&self, shared: &Shared, n: &Notice) {
-        let hts = shared.config.hts_id.as_str();
-        for (pi, plan) in shared.plans.ws.iter().enumerate() {
-            if !plan.hts_key || plan.group != n.order.group {
-                continue;
-            }
-            let Some(tr) = plan.tr_for(shared.demo) else {
-                continue;
-            };
-            let mut record: Option<String> = None;
-            for s in lock(&self.sessions).values() {
-                let subs = lock(&s.subs);
-                for sub in subs
-                    .iter()
-                    .filter(|x| x.plan == pi && x.tr_id == tr && x.tr_key == hts)
-                {
-                    let rec = record.get_or_insert_with(|| notice_record(shared, plan, n));
-                    let frame = if plan.encrypted {
-                        format!("1|{tr}|001|{}", encrypt(&sub.key, &sub.iv, rec))
-                    } else {
-                        format!("0|{tr}|001|{rec}")
-                    };
-                    let _ = s.tx.send(Cmd::Raw(frame));
-                }
+        let Some(tr) = plan.tr_for(shared.demo) else {
+            continue;
+        };
+        let mut record: Option<String> = None;
+        for s in lock(&shared.ws.sessions).values() {
+            let subs = lock(&s.subs);
+            for sub in subs
+                .iter()
+                .filter(|x| x.plan == pi && x.tr_id == tr && x.tr_key == hts)
+            {
+                let rec = record.get_or_insert_with(|| notice_record(shared, plan, n));
+                let frame = if plan.encrypted {
+                    format!("1|{tr}|001|{}", encrypt(&sub.key, &sub.iv, rec))
+                } else {
+                    format!("0|{tr}|001|{rec}")
+                };
+                let _ = s.tx.send(Cmd::Raw(frame));
             }
         }
     }

@@ -5,13 +5,22 @@ use aes::cipher::{BlockModeEncrypt, KeyIvInit};
 use base64::Engine as _;
 
 use crate::endpoint_plan::{Role, StateRole, WsPlan};
-use crate::orders::Notice;
-use crate::state::Shared;
+use crate::state::{OrderRec, Shared};
 use crate::success_body::{default_anchor, gen_value};
 use crate::values::kst_now;
 use crate::values::{Ohlc, Rng, day_prices, mix};
 
 type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
+
+/// An execution notice of an order, built under the state lock and sent after it is released.
+#[derive(Debug, Clone)]
+pub(crate) struct Notice {
+    pub(crate) order: OrderRec,
+    /// `true`: a fill (`CNTG_YN` 2); `false`: an acceptance (`CNTG_YN` 1).
+    pub(crate) fill: bool,
+    /// `0` new, `1` modify, `2` cancel.
+    pub(crate) rctf: &'static str,
+}
 
 /// Base64 of AES-256-CBC with PKCS#7; key and iv are the UTF-8 bytes of the strings.
 pub(super) fn encrypt(key: &str, iv: &str, plain: &str) -> String {

@@ -11,11 +11,11 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use super::records::tick_records;
-use super::{Cmd, SessionHandle, Sub, lock};
 use crate::error_table::{Answer, When};
 use crate::state::Shared;
 use crate::values::kst_now;
 use crate::values::{Rng, alnum, mix, push_json_str};
+use crate::ws_hub::{Cmd, SessionHandle, Sub, lock};
 
 fn reply(
     tr_id: &str,
