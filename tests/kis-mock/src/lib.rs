@@ -20,25 +20,28 @@
 //! # }
 //! ```
 
-mod answers;
-mod caseio;
 mod config;
 mod control;
+mod endpoint_plan;
+mod error_table;
+mod fault;
+mod header_case;
+mod observed;
 mod orders;
-mod plan;
 mod record;
 mod replay;
-mod respond;
 mod rest;
 mod server;
+mod state;
+mod success_body;
 mod values;
 mod ws;
+mod ws_hub;
 
 pub use config::{Environment, MockConfig};
-pub use control::{
-    Fault, FaultHandle, FaultSpec, FaultTarget, MockControl, MockOrder, OrderSide, OrderStatus,
-    RequestRecord, Stats,
-};
+pub use control::{FaultHandle, MockControl};
+pub use fault::{Fault, FaultSpec, FaultTarget};
+pub use observed::{MockOrder, OrderSide, OrderStatus, RequestRecord, Stats};
 pub use server::MockServer;
 
 /// Decrypts an execution-notice payload the way a client does (base64, AES-256-CBC, PKCS#7,
@@ -57,5 +60,5 @@ pub fn decrypt_notice(key: &str, iv: &str, payload: &str) -> Option<String> {
 
 /// The catalog embedded at build time, loaded and validated.
 pub fn embedded_catalog() -> std::io::Result<kis_catalog::Catalog> {
-    plan::load_embedded()
+    endpoint_plan::load_embedded()
 }

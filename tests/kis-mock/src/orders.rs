@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use crate::answers::When;
-use crate::control::{OrderSide, OrderStatus};
-use crate::plan::RestPlan;
-use crate::respond::{HoldingView, StateView};
-use crate::rest::{kst_now, order_request_key};
-use crate::server::{Holding, OrderRec, Shared, State};
-use crate::values::{fmt_date, fmt_time, parse_scaled};
+use crate::endpoint_plan::RestPlan;
+use crate::error_table::When;
+use crate::observed::{OrderSide, OrderStatus};
+use crate::state::{Holding, OrderRec, Shared, State};
+use crate::success_body::{HoldingView, StateView};
+use crate::values::{fmt_date, fmt_time, kst_now, parse_scaled};
+use crate::ws::Notice;
 
 /// Why an order is refused (answered as the catalog's error table says) and the key concerned.
 pub(crate) type Refusal = (When, String);
@@ -111,16 +111,6 @@ fn try_fill(st: &mut State, o: &mut OrderRec, current: i64) -> bool {
         }
     }
     true
-}
-
-/// A notice to send after the state lock is released.
-#[derive(Debug, Clone)]
-pub(crate) struct Notice {
-    pub(crate) order: OrderRec,
-    /// `true`: a fill (`CNTG_YN` 2); `false`: an acceptance (`CNTG_YN` 1).
-    pub(crate) fill: bool,
-    /// `0` new, `1` modify, `2` cancel.
-    pub(crate) rctf: &'static str,
 }
 
 /// Handles a mutating call: places, modifies or cancels an order. `Ok(None)` for mutating
@@ -340,7 +330,7 @@ pub(crate) fn place(
         }
     };
     for n in notices {
-        shared.ws.notify(shared, &n);
+        crate::ws::notify(shared, &n);
     }
     Ok(result)
 }
@@ -375,4 +365,14 @@ pub(crate) fn view(shared: &Shared, plan: &RestPlan, inputs: &[String]) -> Optio
         h.cur_price = shared.current_price(&plan.style, &h.product);
     }
     Some(StateView { orders, holdings })
+}
+
+/// The identity of an order request: its TR ID and inputs; a resent request has the same.
+pub(crate) fn order_request_key(tr_id: &str, inputs: &[String]) -> String {
+    let mut k = String::from(tr_id);
+    for v in inputs {
+        k.push('\u{1f}');
+        k.push_str(v);
+    }
+    k
 }

@@ -300,6 +300,11 @@ pub(crate) fn business_days_back(anchor: NaiveDate, n: u64) -> NaiveDate {
     d
 }
 
+/// Korea time now, as naive date-time.
+pub(crate) fn kst_now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc() + chrono::Duration::hours(9)
+}
+
 /// `YYYYMMDD`.
 pub(crate) fn fmt_date(d: NaiveDate) -> String {
     format!("{:04}{:02}{:02}", d.year(), d.month(), d.day())

@@ -1,18 +1,23 @@
 //! Success bodies: every block and field of the endpoint's layout, values by role and type.
 
+mod field_value;
+mod state_value;
+
 use std::borrow::Cow;
 
-use chrono::{Duration as ChronoDuration, NaiveDate};
-use kis_catalog::ValueType;
+use chrono::NaiveDate;
 use kis_catalog::model::Shape;
 
-use crate::control::{OrderSide, OrderStatus};
-use crate::plan::{BlockKind, BlockPlan, FieldPlan, RestPlan, Role, StateRole};
-use crate::server::{OrderRec, Shared};
+use crate::endpoint_plan::{BlockKind, BlockPlan, FieldPlan, RestPlan, Role};
+use crate::observed::OrderStatus;
+use crate::state::{OrderRec, Shared};
 use crate::values::{
-    Ohlc, PriceStyle, Rng, alnum, business_days_back, business_on_or_before, day_prices, fmt_date,
-    fmt_scaled, fmt_time, mix, parse_date, push_json_str,
+    Ohlc, PriceStyle, Rng, business_days_back, business_on_or_before, day_prices, mix, parse_date,
+    push_json_str,
 };
+pub(crate) use field_value::gen_value;
+use field_value::random_symbol;
+use state_value::{HoldCtx, holding_value, order_value, sep};
 
 const KR_NAMES: &[&str] = &[
     "삼성전자",
@@ -385,247 +390,4 @@ impl<'a> Generator<'a> {
             }
         }
     }
-}
-
-/// Generates a value that is not a mirror, product or key: used by REST rows and realtime.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn gen_value(
-    out: &mut String,
-    f: &FieldPlan,
-    o: Ohlc,
-    style: &PriceStyle,
-    date: NaiveDate,
-    index: u64,
-    rng: &mut Rng,
-    group: &str,
-    now_secs: Option<u32>,
-) {
-    let price = |out: &mut String, v: i64| out.push_str(&fmt_scaled(v, style.scale));
-    match f.role {
-        Role::Open => return price(out, o.open),
-        Role::High => return price(out, o.high),
-        Role::Low => return price(out, o.low),
-        Role::Close => return price(out, o.close),
-        Role::PrevClose => return price(out, o.prev_close),
-        Role::Diff => return price(out, o.close - o.prev_close),
-        Role::Sign => {
-            out.push_str(match o.close.cmp(&o.prev_close) {
-                std::cmp::Ordering::Greater => "2",
-                std::cmp::Ordering::Equal => "3",
-                std::cmp::Ordering::Less => "5",
-            });
-            return;
-        }
-        Role::DiffRate => {
-            let prev = o.prev_close.max(1);
-            let bp = (i128::from(o.close - o.prev_close) * 10_000 / i128::from(prev)) as i64;
-            if bp > 0 && f.plus_sign {
-                out.push('+');
-            }
-            out.push_str(&fmt_scaled(bp, 2));
-            return;
-        }
-        Role::Upper => return price(out, style.round(o.prev_close as f64 * 1.3)),
-        Role::Lower => return price(out, style.round(o.prev_close as f64 * 0.7)),
-        Role::Ask(n) => {
-            let t = style.tick(o.close);
-            return price(out, o.close + t * i64::from(n));
-        }
-        Role::Bid(n) => {
-            let t = style.tick(o.close);
-            return price(out, (o.close - t * (i64::from(n) - 1)).max(t));
-        }
-        Role::SeqDate => {
-            out.push_str(&fmt_date(date));
-            return;
-        }
-        Role::SeqTime => {
-            let secs = match now_secs {
-                Some(s) => s,
-                None => {
-                    let back = (index % 390) as u32 * 60;
-                    15 * 3600 + 30 * 60 - back
-                }
-            };
-            out.push_str(&fmt_time(secs));
-            return;
-        }
-        _ => {}
-    }
-    let overseas = group.starts_with("overseas");
-    match f.ty {
-        ValueType::Text => {
-            let s = crate::plan::stem(&f.lower);
-            if s.ends_with("name") || s.ends_with("_nm") || s.ends_with("isnm") || s.ends_with("nm")
-            {
-                out.push_str(rng.pick(if overseas { EN_NAMES } else { KR_NAMES }));
-            } else {
-                out.push_str(rng.pick(WORDS));
-            }
-        }
-        ValueType::Code => code_value(out, &f.lower, rng, overseas),
-        ValueType::Price => {
-            let v = style.round(o.close as f64 * (1.0 + 0.05 * rng.unit()));
-            price(out, v);
-        }
-        ValueType::Amount => {
-            let hi = if style.amount_scale > 0 {
-                10_000_000_000
-            } else {
-                50_000_000_000
-            };
-            out.push_str(&fmt_scaled(rng.range(10_000, hi), style.amount_scale));
-        }
-        ValueType::Rate => {
-            let v = rng.range(-999, 999);
-            if v > 0 && f.plus_sign {
-                out.push('+');
-            }
-            out.push_str(&fmt_scaled(v, 2));
-        }
-        ValueType::Decimal => out.push_str(&fmt_scaled(rng.range(0, 99_999), 2)),
-        ValueType::Quantity => out.push_str(&rng.range(0, 5_000_000).to_string()),
-        ValueType::Integer => out.push_str(&rng.range(0, 999).to_string()),
-        ValueType::Date => {
-            let d = date
-                .checked_sub_signed(ChronoDuration::days(rng.range(0, 60)))
-                .unwrap_or(date);
-            out.push_str(&fmt_date(d));
-        }
-        ValueType::Time => out.push_str(&fmt_time(rng.range(9 * 3600, 15 * 3600 + 1800) as u32)),
-        ValueType::DateTime => {
-            out.push_str(&fmt_date(date));
-            out.push_str(&fmt_time(rng.range(9 * 3600, 15 * 3600 + 1800) as u32));
-        }
-        ValueType::YesNo => out.push(if rng.chance(500) { 'Y' } else { 'N' }),
-    }
-}
-
-fn code_value(out: &mut String, lower: &str, rng: &mut Rng, overseas: bool) {
-    let s = crate::plan::stem(lower);
-    if s.ends_with("odno") {
-        out.push_str(&format!("{:010}", rng.range(1, 99_999)));
-    } else if s.ends_with("orgno") || s.ends_with("brno") {
-        out.push_str(&format!("{:05}", rng.range(1, 99_999)));
-    } else if s.ends_with("crcy_cd") || s == "crcy_cd" || s == "curr" {
-        out.push_str(if overseas { "USD" } else { "KRW" });
-    } else if s == "excd" || s.ends_with("excg_cd") {
-        out.push_str(if overseas { "NASD" } else { "KRX" });
-    } else if s.ends_with("_id") || s == "id" {
-        out.push_str(&alnum(rng, 8));
-    } else if s.ends_with("_no") || s == "no" || s.ends_with("cano") || s.ends_with("acno") {
-        out.push_str(&format!("{:08}", rng.range(1, 99_999_999)));
-    } else if s.ends_with("yymm") || s.ends_with("month") {
-        out.push_str("202506");
-    } else {
-        out.push_str(&format!("{:02}", rng.range(0, 9)));
-    }
-}
-
-fn random_symbol(rng: &mut Rng, style: &PriceStyle) -> String {
-    if style.letter_symbols {
-        const L: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-        let n = rng.range(2, 4) as usize;
-        (0..n)
-            .map(|_| L[(rng.next_u64() % 26) as usize] as char)
-            .collect()
-    } else {
-        format!("{:06}", rng.range(1, 999_999))
-    }
-}
-
-fn sep(out: &mut String, first: &mut bool) {
-    if *first {
-        *first = false;
-    } else {
-        out.push(',');
-    }
-}
-
-/// Holdings context of a balance row or its totals.
-enum HoldCtx<'h> {
-    One(&'h HoldingView),
-    All(&'h [HoldingView]),
-}
-
-/// An order's value for a state field; false when the role says nothing for orders.
-pub(crate) fn order_value(out: &mut String, s: StateRole, o: &OrderRec) -> bool {
-    let sc = o.style.scale;
-    match s {
-        StateRole::Odno => out.push_str(&o.odno),
-        StateRole::OrgNo => out.push_str(&o.org_no),
-        StateRole::OrigOdno => out.push_str(o.orig_odno.as_deref().unwrap_or("")),
-        StateRole::OrdDate => out.push_str(&o.ord_date),
-        StateRole::OrdTime => out.push_str(&o.ord_time),
-        StateRole::Side => out.push_str(match o.side {
-            OrderSide::Sell => "01",
-            OrderSide::Buy => "02",
-        }),
-        StateRole::SideName => out.push_str(match o.side {
-            OrderSide::Sell => "매도",
-            OrderSide::Buy => "매수",
-        }),
-        StateRole::OrdQty => out.push_str(&o.qty.to_string()),
-        StateRole::FilledQty => out.push_str(&o.filled_qty.to_string()),
-        StateRole::RemainQty => out.push_str(&o.remaining().to_string()),
-        StateRole::OrdPrice => out.push_str(&fmt_scaled(o.price, sc)),
-        StateRole::FillPrice => out.push_str(&fmt_scaled(o.fill_price.unwrap_or(0), sc)),
-        StateRole::FilledAmt => {
-            let amt = i128::from(o.fill_price.unwrap_or(0)) * i128::from(o.filled_qty);
-            out.push_str(&fmt_scaled(i64::try_from(amt).unwrap_or(i64::MAX), sc));
-        }
-        StateRole::CancelYn => out.push(if o.status == OrderStatus::Cancelled {
-            'Y'
-        } else {
-            'N'
-        }),
-        StateRole::OrdDvsn => out.push_str(&o.ord_dvsn),
-        _ => return false,
-    }
-    true
-}
-
-fn holding_value(out: &mut String, s: StateRole, h: &HoldCtx<'_>, style: &PriceStyle) -> bool {
-    let sc = style.scale;
-    let amt = |v: i128| fmt_scaled(i64::try_from(v).unwrap_or(i64::MAX), sc);
-    match h {
-        HoldCtx::One(h) => {
-            let cost = i128::from(h.avg_price) * i128::from(h.qty);
-            let eval = i128::from(h.cur_price) * i128::from(h.qty);
-            match s {
-                StateRole::HoldQty => out.push_str(&h.qty.to_string()),
-                StateRole::AvgPrice => out.push_str(&fmt_scaled(h.avg_price, sc)),
-                StateRole::CurPrice => out.push_str(&fmt_scaled(h.cur_price, sc)),
-                StateRole::PurchaseAmt => out.push_str(&amt(cost)),
-                StateRole::EvalAmt => out.push_str(&amt(eval)),
-                StateRole::PnlAmt => out.push_str(&amt(eval - cost)),
-                StateRole::PnlRate => {
-                    let r = if cost == 0 {
-                        0
-                    } else {
-                        (eval - cost) * 10_000 / cost
-                    };
-                    out.push_str(&fmt_scaled(i64::try_from(r).unwrap_or(0), 2));
-                }
-                _ => return false,
-            }
-        }
-        HoldCtx::All(hs) => {
-            let cost: i128 = hs
-                .iter()
-                .map(|h| i128::from(h.avg_price) * i128::from(h.qty))
-                .sum();
-            let eval: i128 = hs
-                .iter()
-                .map(|h| i128::from(h.cur_price) * i128::from(h.qty))
-                .sum();
-            match s {
-                StateRole::TotPurchase => out.push_str(&amt(cost)),
-                StateRole::TotEval => out.push_str(&amt(eval)),
-                StateRole::TotPnl => out.push_str(&amt(eval - cost)),
-                _ => return false,
-            }
-        }
-    }
-    true
 }
