@@ -22,6 +22,7 @@ macro_rules! outln {
 mod call;
 mod catalog;
 mod export;
+mod feed;
 mod inputs;
 mod lookup;
 #[cfg(feature = "mcp")]

@@ -1,18 +1,16 @@
 //! `kis watch <TR> <key>...`: realtime records, named by the catalog's columns, until Ctrl-C,
 //! `--count` records or `--seconds`.
 
-use std::future::Future;
 use std::time::Duration;
 
 use clap::Args;
-use futures_util::StreamExt;
 use kis_api::EndpointMeta;
 use kis_api::decode::TypedValue;
 use kis_api::meta::{EndpointKind, FieldMeta, ValueType};
-use kis_api::realtime::RealtimeError;
 use unicode_width::UnicodeWidthStr;
 
 use crate::catalog;
+use crate::feed::{Feed, StartError};
 use crate::render::{Align, align_for, clean, pad_row};
 use crate::target::{self, Target};
 use crate::{ConnArgs, Failure};
@@ -105,33 +103,6 @@ fn deadline_after(seconds: u64) -> Option<tokio::time::Instant> {
     tokio::time::Instant::now().checked_add(Duration::from_secs(seconds))
 }
 
-/// Why waiting for something ended early.
-enum Stopped {
-    /// `--seconds` ran out.
-    TimeUp,
-    /// Ctrl-C.
-    Interrupted,
-}
-
-/// Runs `work` until it ends, the deadline passes or Ctrl-C.
-async fn until<F: Future>(
-    deadline: Option<tokio::time::Instant>,
-    work: F,
-) -> Result<F::Output, Stopped> {
-    let bounded = async {
-        match deadline {
-            Some(d) => tokio::time::timeout_at(d, work)
-                .await
-                .map_err(|_| Stopped::TimeUp),
-            None => Ok(work.await),
-        }
-    };
-    tokio::select! {
-        r = bounded => r,
-        _ = tokio::signal::ctrl_c() => Err(Stopped::Interrupted),
-    }
-}
-
 async fn stream(
     target: &Target,
     meta: &'static EndpointMeta,
@@ -139,113 +110,49 @@ async fn stream(
     args: &WatchArgs,
     deadline: Option<tokio::time::Instant>,
 ) -> Result<(), Failure> {
-    let time_up = |what: &str| {
-        Failure::Runtime(format!(
-            "--seconds {}: time ran out before {what}",
-            args.seconds.unwrap_or_default()
-        ))
+    let keys: Vec<&str> = args.keys.iter().map(|k| k.trim()).collect();
+    let started = Feed::open(
+        &target.client,
+        meta,
+        &keys,
+        deadline,
+        tokio::signal::ctrl_c,
+        |sub| eprintln!("kis: subscribed to {} {}", sub.tr_id(), clean(sub.key())),
+    )
+    .await;
+    let mut feed = match started {
+        Ok(feed) => feed,
+        Err(StartError::Stopped) => return Ok(()),
+        Err(StartError::TimeUp(what)) => {
+            return Err(Failure::Runtime(format!(
+                "--seconds {}: time ran out before {what}",
+                args.seconds.unwrap_or_default()
+            )));
+        }
+        Err(StartError::Failed(f)) => return Err(f),
     };
-    let session = match until(deadline, target.client.realtime()).await {
-        Ok(s) => s?,
-        Err(Stopped::TimeUp) => return Err(time_up("the realtime session started")),
-        Err(Stopped::Interrupted) => return Ok(()),
-    };
-    // one stream per key, merged; each subscribe waits for KIS's confirmation
-    let mut subscriptions = Vec::with_capacity(args.keys.len());
-    for key in &args.keys {
-        let sub = match until(deadline, session.subscribe_raw(meta, key.trim())).await {
-            Ok(sub) => sub,
-            Err(stopped) => {
-                session.close().await;
-                return match stopped {
-                    Stopped::TimeUp => Err(time_up(&format!(
-                        "KIS confirmed the subscription to {} {}",
-                        meta.id,
-                        clean(&catalog::shown(key.trim()))
-                    ))),
-                    Stopped::Interrupted => Ok(()),
-                };
-            }
-        };
-        let sub = match sub {
-            Ok(sub) => sub,
-            Err(e) => {
-                session.close().await;
-                return Err(e.into());
-            }
-        };
-        eprintln!("kis: subscribed to {} {}", sub.tr_id(), clean(sub.key()));
-        subscriptions.push(sub);
-    }
-    let tr_id = subscriptions.first().map_or("", |s| s.tr_id());
-    let mut frames = futures_util::stream::select_all(subscriptions);
     let printer = Printer::new(meta.columns, columns, args);
-    let mut seen = 0usize;
     let mut header_printed = false;
-    let outcome = loop {
-        if args.count.is_some_and(|n| seen >= n) {
-            break Ok(());
-        }
-        let next = async {
-            match deadline {
-                Some(d) => tokio::time::timeout_at(d, frames.next()).await.ok(),
-                None => Some(frames.next().await),
-            }
-        };
-        let item = tokio::select! {
-            e = next => e,
-            _ = tokio::signal::ctrl_c() => None,
-        };
-        // None: time is up or Ctrl-C; Some(None): every stream ended
-        let Some(item) = item else {
-            break Ok(());
-        };
-        let frame = match item {
-            None => {
-                break Err(Failure::Runtime("the realtime session ended".to_string()));
-            }
-            Some(Ok(frame)) => frame,
-            Some(Err(RealtimeError::Closed { reason })) => {
-                break Err(Failure::Runtime(format!(
-                    "the realtime session closed{}",
-                    reason
-                        .map(|r| format!(": {}", clean(&r)))
-                        .unwrap_or_default()
-                )));
-            }
-            // a malformed frame or frames lost to a slow terminal: say so and keep going
-            Some(Err(e)) => {
-                eprintln!("kis: warning: {}", clean(&e.to_string()));
-                continue;
-            }
-        };
-        for rec in frame.records() {
-            if args.count.is_some_and(|n| seen >= n) {
-                break;
-            }
-            let rec = match rec {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("kis: warning: {tr_id} record skipped: {e}");
-                    continue;
+    let outcome = feed
+        .records(
+            args.count,
+            deadline,
+            tokio::signal::ctrl_c,
+            |tr_id, values| {
+                if !header_printed && !args.json {
+                    outln!("{}", printer.header());
+                    header_printed = true;
                 }
-            };
-            let fields: Vec<&str> = rec.fields().take(meta.columns.len()).collect();
-            if !header_printed && !args.json {
-                outln!("{}", printer.header());
-                header_printed = true;
-            }
-            outln!("{}", printer.line(frame.tr_id(), &fields));
-            seen += 1;
-        }
-    };
-    // dropping the subscriptions unsubscribes; closing ends the session cleanly
-    drop(frames);
-    session.close().await;
-    if outcome.is_ok() {
-        eprintln!("kis: {seen} record(s) of {tr_id}");
-    }
-    outcome
+                outln!("{}", printer.line(tr_id, values));
+            },
+            |warning| eprintln!("kis: warning: {warning}"),
+        )
+        .await;
+    let tr_id = feed.tr_id();
+    feed.close().await;
+    let seen = outcome.map_err(Failure::Runtime)?;
+    eprintln!("kis: {seen} record(s) of {tr_id}");
+    Ok(())
 }
 
 /// Formats records: aligned columns, or JSON lines.

@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use kis_api::meta::FieldMeta;
-use kis_api::realtime::RealtimeError;
 use rmcp::model::{CallToolResult, JsonObject};
 use serde_json::{Value, json};
 
@@ -15,6 +13,7 @@ use super::reply;
 use super::schemas::{MAX_RECORDS, MAX_SECONDS};
 use super::server::State;
 use crate::Failure;
+use crate::feed::{Feed, StartError};
 use crate::render::clean;
 
 /// `kis_watch`.
@@ -34,66 +33,44 @@ pub async fn watch(state: &State, a: &JsonObject) -> Result<CallToolResult, Fail
             "{seconds} s ran out before {what}; try again, or give more seconds (at most {MAX_SECONDS})"
         ))
     };
-    let session = tokio::time::timeout_at(deadline, state.target.client.realtime())
-        .await
-        .map_err(|_| time_up("the realtime session started"))??;
-    let sub = match tokio::time::timeout_at(deadline, session.subscribe_raw(meta, key)).await {
-        Ok(Ok(sub)) => sub,
-        Ok(Err(e)) => {
-            session.close().await;
-            return Err(e.into());
-        }
-        Err(_) => {
-            session.close().await;
-            return Err(time_up("KIS confirmed the subscription"));
-        }
+    let started = Feed::open(
+        &state.target.client,
+        meta,
+        &[key],
+        Some(deadline),
+        std::future::pending::<()>,
+        |_| {},
+    )
+    .await;
+    let mut feed = match started {
+        Ok(feed) => feed,
+        Err(StartError::TimeUp(what)) => return Err(time_up(&what)),
+        // a tool call has no stop signal of its own
+        Err(StartError::Stopped) => return Err(time_up("the realtime session started")),
+        Err(StartError::Failed(f)) => return Err(f),
     };
-    let tr_id = sub.tr_id().to_string();
+    let tr_id = feed.tr_id().to_string();
     let columns: Vec<&'static FieldMeta> = meta.columns.iter().collect();
     let mut records: Vec<Value> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
-    let mut frames = sub;
-    let ended = loop {
-        if records.len() >= count {
-            break None;
-        }
-        let frame = match tokio::time::timeout_at(deadline, frames.next()).await {
-            Err(_) => break None,
-            Ok(None) => break Some("the realtime session ended".to_string()),
-            Ok(Some(Err(RealtimeError::Closed { reason }))) => {
-                break Some(format!(
-                    "the realtime session closed{}",
-                    reason
-                        .map(|r| format!(": {}", clean(&r)))
-                        .unwrap_or_default()
-                ));
-            }
-            Ok(Some(Err(e))) => {
-                warnings.push(clean(&e.to_string()));
-                continue;
-            }
-            Ok(Some(Ok(frame))) => frame,
-        };
-        for rec in frame.records() {
-            if records.len() >= count {
-                break;
-            }
-            match rec {
-                Ok(rec) => {
-                    let values: Vec<&str> = rec.fields().take(columns.len()).collect();
-                    let node = crate::export::record(&columns, |w| {
-                        let at = columns.iter().position(|c| c.wire == w)?;
-                        values.get(at).map(|v| v.trim().to_string())
-                    });
-                    records.push(serde_json::to_value(&node).unwrap_or(Value::Null));
-                }
-                Err(e) => warnings.push(format!("a record was skipped: {}", clean(&e.to_string()))),
-            }
-        }
-    };
-    drop(frames);
-    session.close().await;
-    if let (Some(why), true) = (ended, records.is_empty()) {
+    let outcome = feed
+        .records(
+            Some(count),
+            Some(deadline),
+            std::future::pending::<()>,
+            |_, values| {
+                let node = crate::export::record(&columns, |w| {
+                    let at = columns.iter().position(|c| c.wire == w)?;
+                    values.get(at).map(|v| v.trim().to_string())
+                });
+                records.push(serde_json::to_value(&node).unwrap_or(Value::Null));
+            },
+            |warning| warnings.push(warning),
+        )
+        .await;
+    feed.close().await;
+    // records before the session ended are still a snapshot
+    if let (Err(why), true) = (outcome, records.is_empty()) {
         return Err(Failure::Runtime(why));
     }
     let mut body = json!({
