@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use kis_codegen::report::Report;
 
 mod bench;
+mod cargo_cmd;
 mod compile_times;
 mod import;
 mod learn;
@@ -344,8 +345,7 @@ fn lint_spec(spec_dir: &Path) -> Result<ExitCode, String> {
 fn cargo(args: &[&str]) -> bool {
     let started = std::time::Instant::now();
     eprintln!("\n==> cargo {}", args.join(" "));
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let ok = std::process::Command::new(cargo)
+    let ok = cargo_cmd::cargo_command()
         .args(args)
         .current_dir(workspace_root())
         .status()

@@ -303,7 +303,7 @@ fn source_replacement(vendor: &Path) -> String {
 }
 
 fn cargo_command() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    crate::cargo_cmd::cargo_command()
 }
 
 /// Runs cargo in `project` as a new user would: none of this workspace's build settings in the

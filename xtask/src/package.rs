@@ -72,7 +72,7 @@ pub fn package_crates(root: &Path, dir: &Path) -> Result<Unpacked, String> {
     }
     eprintln!("\n==> cargo {} (in {})", args.join(" "), root.display());
     run_command(
-        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        crate::cargo_cmd::cargo_command()
             .args(&args)
             .current_dir(root),
     )?;
@@ -131,7 +131,7 @@ fn ship_generated(catalog: &Path, kis_api: &Path) -> Result<bool, String> {
 /// upload.
 fn package_shipped(crates: &[(&'static str, PathBuf)], target: &Path) -> Result<(), String> {
     let kis_api = &crates[3].1;
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    let mut cmd = crate::cargo_cmd::cargo_command();
     cmd.args(["package", "--no-verify", "--allow-dirty", "--quiet"])
         .arg("--manifest-path")
         .arg(kis_api.join("Cargo.toml"))
@@ -202,7 +202,7 @@ pub fn run() -> Result<ExitCode, String> {
         unpacked[3].1.join("Cargo.toml").display()
     );
     let app = write_app(&work, &unpacked, version, &root)?;
-    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let out = crate::cargo_cmd::cargo_command()
         .args(["run", "--quiet", "--manifest-path"])
         .arg(app.join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", target_dir(&root))
@@ -222,7 +222,7 @@ pub fn run() -> Result<ExitCode, String> {
     );
     // the point of shipping the generated source: a user's build has no generator in it (the
     // lock file lists optional dependencies too: ask for the build's graph)
-    let tree = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let tree = crate::cargo_cmd::cargo_command()
         .args([
             "tree",
             "--quiet",

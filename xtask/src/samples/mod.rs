@@ -387,8 +387,7 @@ impl Drop for Mock {
 
 /// `cargo build -p kis-mock`; the binary's path.
 fn build_mock() -> Result<PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let out = Command::new(cargo)
+    let out = crate::cargo_cmd::cargo_command()
         .args(["build", "-q", "-p", "kis-mock", "--message-format=json"])
         .current_dir(crate::workspace_root())
         .stderr(Stdio::inherit())
