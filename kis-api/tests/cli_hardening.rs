@@ -64,6 +64,18 @@ const QUOTE: [&str; 4] = [
     "FID_INPUT_ISCD=005930",
 ];
 
+/// The credentials and a REST URL, as flags.
+fn against(url: &str) -> [&str; 6] {
+    [
+        "--app-key",
+        APP_KEY,
+        "--app-secret",
+        APP_SECRET,
+        "--rest-url",
+        url,
+    ]
+}
+
 /// `args` then a quote call.
 fn quote_args<'a>(args: &[&'a str]) -> Vec<&'a str> {
     args.iter().copied().chain(QUOTE).collect()
@@ -160,15 +172,9 @@ async fn an_echoing_server_gets_no_secret_onto_stderr() {
     let url = echo_server().await;
     let home = tempdir();
     let h = home.path().to_string_lossy().into_owned();
-    let args = quote_args(&[
-        "--app-key",
-        APP_KEY,
-        "--app-secret",
-        APP_SECRET,
-        "--rest-url",
-        &url,
-        "-vv",
-    ]);
+    let mut flags = against(&url).to_vec();
+    flags.push("-vv");
+    let args = quote_args(&flags);
     let out = kis(&args, &[("HOME", &h)]).await;
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("HTTP 400"), "{}", out.stderr);
@@ -184,14 +190,7 @@ async fn logging_follows_verbose_flags_and_rust_log() {
     let home = tempdir();
     let h = home.path().to_string_lossy().into_owned();
     let url = mock.rest_url();
-    let base = [
-        "--app-key",
-        APP_KEY,
-        "--app-secret",
-        APP_SECRET,
-        "--rest-url",
-        &url,
-    ];
+    let base = against(&url);
     let quiet = kis(&quote_args(&base), &[("HOME", &h)]).await;
     assert_eq!(quiet.code, 0, "{}", quiet.stderr);
     assert!(!quiet.stderr.contains("INFO"), "{}", quiet.stderr);
@@ -207,15 +206,8 @@ async fn logging_follows_verbose_flags_and_rust_log() {
     // would refuse a second token within its minute, and the CLI would wait KIS's minute)
     let second = start_mock().await;
     let second_url = second.rest_url();
-    let verbose = [
-        "--app-key",
-        APP_KEY,
-        "--app-secret",
-        APP_SECRET,
-        "--rest-url",
-        &second_url,
-        "-v",
-    ];
+    let mut verbose = against(&second_url).to_vec();
+    verbose.push("-v");
     let fresh = tempdir();
     let f = fresh.path().to_string_lossy().into_owned();
     let out = kis(&quote_args(&verbose), &[("HOME", &f)]).await;
@@ -242,14 +234,7 @@ fn own_uid(dir: &Path) -> u32 {
 async fn without_a_home_the_token_cache_is_per_user_and_checked() {
     let mock = start_mock().await;
     let url = mock.rest_url();
-    let args = quote_args(&[
-        "--app-key",
-        APP_KEY,
-        "--app-secret",
-        APP_SECRET,
-        "--rest-url",
-        &url,
-    ]);
+    let args = quote_args(&against(&url));
 
     let tmp = tempdir();
     let t = tmp.path().to_string_lossy().into_owned();
@@ -277,14 +262,7 @@ async fn without_a_home_the_token_cache_is_per_user_and_checked() {
     // cache means a new token (the first mock would refuse one within its minute)
     let second = start_mock().await;
     let second_url = second.rest_url();
-    let args = quote_args(&[
-        "--app-key",
-        APP_KEY,
-        "--app-secret",
-        APP_SECRET,
-        "--rest-url",
-        &second_url,
-    ]);
+    let args = quote_args(&against(&second_url));
     let tmp = tempdir();
     let t = tmp.path().to_string_lossy().into_owned();
     let planted = tmp.path().join(format!("kis-api-{uid}"));

@@ -95,17 +95,18 @@ fn callable(meta: &'static EndpointMeta) -> Result<(), Failure> {
     }
 }
 
-/// `kis_call {endpoint, variant?, inputs, max_pages?, labels?}`, and a typed endpoint tool
-/// of an endpoint that changes nothing (its arguments are the inputs).
-pub async fn call(
-    state: &State,
+/// The request a tool call asks for, checked against the catalog as `kis call` checks it
+/// (without `--force`), and the notes on values read as codes. A typed endpoint tool's
+/// arguments are its inputs, except the tool's own (`own`); `kis_call` and `kis_order` take
+/// them under `inputs`.
+fn request(
     meta: &'static EndpointMeta,
     a: &JsonObject,
     typed: bool,
-) -> Answer {
-    callable(meta)?;
+    own: &[&str],
+) -> Result<(kis_api::DynamicRequest, Vec<String>), Failure> {
     let pairs = if typed {
-        args::typed_inputs(a, &["variant", "max_pages", "labels"])?
+        args::typed_inputs(a, own)?
     } else {
         args::inputs(a, "inputs")?
     };
@@ -117,6 +118,19 @@ pub async fn call(
         false,
         &mut notes,
     )?;
+    Ok((request, notes))
+}
+
+/// `kis_call {endpoint, variant?, inputs, max_pages?, labels?}`, and a typed endpoint tool
+/// of an endpoint that changes nothing (its arguments are the inputs).
+pub async fn call(
+    state: &State,
+    meta: &'static EndpointMeta,
+    a: &JsonObject,
+    typed: bool,
+) -> Answer {
+    callable(meta)?;
+    let (request, notes) = request(meta, a, typed, &["variant", "max_pages", "labels"])?;
     let max_pages = args::clamped(a, "max_pages", 1, MAX_PAGES)? as usize;
     let client = &state.target.client;
     let replies = if meta.is_paginated() && max_pages > 1 {
@@ -196,19 +210,7 @@ pub fn order(state: &State, meta: &'static EndpointMeta, a: &JsonObject, typed: 
             meta.id, meta.name
         )));
     }
-    let pairs = if typed {
-        args::typed_inputs(a, &["variant"])?
-    } else {
-        args::inputs(a, "inputs")?
-    };
-    let mut notes = Vec::new();
-    let request = inputs::build(
-        meta,
-        args::optional_str(a, "variant")?,
-        &pairs,
-        false,
-        &mut notes,
-    )?;
+    let (request, notes) = request(meta, a, typed, &["variant"])?;
     let place = state.place();
     let variant = meta.variants.get(request.variant_index());
     let (variant_name, variant_label) = variant.map_or(("", ""), |v| (v.name, v.label));
